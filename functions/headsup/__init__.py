@@ -1,0 +1,1 @@
+"""headsup: tell customers what they need to know before they have to ask."""

@@ -1,0 +1,60 @@
+"""Which channel a notice goes out on: the customer's first usable one, in their order."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+import phonenumbers
+
+from headsup.delivery.customers import Customer
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+
+
+@dataclass(frozen=True)
+class Route:
+    channel: Channel
+    address: str  # personal data: never logged
+
+
+@dataclass(frozen=True)
+class NoRoute:
+    reason: str  # "do_not_contact" | "no_channel"
+    detail: str  # why each preferred channel was unusable, with no personal data
+
+
+def choose_route(customer: Customer, sms_opted_out: Callable[[str], bool]) -> Route | NoRoute:
+    if customer.do_not_contact:
+        return NoRoute("do_not_contact", "customer is marked do_not_contact")
+    unusable: list[str] = []
+    for name in customer.channels:
+        if name == Channel.EMAIL:
+            if customer.email and "@" in customer.email:
+                return Route(Channel.EMAIL, customer.email.strip())
+            unusable.append("email: no valid address")
+        elif name == Channel.SMS:
+            phone = normalised_e164(customer.phone)
+            if phone is None:
+                unusable.append("sms: no valid E.164 phone")
+            elif sms_opted_out(phone):
+                unusable.append("sms: number opted out")
+            else:
+                return Route(Channel.SMS, phone)
+        else:
+            unusable.append(f"{name}: unknown channel")
+    return NoRoute("no_channel", "; ".join(unusable) or "no channels listed")
+
+
+def normalised_e164(phone: str | None) -> str | None:
+    if not phone:
+        return None
+    try:
+        parsed = phonenumbers.parse(phone, None)  # E.164 carries its country code
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)

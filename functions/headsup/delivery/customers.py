@@ -1,0 +1,118 @@
+"""Customers as the business writes them to CustomersTable (docs/data-contract.md)."""
+
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import boto3
+from babel import Locale, UnknownLocaleError
+from boto3.dynamodb.types import TypeDeserializer
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from headsup.shared.observability import logger
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+_deserializer = TypeDeserializer()
+
+
+class InvalidCustomer(ValueError):
+    def __init__(self, customer_id: str, problems: list[str]) -> None:
+        self.customer_id = customer_id
+        self.problems = problems
+        super().__init__(f"invalid customer {customer_id}: {'; '.join(problems)}")
+
+
+class Customer(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    customer_id: Annotated[str, Field(min_length=1)]
+    first_name: Annotated[str, Field(min_length=1)]
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    locale: str
+    timezone: str
+    # Kept as written: unknown entries are reported as unusable channels, not a broken record.
+    channels: tuple[str, ...] = ("email",)
+    do_not_contact: bool = False
+
+    @property
+    def babel_locale(self) -> Locale:
+        return Locale.parse(self.locale, sep="-")
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def customer_from_item(item: dict[str, Any], *, default_locale: str, default_timezone: str) -> Customer:
+    """Validate a CustomersTable item, filling contract defaults.
+
+    A locale or timezone that Babel / the tz database do not know falls back to the default
+    (logged): a typo in a preference must not stop a customer hearing about their bill.
+    """
+    customer_id = str(item.get("customer_id", ""))
+    data = {**item}
+    data["locale"] = _known_locale(data.get("locale"), default_locale, customer_id)
+    data["timezone"] = _known_timezone(data.get("timezone"), default_timezone, customer_id)
+    if data.get("channels") is None:
+        data.pop("channels", None)
+    try:
+        return Customer.model_validate(data)
+    except ValidationError as exc:
+        problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        raise InvalidCustomer(customer_id, problems) from exc
+
+
+def _known_locale(value: object, default: str, customer_id: str) -> str:
+    if not value:
+        return default
+    try:
+        Locale.parse(str(value), sep="-")
+    except (ValueError, UnknownLocaleError):
+        logger.warning("Unknown locale, using default", extra={"customer_id": customer_id})
+        return default
+    return str(value)
+
+
+def _known_timezone(value: object, default: str, customer_id: str) -> str:
+    if not value:
+        return default
+    try:
+        ZoneInfo(str(value))
+    except (ValueError, ZoneInfoNotFoundError):
+        logger.warning("Unknown timezone, using default", extra={"customer_id": customer_id})
+        return default
+    return str(value)
+
+
+class CustomerDirectory(Protocol):
+    def get(self, customer_id: str) -> Customer | None: ...
+
+
+class DynamoCustomerDirectory:
+    def __init__(
+        self,
+        table_name: str,
+        *,
+        default_locale: str,
+        default_timezone: str,
+        client: "DynamoDBClient | None" = None,
+    ) -> None:
+        self._table_name = table_name
+        self._default_locale = default_locale
+        self._default_timezone = default_timezone
+        self._client = client or boto3.client("dynamodb")
+
+    def get(self, customer_id: str) -> Customer | None:
+        response = self._client.get_item(
+            TableName=self._table_name, Key={"customer_id": {"S": customer_id}}, ConsistentRead=True
+        )
+        raw = response.get("Item")
+        if raw is None:
+            return None
+        item = {key: _deserializer.deserialize(value) for key, value in raw.items()}
+        return customer_from_item(
+            item, default_locale=self._default_locale, default_timezone=self._default_timezone
+        )

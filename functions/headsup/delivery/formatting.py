@@ -1,0 +1,51 @@
+"""Amounts, percentages and dates as the customer reads them: their locale, their timezone."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_datetime, format_skeleton, format_time
+from babel.numbers import format_currency, format_percent
+
+
+class LocaleFormatter:
+    """Exposed to templates as `fmt`; every figure in a notice goes through it."""
+
+    def __init__(self, locale: Locale, zone: ZoneInfo) -> None:
+        self.locale = locale
+        self.zone = zone
+
+    def money(self, amount: Decimal, currency: str) -> str:
+        return format_currency(amount, currency, locale=self.locale)
+
+    def money_change(self, amount: Decimal, currency: str) -> str:
+        """A change with its sign, so "+$5.00" cannot be misread as a new total."""
+        sign = "+" if amount > 0 else ""
+        return sign + format_currency(amount, currency, locale=self.locale)
+
+    def percent(self, value: Decimal) -> str:
+        """20.5 -> "20.5%" (or "20,5 %" in de-DE)."""
+        return format_percent(value / 100, "#,##0.#%", locale=self.locale)
+
+    def date(self, value: date) -> str:
+        return format_date(value, format="long", locale=self.locale)
+
+    def short_date(self, value: date) -> str:
+        return format_skeleton("MMMd", value, locale=self.locale)
+
+    def month(self, period: str) -> str:
+        """ "2026-11" -> "November 2026"."""
+        year, month = (int(part) for part in period.split("-"))
+        return format_skeleton("yMMMM", date(year, month, 1), locale=self.locale)
+
+    def short_month(self, period: str) -> str:
+        year, month = (int(part) for part in period.split("-"))
+        return format_skeleton("MMM", date(year, month, 1), locale=self.locale)
+
+    def datetime(self, value: datetime) -> str:
+        """An instant in the customer's own timezone."""
+        return format_datetime(value.astimezone(self.zone), format="medium", locale=self.locale)
+
+    def time(self, value: datetime) -> str:
+        return format_time(value.astimezone(self.zone), format="short", locale=self.locale)

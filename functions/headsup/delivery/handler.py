@@ -1,0 +1,78 @@
+"""NoticeQueue -> one recorded outcome per notice. Failed messages are retried, then dead-lettered."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from headsup.delivery.customers import DynamoCustomerDirectory
+from headsup.delivery.ledger import DynamoLedger
+from headsup.delivery.rendering import NoticeRenderer
+from headsup.delivery.senders import SesEmailSender, SnsSmsSender
+from headsup.delivery.service import Attempt, NoticeDelivery
+from headsup.delivery.settings import DeliverySettings
+from headsup.notices import NoticeRequest
+from headsup.shared.cold_start import once
+from headsup.shared.observability import logger, metrics, tracer
+
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+# A claim must outlive the invocation that holds it, with room for clock skew.
+_LEASE_MARGIN = timedelta(seconds=10)
+
+
+@once
+def settings() -> DeliverySettings:
+    return DeliverySettings.from_env()
+
+
+@once
+def build_delivery() -> NoticeDelivery:
+    config = settings()
+    return NoticeDelivery(
+        customers=DynamoCustomerDirectory(
+            config.customers_table_name,
+            default_locale=config.default_locale,
+            default_timezone=config.default_timezone,
+        ),
+        ledger=DynamoLedger(config.ledger_table_name, retention=config.ledger_retention),
+        renderer=NoticeRenderer(config.templates_dir, business_name=config.business_name),
+        email=SesEmailSender(config.sender_email, sender_name=config.business_name),
+        sms=SnsSmsSender(),
+    )
+
+
+class MalformedNoticeMessage(ValueError):
+    """An SQS message that is not a valid notice request (it will end in the dead-letter queue)."""
+
+
+def handle_record(record: SQSRecord, lambda_context: LambdaContext) -> None:
+    try:
+        request = NoticeRequest.model_validate_json(record.body)
+    except ValidationError as exc:
+        fields = sorted({".".join(map(str, e["loc"])) or "body" for e in exc.errors()})
+        logger.error("Malformed notice message", extra={"message_id": record.message_id, "fields": fields})
+        raise MalformedNoticeMessage(f"message {record.message_id} invalid at {', '.join(fields)}") from exc
+    attempt = Attempt(
+        number=int(record.attributes.approximate_receive_count),
+        max_attempts=settings().max_receive_count,
+        lease_until=datetime.now(UTC)
+        + timedelta(milliseconds=lambda_context.get_remaining_time_in_millis())
+        + _LEASE_MARGIN,
+    )
+    build_delivery().deliver(request, attempt)
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(
+        event=event,
+        record_handler=handle_record,
+        processor=processor,
+        context=context,
+    )

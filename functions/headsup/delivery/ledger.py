@@ -1,0 +1,190 @@
+"""NoticeLedgerTable: the idempotency claim on a notice and then its one recorded outcome.
+
+A notice moves `in_progress` -> `sent` | `skipped` | `failed` | `dead_lettered`, and a final
+status is never overwritten. The claim is a conditional write, so of two copies of the same
+SQS message (or a replayed stream record) only one can be sending at a time, and once an
+outcome is recorded every later copy is acknowledged without sending.
+
+The claim has a lease that outlives the invocation holding it; if that invocation dies
+before recording an outcome, a redelivery after the lease takes over. See docs/decisions.md
+for the window this leaves (a crash between the provider accepting and the ledger write).
+"""
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Protocol
+
+import boto3
+from botocore.exceptions import ClientError
+
+from headsup.notices import NoticeRequest
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+class Status(StrEnum):
+    IN_PROGRESS = "in_progress"
+    SENT = "sent"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    DEAD_LETTERED = "dead_lettered"
+
+
+FINAL_STATUSES = frozenset({Status.SENT, Status.SKIPPED, Status.FAILED, Status.DEAD_LETTERED})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status
+    reason: str | None = None
+    channel: str | None = None
+    provider_message_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Claim:
+    notice_id: str
+    token: str
+    attempt: int
+
+
+class AlreadyRecorded(Exception):  # noqa: N818 - a result, not a fault
+    def __init__(self, notice_id: str, status: Status) -> None:
+        self.notice_id = notice_id
+        self.status = status
+        super().__init__(f"notice {notice_id} already has outcome {status}")
+
+
+class ClaimHeld(RuntimeError):
+    """Another invocation is delivering this notice right now; try again later."""
+
+
+class ClaimLost(RuntimeError):
+    """Our lease expired and another invocation took the notice over before we recorded."""
+
+
+class Ledger(Protocol):
+    def claim(self, request: NoticeRequest, *, now: datetime, lease_until: datetime) -> Claim: ...
+
+    def record(self, claim: Claim, outcome: Outcome, *, now: datetime) -> None: ...
+
+    def release(self, claim: Claim, *, error: str, now: datetime) -> None: ...
+
+
+@dataclass
+class DynamoLedger:
+    table_name: str
+    retention: timedelta
+    client: "DynamoDBClient" = field(default_factory=lambda: boto3.client("dynamodb"))
+
+    def claim(self, request: NoticeRequest, *, now: datetime, lease_until: datetime) -> Claim:
+        token = secrets.token_hex(8)
+        try:
+            response = self.client.update_item(
+                TableName=self.table_name,
+                Key={"notice_id": {"S": request.notice_id}},
+                UpdateExpression=(
+                    "SET #status = :in_progress, claim_token = :token, lease_until = :lease,"
+                    " kind = :kind, customer_id = :customer, topic = :topic,"
+                    " detected_at = :detected, created_at = if_not_exists(created_at, :now),"
+                    " updated_at = :now, expires_at = :expires"
+                    " ADD attempts :one"
+                ),
+                ConditionExpression=(
+                    "attribute_not_exists(notice_id)"
+                    " OR (#status = :in_progress AND lease_until < :now_epoch)"
+                ),
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":in_progress": {"S": Status.IN_PROGRESS},
+                    ":token": {"S": token},
+                    ":lease": {"N": str(int(lease_until.timestamp()))},
+                    ":now_epoch": {"N": str(int(now.timestamp()))},
+                    ":kind": {"S": request.kind},
+                    ":customer": {"S": request.customer_id},
+                    ":topic": {"S": request.topic},
+                    ":detected": {"S": request.detected_at.isoformat()},
+                    ":now": {"S": now.isoformat()},
+                    ":expires": {"N": str(int((now + self.retention).timestamp()))},
+                    ":one": {"N": "1"},
+                },
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            existing = self._existing(exc, request.notice_id)
+            status = Status(existing["status"]["S"]) if existing else Status.IN_PROGRESS
+            if status in FINAL_STATUSES:
+                raise AlreadyRecorded(request.notice_id, status) from exc
+            raise ClaimHeld(f"notice {request.notice_id} is being delivered by another invocation") from exc
+        return Claim(request.notice_id, token, int(response["Attributes"]["attempts"]["N"]))
+
+    def record(self, claim: Claim, outcome: Outcome, *, now: datetime) -> None:
+        names = {"#status": "status"}
+        values: dict[str, Any] = {
+            ":status": {"S": outcome.status},
+            ":token": {"S": claim.token},
+            ":in_progress": {"S": Status.IN_PROGRESS},
+            ":now": {"S": now.isoformat()},
+        }
+        sets = ["#status = :status", "updated_at = :now", "completed_at = :now"]
+        for attribute, value in (
+            ("reason", outcome.reason),
+            ("channel", outcome.channel),
+            ("provider_message_id", outcome.provider_message_id),
+        ):
+            if value is not None:
+                sets.append(f"{attribute} = :{attribute}")
+                values[f":{attribute}"] = {"S": value}
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key={"notice_id": {"S": claim.notice_id}},
+                UpdateExpression="SET " + ", ".join(sets) + " REMOVE lease_until, last_error",
+                ConditionExpression="#status = :in_progress AND claim_token = :token",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise ClaimLost(f"notice {claim.notice_id} was taken over before its outcome was recorded") from exc
+            raise
+
+    def release(self, claim: Claim, *, error: str, now: datetime) -> None:
+        """Give the claim up after a transient failure, so the queue's retry can take it at once."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key={"notice_id": {"S": claim.notice_id}},
+                UpdateExpression="SET lease_until = :expired, last_error = :error, updated_at = :now",
+                ConditionExpression="#status = :in_progress AND claim_token = :token",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":expired": {"N": "0"},
+                    ":error": {"S": error},
+                    ":now": {"S": now.isoformat()},
+                    ":in_progress": {"S": Status.IN_PROGRESS},
+                    ":token": {"S": claim.token},
+                },
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            # Someone else holds it now; nothing of ours to release.
+
+    def get(self, notice_id: str) -> dict[str, Any] | None:
+        response = self.client.get_item(
+            TableName=self.table_name, Key={"notice_id": {"S": notice_id}}, ConsistentRead=True
+        )
+        return response.get("Item")
+
+    def _existing(self, exc: ClientError, notice_id: str) -> dict[str, Any] | None:
+        item = exc.response.get("Item")
+        if item is not None:
+            return dict(item)
+        return self.get(notice_id)

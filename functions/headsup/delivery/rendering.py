@@ -1,0 +1,109 @@
+"""Render a notice from templates/ with Jinja2: email (subject, HTML, text) and SMS.
+
+StrictUndefined makes a missing value an error instead of a blank ("Hi ,"); HTML is
+autoescaped, and customer data is only ever passed as values, never compiled as template
+source, so a name like "{{7*7}}" or "<script>" is shown literally.
+"""
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+from pydantic import ValidationError
+
+from headsup.delivery.customers import Customer
+from headsup.delivery.formatting import LocaleFormatter
+from headsup.notices import NoticeRequest
+from headsup.notices.payloads import PAYLOAD_MODELS
+
+
+class RenderError(RuntimeError):
+    """A template could not be rendered for this notice (a template or data bug)."""
+
+
+class InvalidPayload(ValueError):
+    """The notice request's payload does not match its kind's model."""
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    html: str
+    text: str
+
+
+@dataclass(frozen=True)
+class RenderedSms:
+    text: str
+
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+class NoticeRenderer:
+    def __init__(self, templates_dir: Path, business_name: str) -> None:
+        if not templates_dir.is_dir():
+            raise FileNotFoundError(f"templates directory {templates_dir} does not exist")
+        loader = FileSystemLoader(templates_dir)
+        options: dict[str, Any] = {
+            "loader": loader,
+            "undefined": StrictUndefined,
+            "trim_blocks": True,
+            "lstrip_blocks": True,
+        }
+        self._html = Environment(autoescape=True, **options)
+        self._text = Environment(autoescape=False, **options)  # noqa: S701 - plain text, never HTML
+        self._business_name = business_name
+
+    def render_email(self, request: NoticeRequest, customer: Customer) -> RenderedEmail:
+        context = self._context(request, customer)
+        folder = request.kind.value
+        subject = self._render(self._text, f"{folder}/email_subject.txt.j2", context, request)
+        return RenderedEmail(
+            subject=_WHITESPACE.sub(" ", subject).strip(),
+            html=self._render(self._html, f"{folder}/email.html.j2", context, request),
+            text=self._render(self._text, f"{folder}/email.txt.j2", context, request).strip() + "\n",
+        )
+
+    def render_sms(self, request: NoticeRequest, customer: Customer) -> RenderedSms:
+        context = self._context(request, customer)
+        text = self._render(self._text, f"{request.kind.value}/sms.txt.j2", context, request)
+        return RenderedSms(text=_WHITESPACE.sub(" ", text).strip())
+
+    def _context(self, request: NoticeRequest, customer: Customer) -> dict[str, Any]:
+        try:
+            notice = PAYLOAD_MODELS[request.kind].model_validate(request.payload)
+        except ValidationError as exc:
+            fields = sorted({".".join(map(str, e["loc"])) for e in exc.errors()})
+            raise InvalidPayload(f"{request.kind} payload invalid at {', '.join(fields)}") from exc
+        return {
+            "customer": customer,
+            "notice": notice,
+            "fmt": LocaleFormatter(customer.babel_locale, customer.zone),
+            "business_name": self._business_name,
+        }
+
+    @staticmethod
+    def _render(env: Environment, name: str, context: dict[str, Any], request: NoticeRequest) -> str:
+        try:
+            return env.get_template(name).render(context)
+        except TemplateError as exc:
+            raise RenderError(f"{name} failed for notice {request.notice_id}: {exc}") from exc
+
+
+GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
+    "¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENDED = set("^{}\\[~]|€")
+
+
+def sms_segments(text: str) -> int:
+    """How many SMS segments a carrier bills for `text` (GSM-7 or, failing that, UCS-2)."""
+    if all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text):
+        units = sum(2 if ch in GSM7_EXTENDED else 1 for ch in text)
+        return 1 if units <= 160 else -(-units // 153)
+    units = sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
+    return 1 if units <= 70 else -(-units // 67)

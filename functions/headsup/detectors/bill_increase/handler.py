@@ -1,0 +1,62 @@
+"""BillsTable stream -> bill-increase notice requests. Bad records fail alone (partial batch)."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from headsup.detectors.bill_increase.bills_repository import DynamoBillsRepository
+from headsup.detectors.bill_increase.detector import BillIncreaseDetector
+from headsup.detectors.bill_increase.models import InvalidBill
+from headsup.detectors.bill_increase.rules import Thresholds
+from headsup.detectors.bill_increase.settings import DetectorSettings
+from headsup.notices.queue import SqsNoticeQueue
+from headsup.shared.cold_start import once
+from headsup.shared.observability import logger, metrics, tracer
+
+# Report failures even when every record failed: Lambda then retries (and bisects) from the
+# first failed sequence number instead of treating the invocation as crashed.
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+
+
+@once
+def build_detector() -> BillIncreaseDetector:
+    settings = DetectorSettings.from_env()
+    return BillIncreaseDetector(
+        bills=DynamoBillsRepository(settings.bills_table_name),
+        queue=SqsNoticeQueue(settings.notice_queue_url),
+        thresholds=Thresholds(percent=settings.increase_percent, minimum=settings.increase_minimum),
+    )
+
+
+def handle_record(record: DynamoDBRecord) -> None:
+    detector = build_detector()
+    change = record.event_name.name if record.event_name else "UNKNOWN"
+    keys = record.dynamodb.keys if record.dynamodb else {}
+    try:
+        if change not in ("INSERT", "MODIFY", "REMOVE") or record.dynamodb is None:
+            raise InvalidBill(keys, [f"unexpected stream record (event {change})"])
+        detector.on_bill_change(change, record.dynamodb.new_image, record.dynamodb.old_image or None)
+    except InvalidBill as exc:
+        # Logged here with the key and the contract breach; re-raised so the batch reports this
+        # record as failed and it ends in DetectorFailureQueue once retries are exhausted.
+        logger.error(
+            "Rejected bill record",
+            extra={"key": keys or exc.key, "problems": exc.problems, "event_id": record.event_id},
+        )
+        metrics.add_metric(name="InvalidRecords", unit="Count", value=1)
+        raise
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(
+        event=event, record_handler=handle_record, processor=processor, context=context
+    )

@@ -1,0 +1,65 @@
+"""A notice request: one thing one customer should be told, decided by a detector."""
+
+import hashlib
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+
+class NoticeKind(StrEnum):
+    BILL_INCREASE = "bill_increase"
+
+
+class Topic(StrEnum):
+    """What a notice is about; customers will be able to opt out per topic."""
+
+    BILLING = "billing"
+    CALLBACKS = "callbacks"
+    TICKETS = "tickets"
+    VISITS = "visits"
+
+
+TOPIC_OF: dict[NoticeKind, Topic] = {NoticeKind.BILL_INCREASE: Topic.BILLING}
+
+NoticeId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+
+
+class NoticeRequest(BaseModel):
+    """The SQS message body a detector sends and the delivery function consumes.
+
+    `notice_id` is derived from the facts that make the notice (never from time or a random
+    value), so a replayed stream record or a re-run produces the same id and delivery sends it
+    at most once.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Literal[1] = 1
+    notice_id: NoticeId
+    kind: NoticeKind
+    customer_id: Annotated[str, StringConstraints(min_length=1)]
+    detected_at: AwareDatetime
+    # Kind-specific facts for the templates; validated against the kind's model at render time.
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def topic(self) -> Topic:
+        return TOPIC_OF[self.kind]
+
+
+def make_notice_id(kind: NoticeKind, *facts: str | Decimal | datetime) -> str:
+    """A stable id for the notice that these facts describe (same facts, same id)."""
+    parts = [kind.value, *(_canonical(fact) for fact in facts)]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+def _canonical(fact: str | Decimal | datetime) -> str:
+    if isinstance(fact, Decimal):
+        # 120, 120.0 and 120.00 are the same amount and must give the same id.
+        return format(fact.normalize(), "f")
+    if isinstance(fact, datetime):
+        return fact.isoformat()
+    return fact

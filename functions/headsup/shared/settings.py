@@ -1,0 +1,25 @@
+"""Settings read from the environment that template.yaml gives each function."""
+
+import os
+from collections.abc import Mapping
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+
+class SettingsError(RuntimeError):
+    """The function's environment is missing or has an invalid setting (a deployment error)."""
+
+
+class EnvSettings(BaseModel):
+    """Base for a function's settings: fields are aliased to their environment variable names."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
+        try:
+            return cls.model_validate(dict(os.environ if env is None else env))
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise SettingsError(f"{cls.__name__} is invalid: {problems}") from exc
