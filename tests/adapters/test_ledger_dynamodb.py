@@ -1,0 +1,86 @@
+"""The DynamoDB ledger against moto, with the table provisioned from template.yaml."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from headsup.delivery.ledger import AlreadyRecorded, ClaimHeld, ClaimLost, DynamoLedger, Outcome, Status
+from infra.local_aws import Deployment, provision
+from tests.unit.builders import notice_request
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def deployment() -> Iterator[Deployment]:
+    with mock_aws():
+        yield provision()
+
+
+@pytest.fixture
+def ledger(deployment: Deployment) -> DynamoLedger:
+    return DynamoLedger(deployment.ref("NoticeLedgerTable"), retention=timedelta(days=400))
+
+
+def lease(seconds: int = 40) -> datetime:
+    return NOW + timedelta(seconds=seconds)
+
+
+def test_claim_then_record_leaves_one_final_outcome(ledger: DynamoLedger) -> None:
+    request = notice_request()
+
+    claim = ledger.claim(request, now=NOW, lease_until=lease())
+    ledger.record(claim, Outcome(Status.SENT, channel="email", provider_message_id="m-1"), now=NOW)
+
+    item = ledger.get(request.notice_id)
+    assert item is not None
+    assert item["status"]["S"] == "sent"
+    assert item["provider_message_id"]["S"] == "m-1"
+    assert item["customer_id"]["S"] == "cust-1" and item["kind"]["S"] == "bill_increase"
+    assert int(item["expires_at"]["N"]) == int((NOW + timedelta(days=400)).timestamp())
+    assert "lease_until" not in item
+
+
+def test_recorded_notice_cannot_be_claimed_again(ledger: DynamoLedger) -> None:
+    request = notice_request()
+    claim = ledger.claim(request, now=NOW, lease_until=lease())
+    ledger.record(claim, Outcome(Status.SKIPPED, reason="do_not_contact"), now=NOW)
+
+    with pytest.raises(AlreadyRecorded) as caught:
+        ledger.claim(request, now=NOW + timedelta(days=1), lease_until=lease())
+    assert caught.value.status is Status.SKIPPED
+
+
+def test_live_claim_blocks_a_second_copy_until_its_lease_expires(ledger: DynamoLedger) -> None:
+    request = notice_request()
+    first = ledger.claim(request, now=NOW, lease_until=lease(40))
+
+    with pytest.raises(ClaimHeld):
+        ledger.claim(request, now=NOW + timedelta(seconds=10), lease_until=lease(50))
+
+    # After the lease, the holder is presumed dead: a redelivery may take over ...
+    second = ledger.claim(request, now=NOW + timedelta(seconds=41), lease_until=lease(90))
+    assert second.attempt == 2
+    # ... and the old holder can no longer record over it.
+    with pytest.raises(ClaimLost):
+        ledger.record(first, Outcome(Status.SENT), now=NOW)
+
+
+def test_released_claim_can_be_taken_at_once(ledger: DynamoLedger) -> None:
+    request = notice_request()
+    claim = ledger.claim(request, now=NOW, lease_until=lease())
+    ledger.release(claim, error="Throttling", now=NOW)
+
+    again = ledger.claim(request, now=NOW + timedelta(seconds=1), lease_until=lease())
+    assert again.attempt == 2
+    item = ledger.get(request.notice_id)
+    assert item is not None and item["last_error"]["S"] == "Throttling"
+
+
+def test_ledger_errors_other_than_the_condition_propagate(deployment: Deployment) -> None:
+    missing = DynamoLedger("no-such-table", retention=timedelta(days=1), client=boto3.client("dynamodb"))
+    with pytest.raises(Exception, match="ResourceNotFound"):
+        missing.claim(notice_request(), now=NOW, lease_until=lease())

@@ -1,0 +1,64 @@
+"""Small builders for domain objects, so each test states only the facts it is about."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from headsup.delivery.customers import Customer, customer_from_item
+from headsup.detectors.bill_increase.models import Bill
+from headsup.notices import NoticeKind, NoticeRequest, make_notice_id
+
+
+def bill(
+    period: str = "2026-11",
+    amount: str = "100.00",
+    *,
+    customer_id: str = "cust-1",
+    currency: str = "USD",
+    items: dict[str, str] | None = None,
+    due_date: str | None = None,
+) -> Bill:
+    item: dict[str, Any] = {
+        "customer_id": customer_id,
+        "period": period,
+        "amount": Decimal(amount),
+        "currency": currency,
+        "line_items": [
+            {"description": name, "amount": Decimal(value)} for name, value in (items or {}).items()
+        ],
+    }
+    if due_date:
+        item["due_date"] = due_date
+    return Bill.from_item(item)
+
+
+def customer(**fields: Any) -> Customer:
+    item = {"customer_id": "cust-1", "first_name": "Ana", "email": "ana@example.com", **fields}
+    return customer_from_item(item, default_locale="en-US", default_timezone="America/New_York")
+
+
+BILL_INCREASE_PAYLOAD: dict[str, Any] = {
+    "period": "2026-11",
+    "compared_period": "2026-10",
+    "is_correction": False,
+    "currency": "USD",
+    "previous_amount": "110.00",
+    "new_amount": "132.40",
+    "difference": "22.40",
+    "percent": "20.4",
+    "due_date": "2026-12-15",
+    "changed_items": [
+        {"description": "Data add-on", "previous_amount": None, "new_amount": "15.00"},
+        {"description": "Plan", "previous_amount": "100.00", "new_amount": "105.00"},
+    ],
+}
+
+
+def notice_request(payload: dict[str, Any] | None = None, *, customer_id: str = "cust-1") -> NoticeRequest:
+    return NoticeRequest(
+        notice_id=make_notice_id(NoticeKind.BILL_INCREASE, customer_id, "2026-11"),
+        kind=NoticeKind.BILL_INCREASE,
+        customer_id=customer_id,
+        detected_at=datetime(2026, 11, 24, 12, 0, tzinfo=UTC),
+        payload=BILL_INCREASE_PAYLOAD if payload is None else payload,
+    )

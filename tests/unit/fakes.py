@@ -1,0 +1,93 @@
+"""In-memory stand-ins for the delivery adapters.
+
+Fakes, not mocks: they keep the same rules as the real adapters (a claim is exclusive, a final
+outcome is never overwritten), so a test of the delivery logic fails if the logic breaks
+those rules, instead of passing because a mock was told what to return.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from botocore.exceptions import ClientError
+
+from headsup.delivery.customers import Customer
+from headsup.delivery.ledger import FINAL_STATUSES, AlreadyRecorded, Claim, ClaimHeld, ClaimLost, Outcome, Status
+from headsup.delivery.rendering import RenderedEmail, RenderedSms
+from headsup.notices import NoticeRequest
+
+
+@dataclass
+class LedgerEntry:
+    status: Status
+    token: str
+    lease_until: datetime
+    attempts: int
+    outcome: Outcome | None = None
+    last_error: str | None = None
+
+
+@dataclass
+class InMemoryLedger:
+    entries: dict[str, LedgerEntry] = field(default_factory=dict)
+
+    def claim(self, request: NoticeRequest, *, now: datetime, lease_until: datetime) -> Claim:
+        entry = self.entries.get(request.notice_id)
+        if entry is not None:
+            if entry.status in FINAL_STATUSES:
+                raise AlreadyRecorded(request.notice_id, entry.status)
+            if entry.lease_until >= now:
+                raise ClaimHeld(request.notice_id)
+        attempts = (entry.attempts if entry else 0) + 1
+        token = f"token-{attempts}"
+        self.entries[request.notice_id] = LedgerEntry(Status.IN_PROGRESS, token, lease_until, attempts)
+        return Claim(request.notice_id, token, attempts)
+
+    def record(self, claim: Claim, outcome: Outcome, *, now: datetime) -> None:
+        entry = self.entries[claim.notice_id]
+        if entry.status is not Status.IN_PROGRESS or entry.token != claim.token:
+            raise ClaimLost(claim.notice_id)
+        entry.status = outcome.status
+        entry.outcome = outcome
+
+    def release(self, claim: Claim, *, error: str, now: datetime) -> None:
+        entry = self.entries[claim.notice_id]
+        if entry.token == claim.token and entry.status is Status.IN_PROGRESS:
+            entry.lease_until = datetime.min.replace(tzinfo=now.tzinfo)
+            entry.last_error = error
+
+
+@dataclass
+class InMemoryCustomers:
+    customers: dict[str, Customer] = field(default_factory=dict)
+
+    def get(self, customer_id: str) -> Customer | None:
+        return self.customers.get(customer_id)
+
+
+@dataclass
+class RecordingEmail:
+    sent: list[tuple[str, RenderedEmail]] = field(default_factory=list)
+    failures: list[Exception] = field(default_factory=list)  # raised, in order, before succeeding
+
+    def send_email(self, to: str, email: RenderedEmail, *, notice_id: str, kind: str) -> str:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append((to, email))
+        return f"ses-{len(self.sent)}"
+
+
+@dataclass
+class RecordingSms:
+    sent: list[tuple[str, RenderedSms]] = field(default_factory=list)
+    opted_out: set[str] = field(default_factory=set)
+
+    def send_sms(self, to: str, sms: RenderedSms, *, notice_id: str, kind: str) -> str:
+        self.sent.append((to, sms))
+        return f"sns-{len(self.sent)}"
+
+    def is_opted_out(self, phone: str) -> bool:
+        return phone in self.opted_out
+
+
+def client_error(code: str, operation: str = "SendEmail") -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": "refused for test@example.com"}}, operation)

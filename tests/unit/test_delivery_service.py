@@ -1,0 +1,117 @@
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from headsup.delivery.ledger import ClaimHeld, Status
+from headsup.delivery.rendering import NoticeRenderer
+from headsup.delivery.senders import PermanentSendError
+from headsup.delivery.service import Attempt, NoticeDelivery, UnknownCustomer
+from tests.unit.builders import customer, notice_request
+from tests.unit.fakes import InMemoryCustomers, InMemoryLedger, RecordingEmail, RecordingSms, client_error
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def first_attempt(number: int = 1, max_attempts: int = 3) -> Attempt:
+    return Attempt(number=number, max_attempts=max_attempts, lease_until=NOW + timedelta(seconds=40))
+
+
+class World:
+    def __init__(self) -> None:
+        self.ledger = InMemoryLedger()
+        self.customers = InMemoryCustomers({"cust-1": customer()})
+        self.email = RecordingEmail()
+        self.sms = RecordingSms()
+        self.delivery = NoticeDelivery(
+            customers=self.customers,
+            ledger=self.ledger,
+            renderer=NoticeRenderer(TEMPLATES, business_name="Example Co"),
+            email=self.email,
+            sms=self.sms,
+            clock=lambda: NOW,
+        )
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+def test_notice_is_sent_once_and_recorded_as_sent(world: World) -> None:
+    # Given a notice for a customer who prefers email
+    request = notice_request()
+
+    # When it is delivered twice (a redelivered SQS message)
+    first = world.delivery.deliver(request, first_attempt())
+    second = world.delivery.deliver(request, first_attempt(2))
+
+    # Then one email went out and the ledger holds one sent outcome
+    assert (first, second) == (Status.SENT, Status.SENT)
+    assert [to for to, _ in world.email.sent] == ["ana@example.com"]
+    outcome = world.ledger.entries[request.notice_id].outcome
+    assert outcome is not None
+    assert (outcome.status, outcome.channel, outcome.provider_message_id) == (Status.SENT, "email", "ses-1")
+
+
+def test_sms_customer_gets_an_sms(world: World) -> None:
+    world.customers.customers["cust-1"] = customer(channels=["sms"], phone="+14155550123")
+    assert world.delivery.deliver(notice_request(), first_attempt()) is Status.SENT
+    assert [to for to, _ in world.sms.sent] == ["+14155550123"]
+    assert world.email.sent == []
+
+
+def test_do_not_contact_is_skipped_with_its_reason(world: World) -> None:
+    world.customers.customers["cust-1"] = customer(do_not_contact=True)
+    request = notice_request()
+
+    assert world.delivery.deliver(request, first_attempt()) is Status.SKIPPED
+
+    outcome = world.ledger.entries[request.notice_id].outcome
+    assert outcome is not None and outcome.reason is not None
+    assert outcome.reason.startswith("do_not_contact")
+    assert world.email.sent == [] and world.sms.sent == []
+
+
+def test_permanent_rejection_is_recorded_as_failed_and_not_retried(world: World) -> None:
+    world.email.failures.append(PermanentSendError("MessageRejected"))
+    request = notice_request()
+
+    assert world.delivery.deliver(request, first_attempt()) is Status.FAILED
+    assert world.delivery.deliver(request, first_attempt(2)) is Status.FAILED  # redelivery: no resend
+    assert world.email.sent == []
+    outcome = world.ledger.entries[request.notice_id].outcome
+    assert outcome is not None and outcome.reason == "PermanentSendError: MessageRejected"
+
+
+def test_transient_failure_releases_the_claim_so_the_retry_sends(world: World) -> None:
+    world.email.failures.append(client_error("Throttling"))
+    request = notice_request()
+
+    with pytest.raises(Exception, match="Throttling"):
+        world.delivery.deliver(request, first_attempt(1))
+    assert world.ledger.entries[request.notice_id].status is Status.IN_PROGRESS
+
+    assert world.delivery.deliver(request, first_attempt(2)) is Status.SENT
+    assert len(world.email.sent) == 1
+
+
+def test_last_attempt_is_recorded_as_dead_lettered_before_it_is_raised(world: World) -> None:
+    request = notice_request(customer_id="nobody")
+
+    with pytest.raises(UnknownCustomer):
+        world.delivery.deliver(request, first_attempt(number=3, max_attempts=3))
+
+    entry = world.ledger.entries[request.notice_id]
+    assert entry.status is Status.DEAD_LETTERED
+    assert entry.outcome is not None and entry.outcome.reason == "UnknownCustomer: customer nobody not found"
+
+
+def test_copy_arriving_while_another_is_sending_is_retried_later(world: World) -> None:
+    request = notice_request()
+    world.ledger.claim(request, now=NOW, lease_until=NOW + timedelta(seconds=40))  # another invocation
+
+    with pytest.raises(ClaimHeld):
+        world.delivery.deliver(request, first_attempt(2))
+    assert world.email.sent == []
