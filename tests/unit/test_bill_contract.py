@@ -19,29 +19,29 @@ def test_contract_defaults_currency_to_usd_and_items_to_none() -> None:
 
 
 @pytest.mark.parametrize(
-    ("overrides", "field"),
+    ("overrides", "expected"),
     [
-        ({"amount": "12,50"}, "amount"),  # stored as a string, and not even a number
-        ({"amount": "12.50"}, "amount"),  # stored as S instead of N
-        ({"amount": True}, "amount"),
-        ({"amount": Decimal("NaN")}, "amount"),
-        ({"period": "2026-13"}, "period"),
-        ({"period": "Nov 2026"}, "period"),
-        ({"currency": "usd"}, "currency"),
-        ({"currency": "XYZ"}, "currency"),
-        ({"due_date": "15/12/2026"}, "due_date"),
-        ({"line_items": [{"description": "Plan"}]}, "line_items.0.amount"),
-        ({"customer_id": ""}, "customer_id"),
+        ({"amount": "12,50"}, "amount: must be a DynamoDB number (N), got S"),
+        ({"amount": "12.50"}, "amount:"),  # stored as S instead of N
+        ({"amount": True}, "amount: must be a DynamoDB number (N), got BOOL"),
+        ({"amount": Decimal("NaN")}, "amount:"),
+        ({"period": "2026-13"}, "period:"),
+        ({"period": "Nov 2026"}, "period:"),
+        ({"currency": "usd"}, "currency:"),
+        ({"currency": "XYZ"}, "currency:"),
+        ({"due_date": "15/12/2026"}, "due_date:"),
+        ({"line_items": [{"description": "Plan"}]}, "line_items.0.amount:"),
+        ({"customer_id": ""}, "customer_id:"),
     ],
 )
-def test_record_breaking_the_contract_names_its_key_and_the_field(overrides: dict[str, Any], field: str) -> None:
+def test_record_breaking_the_contract_names_its_key_and_the_field(overrides: dict[str, Any], expected: str) -> None:
     with pytest.raises(InvalidBill) as caught:
         Bill.from_item(valid_item(**overrides))
     assert caught.value.key == {
         "customer_id": overrides.get("customer_id", "cust-1"),
         "period": overrides.get("period", "2026-11"),
     }
-    assert any(problem.startswith(f"{field}:") for problem in caught.value.problems), caught.value.problems
+    assert any(problem.startswith(expected) for problem in caught.value.problems), caught.value.problems
 
 
 def test_missing_amount_is_reported() -> None:

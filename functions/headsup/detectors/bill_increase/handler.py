@@ -36,6 +36,7 @@ def build_detector() -> BillIncreaseDetector:
 
 def handle_record(record: DynamoDBRecord) -> None:
     detector = build_detector()
+    metrics.add_metric(name="BillChangesProcessed", unit="Count", value=1)
     change = record.event_name.name if record.event_name else "UNKNOWN"
     keys = record.dynamodb.keys if record.dynamodb else {}
     try:

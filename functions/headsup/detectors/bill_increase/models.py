@@ -6,6 +6,7 @@ from typing import Annotated, Any, Self
 
 from babel.numbers import list_currencies
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 from headsup.notices.payloads import CurrencyCode, Period
 
@@ -60,5 +61,17 @@ class Bill(BaseModel):
             return cls.model_validate(item)
         except ValidationError as exc:
             key = {name: item.get(name) for name in ("customer_id", "period")}
-            problems = [f"{'.'.join(map(str, e['loc'])) or 'item'}: {e['msg']}" for e in exc.errors()]
-            raise InvalidBill(key, problems) from exc
+            raise InvalidBill(key, [_describe(error) for error in exc.errors()]) from exc
+
+
+def _describe(error: ErrorDetails) -> str:
+    where = ".".join(map(str, error["loc"])) or "item"
+    if error["type"] == "is_instance_of" and "Decimal" in error["msg"]:
+        # Name the DynamoDB type the value arrived as (S, BOOL...), not the value itself.
+        return f"{where}: must be a DynamoDB number (N), got {_dynamodb_type(error['input'])}"
+    return f"{where}: {error['msg']}"
+
+
+def _dynamodb_type(value: object) -> str:
+    names = {str: "S", bool: "BOOL", list: "L", dict: "M", bytes: "B", type(None): "NULL"}
+    return names.get(type(value), type(value).__name__)
