@@ -10,7 +10,6 @@ import html
 import json
 import sys
 import time
-from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from infra.local_aws import SentEmail, SentSms, sent_emails, sent_sms
-from infra.pipeline import LocalPipeline, load_sample_data
+from infra.pipeline import LocalPipeline, lambda_output_to, load_sample_data
 from infra.template import REPO_ROOT
 
 OUT_DIR = REPO_ROOT / "build" / "demo"
@@ -31,7 +30,7 @@ def main() -> int:
     log_path = OUT_DIR / "lambda.log"
     started = time.perf_counter()
     data = load_sample_data()
-    with mock_aws(), log_path.open("w") as lambda_log, redirect_stdout(lambda_log):
+    with mock_aws(), log_path.open("w") as lambda_log, lambda_output_to(lambda_log):
         pipeline = LocalPipeline.provision()
         pipeline.put_customers(data["customers"])
         pipeline.put_bills(data["bills"])

@@ -5,10 +5,12 @@ the real handlers the same way, through the event sources template.yaml declares
 """
 
 import json
-from collections.abc import Iterable, Mapping
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager, redirect_stdout
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -37,6 +39,26 @@ def load_sample_data(path: Path = SAMPLE_DATA) -> dict[str, list[dict[str, Any]]
 
 def to_dynamodb(item: Mapping[str, Any]) -> dict[str, Any]:
     return {key: _serializer.serialize(value) for key, value in item.items()}
+
+
+@contextmanager
+def lambda_output_to(stream: IO[str]) -> Iterator[IO[str]]:
+    """Send what the functions write (JSON logs, EMF metrics) to `stream`, as CloudWatch would get it.
+
+    Powertools' log handler keeps the stream it was created with, so it is re-pointed rather than
+    relying on redirect_stdout alone (which only catches print(), i.e. the metrics).
+    """
+    from headsup.shared.observability import logger
+
+    handler = logger.registered_handler
+    if not isinstance(handler, logging.StreamHandler):
+        raise TypeError(f"unexpected Powertools log handler {handler!r}")
+    previous = handler.setStream(stream)
+    try:
+        with redirect_stdout(stream):
+            yield stream
+    finally:
+        handler.setStream(previous)
 
 
 class LocalPipeline:

@@ -1,6 +1,7 @@
 """Shared test set-up. No test talks to real AWS: credentials are fake and sockets are disabled
 (pytest-socket, see pyproject addopts); moto is used in-process."""
 
+import io
 import os
 from collections.abc import Iterator
 
@@ -10,7 +11,7 @@ import pytest
 os.environ.update(
     {
         "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto's fake credentials
+        "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
         "POWERTOOLS_SERVICE_NAME": "headsup",
@@ -28,3 +29,12 @@ def fresh_cold_start() -> Iterator[None]:
     cold_start.reset()
     yield
     cold_start.reset()
+
+
+@pytest.fixture
+def lambda_logs() -> Iterator[io.StringIO]:
+    """Everything the functions log (JSON lines) and print (EMF metrics) during the test."""
+    from infra.pipeline import lambda_output_to
+
+    with lambda_output_to(io.StringIO()) as buffer:
+        yield buffer  # type: ignore[misc]

@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
+from headsup.delivery.ledger import AlreadyRecorded, ClaimHeld, ClaimLost, DynamoLedger, Outcome, Status
 from moto import mock_aws
 
-from headsup.delivery.ledger import AlreadyRecorded, ClaimHeld, ClaimLost, DynamoLedger, Outcome, Status
 from infra.local_aws import Deployment, provision
 from tests.unit.builders import notice_request
 
@@ -39,7 +39,8 @@ def test_claim_then_record_leaves_one_final_outcome(ledger: DynamoLedger) -> Non
     assert item is not None
     assert item["status"]["S"] == "sent"
     assert item["provider_message_id"]["S"] == "m-1"
-    assert item["customer_id"]["S"] == "cust-1" and item["kind"]["S"] == "bill_increase"
+    assert item["customer_id"]["S"] == "cust-1"
+    assert item["kind"]["S"] == "bill_increase"
     assert int(item["expires_at"]["N"]) == int((NOW + timedelta(days=400)).timestamp())
     assert "lease_until" not in item
 
@@ -77,7 +78,8 @@ def test_released_claim_can_be_taken_at_once(ledger: DynamoLedger) -> None:
     again = ledger.claim(request, now=NOW + timedelta(seconds=1), lease_until=lease())
     assert again.attempt == 2
     item = ledger.get(request.notice_id)
-    assert item is not None and item["last_error"]["S"] == "Throttling"
+    assert item is not None
+    assert item["last_error"]["S"] == "Throttling"
 
 
 def test_ledger_errors_other_than_the_condition_propagate(deployment: Deployment) -> None:

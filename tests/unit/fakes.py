@@ -9,9 +9,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from botocore.exceptions import ClientError
-
 from headsup.delivery.customers import Customer
-from headsup.delivery.ledger import FINAL_STATUSES, AlreadyRecorded, Claim, ClaimHeld, ClaimLost, Outcome, Status
+from headsup.delivery.ledger import (
+    FINAL_STATUSES,
+    AlreadyRecorded,
+    Claim,
+    ClaimHeld,
+    ClaimLost,
+    Outcome,
+    Status,
+)
 from headsup.delivery.rendering import RenderedEmail, RenderedSms
 from headsup.notices import NoticeRequest
 

@@ -2,7 +2,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-
 from headsup.detectors.bill_increase.models import Bill, InvalidBill
 from headsup.notices import NoticeKind, make_notice_id
 
@@ -34,7 +33,9 @@ def test_contract_defaults_currency_to_usd_and_items_to_none() -> None:
         ({"customer_id": ""}, "customer_id:"),
     ],
 )
-def test_record_breaking_the_contract_names_its_key_and_the_field(overrides: dict[str, Any], expected: str) -> None:
+def test_record_breaking_the_contract_names_its_key_and_the_field(
+    overrides: dict[str, Any], expected: str
+) -> None:
     with pytest.raises(InvalidBill) as caught:
         Bill.from_item(valid_item(**overrides))
     assert caught.value.key == {

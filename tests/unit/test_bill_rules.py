@@ -1,11 +1,11 @@
 from decimal import Decimal
 
 import pytest
+from headsup.detectors.bill_increase.models import Bill
+from headsup.detectors.bill_increase.rules import Thresholds, changed_line_items, detect_increase
 from hypothesis import given
 from hypothesis import strategies as st
 
-from headsup.detectors.bill_increase.models import Bill
-from headsup.detectors.bill_increase.rules import Thresholds, changed_line_items, detect_increase
 from tests.unit.builders import bill
 
 DEFAULT = Thresholds(percent=Decimal(10), minimum=Decimal("5.00"))
@@ -24,7 +24,8 @@ def test_increase_over_both_thresholds_is_notified_with_totals_and_percent() -> 
     assert (notice.previous_amount, notice.new_amount) == (Decimal("110.00"), Decimal("132.40"))
     assert notice.difference == Decimal("22.40")
     assert notice.percent == Decimal("20.4")
-    assert notice.due_date is not None and notice.due_date.isoformat() == "2026-12-15"
+    assert notice.due_date is not None
+    assert notice.due_date.isoformat() == "2026-12-15"
     assert (notice.period, notice.compared_period, notice.is_correction) == ("2026-11", "2026-10", False)
 
 

@@ -1,6 +1,6 @@
 import pytest
-
 from headsup.delivery.channels import Channel, NoRoute, Route, choose_route, normalised_e164
+
 from tests.unit.builders import customer
 
 
@@ -45,7 +45,12 @@ def test_no_usable_channel_says_why_without_personal_data() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("+14155550123", "+14155550123"), ("+44 20 7946 0958", "+442079460958"), ("4155550123", None), (None, None)],
+    [
+        ("+14155550123", "+14155550123"),
+        ("+44 20 7946 0958", "+442079460958"),
+        ("4155550123", None),
+        (None, None),
+    ],
 )
 def test_phone_numbers_are_normalised_to_e164(raw: str | None, expected: str | None) -> None:
     assert normalised_e164(raw) == expected

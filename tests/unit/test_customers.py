@@ -1,5 +1,4 @@
 import pytest
-
 from headsup.delivery.customers import InvalidCustomer, customer_from_item
 
 

@@ -2,11 +2,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from headsup.delivery.ledger import ClaimHeld, Status
 from headsup.delivery.rendering import NoticeRenderer
 from headsup.delivery.senders import PermanentSendError
 from headsup.delivery.service import Attempt, NoticeDelivery, UnknownCustomer
+
 from tests.unit.builders import customer, notice_request
 from tests.unit.fakes import InMemoryCustomers, InMemoryLedger, RecordingEmail, RecordingSms, client_error
 
@@ -69,9 +69,11 @@ def test_do_not_contact_is_skipped_with_its_reason(world: World) -> None:
     assert world.delivery.deliver(request, first_attempt()) is Status.SKIPPED
 
     outcome = world.ledger.entries[request.notice_id].outcome
-    assert outcome is not None and outcome.reason is not None
+    assert outcome is not None
+    assert outcome.reason is not None
     assert outcome.reason.startswith("do_not_contact")
-    assert world.email.sent == [] and world.sms.sent == []
+    assert world.email.sent == []
+    assert world.sms.sent == []
 
 
 def test_permanent_rejection_is_recorded_as_failed_and_not_retried(world: World) -> None:
@@ -82,7 +84,8 @@ def test_permanent_rejection_is_recorded_as_failed_and_not_retried(world: World)
     assert world.delivery.deliver(request, first_attempt(2)) is Status.FAILED  # redelivery: no resend
     assert world.email.sent == []
     outcome = world.ledger.entries[request.notice_id].outcome
-    assert outcome is not None and outcome.reason == "PermanentSendError: MessageRejected"
+    assert outcome is not None
+    assert outcome.reason == "PermanentSendError: MessageRejected"
 
 
 def test_transient_failure_releases_the_claim_so_the_retry_sends(world: World) -> None:
@@ -105,7 +108,8 @@ def test_last_attempt_is_recorded_as_dead_lettered_before_it_is_raised(world: Wo
 
     entry = world.ledger.entries[request.notice_id]
     assert entry.status is Status.DEAD_LETTERED
-    assert entry.outcome is not None and entry.outcome.reason == "UnknownCustomer: customer nobody not found"
+    assert entry.outcome is not None
+    assert entry.outcome.reason == "UnknownCustomer: customer nobody not found"
 
 
 def test_copy_arriving_while_another_is_sending_is_retried_later(world: World) -> None:

@@ -1,7 +1,6 @@
 from pathlib import Path
 
 import pytest
-
 from headsup.delivery.rendering import InvalidPayload, NoticeRenderer, RenderError, sms_segments
 
 from tests.unit.builders import BILL_INCREASE_PAYLOAD, customer, notice_request
@@ -20,8 +19,11 @@ def test_email_greets_by_first_name_and_explains_the_increase(renderer: NoticeRe
     assert email.subject == "Your November 2026 bill is $22.40 higher: here is why"
     for part in (email.text, email.html):
         assert "Hi Ana," in part
-        assert "$132.40" in part and "$110.00" in part and "20.4%" in part
-        assert "Data add-on" in part and "December 15, 2026" in part
+        assert "$132.40" in part
+        assert "$110.00" in part
+        assert "20.4%" in part
+        assert "Data add-on" in part
+        assert "December 15, 2026" in part
     # largest change first, as the payload orders it
     assert email.text.index("Data add-on") < email.text.index("Plan")
 
@@ -73,7 +75,15 @@ def test_payload_that_does_not_match_its_kind_is_rejected(renderer: NoticeRender
 
 @pytest.mark.parametrize(
     ("text", "segments"),
-    [("a" * 160, 1), ("a" * 161, 2), ("€" * 80, 1), ("€" * 81, 2), ("é" * 160, 1), ("✓" * 70, 1), ("✓" * 71, 2)],
+    [
+        ("a" * 160, 1),
+        ("a" * 161, 2),
+        ("€" * 80, 1),
+        ("€" * 81, 2),
+        ("é" * 160, 1),
+        ("✓" * 70, 1),
+        ("✓" * 71, 2),
+    ],
 )
 def test_sms_segments_count_gsm7_and_ucs2(text: str, segments: int) -> None:
     assert sms_segments(text) == segments

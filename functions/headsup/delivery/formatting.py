@@ -1,6 +1,6 @@
 """Amounts, percentages and dates as the customer reads them: their locale, their timezone."""
 
-from datetime import date, datetime
+import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -28,24 +28,24 @@ class LocaleFormatter:
         """20.5 -> "20.5%" (or "20,5 %" in de-DE)."""
         return format_percent(value / 100, "#,##0.#%", locale=self.locale)
 
-    def date(self, value: date) -> str:
+    def date(self, value: dt.date) -> str:
         return format_date(value, format="long", locale=self.locale)
 
-    def short_date(self, value: date) -> str:
+    def short_date(self, value: dt.date) -> str:
         return format_skeleton("MMMd", value, locale=self.locale)
 
     def month(self, period: str) -> str:
         """ "2026-11" -> "November 2026"."""
         year, month = (int(part) for part in period.split("-"))
-        return format_skeleton("yMMMM", date(year, month, 1), locale=self.locale)
+        return format_skeleton("yMMMM", dt.date(year, month, 1), locale=self.locale)
 
     def short_month(self, period: str) -> str:
         year, month = (int(part) for part in period.split("-"))
-        return format_skeleton("MMM", date(year, month, 1), locale=self.locale)
+        return format_skeleton("MMM", dt.date(year, month, 1), locale=self.locale)
 
-    def datetime(self, value: datetime) -> str:
+    def datetime(self, value: dt.datetime) -> str:
         """An instant in the customer's own timezone."""
         return format_datetime(value.astimezone(self.zone), format="medium", locale=self.locale)
 
-    def time(self, value: datetime) -> str:
+    def time(self, value: dt.datetime) -> str:
         return format_time(value.astimezone(self.zone), format="short", locale=self.locale)

@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import boto3
 from botocore.exceptions import ClientError
@@ -51,7 +51,7 @@ class Claim:
     attempt: int
 
 
-class AlreadyRecorded(Exception):  # noqa: N818 - a result, not a fault
+class AlreadyRecorded(Exception):
     def __init__(self, notice_id: str, status: Status) -> None:
         self.notice_id = notice_id
         self.status = status
@@ -94,8 +94,7 @@ class DynamoLedger:
                     " ADD attempts :one"
                 ),
                 ConditionExpression=(
-                    "attribute_not_exists(notice_id)"
-                    " OR (#status = :in_progress AND lease_until < :now_epoch)"
+                    "attribute_not_exists(notice_id) OR (#status = :in_progress AND lease_until < :now_epoch)"
                 ),
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
@@ -152,7 +151,9 @@ class DynamoLedger:
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise ClaimLost(f"notice {claim.notice_id} was taken over before its outcome was recorded") from exc
+                raise ClaimLost(
+                    f"notice {claim.notice_id} was taken over before its outcome was recorded"
+                ) from exc
             raise
 
     def release(self, claim: Claim, *, error: str, now: datetime) -> None:
@@ -184,7 +185,6 @@ class DynamoLedger:
         return response.get("Item")
 
     def _existing(self, exc: ClientError, notice_id: str) -> dict[str, Any] | None:
-        item = exc.response.get("Item")
-        if item is not None:
-            return dict(item)
-        return self.get(notice_id)
+        # moto and older SDKs may not return the old item with the condition failure.
+        item = cast("dict[str, Any] | None", exc.response.get("Item"))
+        return item if item is not None else self.get(notice_id)

@@ -39,6 +39,8 @@ class RenderedSms:
     text: str
 
 
+# Folds template line breaks, and also the no-break spaces Babel puts in "52,00 €", which are
+# not in the GSM-7 alphabet and would turn a 1-segment SMS into a UCS-2 one.
 _WHITESPACE = re.compile(r"\s+")
 
 

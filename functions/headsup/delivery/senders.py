@@ -18,6 +18,7 @@ from headsup.delivery.rendering import RenderedEmail, RenderedSms
 if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client
     from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sns.type_defs import MessageAttributeValueTypeDef
 
 
 class PermanentSendError(RuntimeError):
@@ -90,7 +91,7 @@ class SnsSmsSender:
         self._client = client or boto3.client("sns")
 
     def send_sms(self, to: str, sms: RenderedSms, *, notice_id: str, kind: str) -> str:
-        attributes = {
+        attributes: dict[str, MessageAttributeValueTypeDef] = {
             # Transactional: delivered with priority, and not subject to marketing filtering.
             "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"},
         }

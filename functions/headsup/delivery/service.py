@@ -66,15 +66,20 @@ class NoticeDelivery:
             outcome = self._attempt(request)
         except (PermanentSendError, InvalidPayload) as exc:
             outcome = Outcome(Status.FAILED, reason=f"{type(exc).__name__}: {exc}")
-        except Exception as exc:  # noqa: BLE001 - any other error is retried; the ledger must know first
+        except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}"
             if attempt.is_last:
                 self._ledger.record(claim, Outcome(Status.DEAD_LETTERED, reason=reason), now=self._clock())
-                logger.error("Notice dead-lettered", extra={**ids, "reason": reason, "attempt": attempt.number})
+                logger.error(
+                    "Notice dead-lettered", extra={**ids, "reason": reason, "attempt": attempt.number}
+                )
                 metrics.add_metric(name="NoticesDeadLettered", unit="Count", value=1)
             else:
                 self._ledger.release(claim, error=reason, now=self._clock())
-                logger.warning("Notice will be retried", extra={**ids, "reason": reason, "attempt": attempt.number})
+                metrics.add_metric(name="NoticeRetries", unit="Count", value=1)
+                logger.warning(
+                    "Notice will be retried", extra={**ids, "reason": reason, "attempt": attempt.number}
+                )
             raise
 
         self._ledger.record(claim, outcome, now=self._clock())
@@ -97,11 +102,14 @@ class NoticeDelivery:
     def _send(self, request: NoticeRequest, customer: Customer, route: Route) -> Outcome:
         if route.channel is Channel.EMAIL:
             email = self._renderer.render_email(request, customer)
-            message_id = self._email.send_email(route.address, email, notice_id=request.notice_id, kind=request.kind)
+            message_id = self._email.send_email(
+                route.address, email, notice_id=request.notice_id, kind=request.kind
+            )
         else:
             sms = self._renderer.render_sms(request, customer)
             segments = sms_segments(sms.text)
             metrics.add_metric(name="SmsSegments", unit="Count", value=segments)
-            message_id = self._sms.send_sms(route.address, sms, notice_id=request.notice_id, kind=request.kind)
+            message_id = self._sms.send_sms(
+                route.address, sms, notice_id=request.notice_id, kind=request.kind
+            )
         return Outcome(Status.SENT, channel=route.channel, provider_message_id=message_id)
-

@@ -1,17 +1,18 @@
 """BillsTable stream -> bill-increase notice requests. Bad records fail alone (partial batch)."""
 
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
     process_partial_response,
 )
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from headsup.detectors.bill_increase.bills_repository import DynamoBillsRepository
-from headsup.detectors.bill_increase.detector import BillIncreaseDetector
+from headsup.detectors.bill_increase.detector import BillIncreaseDetector, ChangeKind
 from headsup.detectors.bill_increase.models import InvalidBill
 from headsup.detectors.bill_increase.rules import Thresholds
 from headsup.detectors.bill_increase.settings import DetectorSettings
@@ -42,7 +43,9 @@ def handle_record(record: DynamoDBRecord) -> None:
     try:
         if change not in ("INSERT", "MODIFY", "REMOVE") or record.dynamodb is None:
             raise InvalidBill(keys, [f"unexpected stream record (event {change})"])
-        detector.on_bill_change(change, record.dynamodb.new_image, record.dynamodb.old_image or None)
+        detector.on_bill_change(
+            cast(ChangeKind, change), record.dynamodb.new_image, record.dynamodb.old_image or None
+        )
     except InvalidBill as exc:
         # Logged here with the key and the contract breach; re-raised so the batch reports this
         # record as failed and it ends in DetectorFailureQueue once retries are exhausted.
@@ -57,7 +60,7 @@ def handle_record(record: DynamoDBRecord) -> None:
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=handle_record, processor=processor, context=context
     )

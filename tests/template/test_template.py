@@ -1,0 +1,112 @@
+"""template.yaml is the one source of truth: it must validate, and the code must agree with it."""
+
+import importlib
+import os
+import shutil
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+from headsup.delivery.settings import DeliverySettings
+from headsup.detectors.bill_increase.settings import DetectorSettings
+from headsup.shared.settings import EnvSettings
+from moto import mock_aws
+
+from infra.local_aws import provision
+from infra.template import REPO_ROOT, load_template
+
+TEMPLATE = REPO_ROOT / "template.yaml"
+SETTINGS_OF: dict[str, type[EnvSettings]] = {
+    "BillIncreaseDetectorFunction": DetectorSettings,
+    "NoticeDeliveryFunction": DeliverySettings,
+}
+
+
+def tool(name: str) -> str:
+    """A tool `make test` installs into .venv-sam; missing means the suite was run the wrong way."""
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} not on PATH: run the tests with `make test`, which installs it")
+    return path
+
+
+@pytest.mark.template
+def test_sam_validate_lint_passes() -> None:
+    result = subprocess.run(
+        [tool("sam"), "validate", "--lint", "--template", str(TEMPLATE), "--region", "us-east-1"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SAM_CLI_TELEMETRY": "0"},
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.template
+def test_cfn_lint_passes() -> None:
+    result = subprocess.run(
+        [tool("cfn-lint"), str(TEMPLATE)], capture_output=True, text=True, check=False, timeout=300
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def functions() -> dict[str, dict]:  # type: ignore[type-arg]
+    resources = load_template()["Resources"]
+    return {lid: r for lid, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
+
+
+def test_every_function_has_settings_checked_here() -> None:
+    assert set(functions()) == set(SETTINGS_OF)
+
+
+@pytest.mark.parametrize("function_id", sorted(SETTINGS_OF))
+def test_handler_path_in_template_is_importable(function_id: str) -> None:
+    module_name, _, attribute = functions()[function_id]["Properties"]["Handler"].rpartition(".")
+    assert callable(getattr(importlib.import_module(module_name), attribute))
+
+
+@pytest.mark.parametrize("function_id", sorted(SETTINGS_OF))
+def test_code_reads_only_environment_the_template_sets(function_id: str) -> None:
+    with mock_aws():
+        env = provision().function_env(function_id)
+    settings = SETTINGS_OF[function_id]
+    needed = {field.alias for field in settings.model_fields.values()}
+    assert needed <= set(env), f"read by code but not set in template.yaml: {needed - set(env)}"
+    settings.from_env(env)  # and the template's values pass validation
+
+
+def test_table_keys_used_by_code_match_the_template() -> None:
+    resources = load_template()["Resources"]
+
+    def key(table: str) -> list[str]:
+        return [k["AttributeName"] for k in resources[table]["Properties"]["KeySchema"]]
+
+    assert key("CustomersTable") == ["customer_id"]
+    assert key("BillsTable") == ["customer_id", "period"]
+    assert key("NoticeLedgerTable") == ["notice_id"]
+    assert (
+        resources["BillsTable"]["Properties"]["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    )
+
+
+def test_queue_visibility_is_at_least_six_times_the_delivery_timeout() -> None:
+    template = load_template()
+    timeout = template["Resources"]["NoticeDeliveryFunction"]["Properties"].get(
+        "Timeout", template["Globals"]["Function"]["Timeout"]
+    )
+    assert template["Resources"]["NoticeQueue"]["Properties"]["VisibilityTimeout"] >= 6 * timeout
+
+
+def test_lambda_requirements_mirror_the_project_dependencies() -> None:
+    declared = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    lines = (REPO_ROOT / "functions" / "requirements.txt").read_text().splitlines()
+    bundled = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    assert sorted(bundled) == sorted(declared)
+
+
+def test_templates_layer_points_at_the_templates_folder() -> None:
+    layer = load_template()["Resources"]["NoticeTemplatesLayer"]["Properties"]
+    assert (REPO_ROOT / layer["ContentUri"]).resolve() == (REPO_ROOT / "templates").resolve()
+    assert Path(REPO_ROOT / "templates" / "bill_increase" / "email.html.j2").is_file()
