@@ -10,6 +10,7 @@ import html
 import json
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,10 @@ def main() -> int:
     log_path = OUT_DIR / "lambda.log"
     started = time.perf_counter()
     data = load_sample_data()
-    with mock_aws(), log_path.open("w") as lambda_log, lambda_output_to(lambda_log):
+    with ExitStack() as stack:
+        stack.enter_context(mock_aws())
         pipeline = LocalPipeline.provision()
+        stack.enter_context(lambda_output_to(stack.enter_context(log_path.open("w")), pipeline.deployment))
         pipeline.put_customers(data["customers"])
         pipeline.put_bills(data["bills"])
         first_detect, first_deliver = pipeline.run()

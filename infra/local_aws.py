@@ -273,6 +273,9 @@ class Deployment:
         globals_function: dict[str, Any] = self.template.get("Globals", {}).get("Function", {})
         return globals_function
 
+    def function_ids(self) -> list[str]:
+        return [lid for lid, r in self.resources.items() if r.get("Type") == "AWS::Serverless::Function"]
+
     def function_properties(self, function_logical_id: str) -> dict[str, Any]:
         """The function's Properties with Globals.Function filled in (unresolved)."""
         resource = self.resources.get(function_logical_id)

@@ -6,6 +6,7 @@ the real handlers the same way, through the event sources template.yaml declares
 
 import json
 import logging
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, redirect_stdout
 from decimal import Decimal
@@ -42,12 +43,16 @@ def to_dynamodb(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @contextmanager
-def lambda_output_to(stream: IO[str]) -> Iterator[IO[str]]:
+def lambda_output_to(stream: IO[str], deployment: Deployment) -> Iterator[IO[str]]:
     """Send what the functions write (JSON logs, EMF metrics) to `stream`, as CloudWatch would get it.
 
     Powertools' log handler keeps the stream it was created with, so it is re-pointed rather than
-    relying on redirect_stdout alone (which only catches print(), i.e. the metrics).
+    relying on redirect_stdout alone (which only catches print(), i.e. the metrics). Lambda sets a
+    function's environment before its code is imported, and Powertools reads its settings
+    (service, metrics namespace) at import, so the template's environment is applied first.
     """
+    for function_id in deployment.function_ids():
+        os.environ.update(deployment.function_env(function_id))
     from headsup.shared.observability import logger
 
     handler = logger.registered_handler

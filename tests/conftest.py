@@ -1,7 +1,6 @@
 """Shared test set-up. No test talks to real AWS: credentials are fake and sockets are disabled
 (pytest-socket, see pyproject addopts); moto is used in-process."""
 
-import io
 import os
 from collections.abc import Iterator
 
@@ -29,12 +28,3 @@ def fresh_cold_start() -> Iterator[None]:
     cold_start.reset()
     yield
     cold_start.reset()
-
-
-@pytest.fixture
-def lambda_logs() -> Iterator[io.StringIO]:
-    """Everything the functions log (JSON lines) and print (EMF metrics) during the test."""
-    from infra.pipeline import lambda_output_to
-
-    with lambda_output_to(io.StringIO()) as buffer:
-        yield buffer  # type: ignore[misc]

@@ -1,3 +1,4 @@
+import io
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -5,7 +6,7 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from infra.pipeline import LocalPipeline
+from infra.pipeline import LocalPipeline, lambda_output_to
 
 ANA = {
     "customer_id": "cust-ana",
@@ -37,3 +38,10 @@ def pipeline() -> Iterator[LocalPipeline]:
         local = LocalPipeline.provision()
         local.put_customers([ANA, JONAS])
         yield local
+
+
+@pytest.fixture
+def lambda_logs(pipeline: LocalPipeline) -> Iterator[io.StringIO]:
+    """Everything the functions log (JSON lines) and print (EMF metrics) during the test."""
+    with lambda_output_to(io.StringIO(), pipeline.deployment) as buffer:
+        yield buffer  # type: ignore[misc]

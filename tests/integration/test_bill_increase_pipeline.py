@@ -8,8 +8,6 @@ import json
 import re
 from decimal import Decimal
 
-from moto import mock_aws
-
 from infra.local_aws import lambda_sqs_record, queue_messages, sent_emails, sent_sms
 from infra.pipeline import LocalPipeline, load_sample_data
 from tests.integration.conftest import bill
@@ -212,15 +210,13 @@ def test_deleted_bills_never_invoke_the_detector(pipeline: LocalPipeline) -> Non
     assert report.invocations == 0
 
 
-def test_customer_data_never_reaches_the_logs(lambda_logs: io.StringIO) -> None:
+def test_customer_data_never_reaches_the_logs(pipeline: LocalPipeline, lambda_logs: io.StringIO) -> None:
     # Given the demo's sample customers, whose notices go every way (sent, skipped, dead-lettered)
     data = load_sample_data()
-    with mock_aws():
-        local = LocalPipeline.provision()
-        local.put_customers(data["customers"])
-        local.put_bills(data["bills"])
-        local.run()
-        assert len(sent_emails()) + len(sent_sms()) >= 3
+    pipeline.put_customers(data["customers"])
+    pipeline.put_bills(data["bills"])
+    pipeline.run()
+    assert len(sent_emails()) + len(sent_sms()) >= 3
 
     # When we read everything the functions logged
     logs = lambda_logs.getvalue()
