@@ -1,5 +1,5 @@
 """Shared test set-up. No test talks to real AWS: credentials are fake and sockets are disabled
-(pytest-socket, see pyproject addopts); moto is used in-process."""
+(pytest-socket allows 127.0.0.1 only, see pyproject addopts); moto is used in-process."""
 
 import os
 from collections.abc import Iterator

@@ -86,3 +86,18 @@ def test_ledger_errors_other_than_the_condition_propagate(deployment: Deployment
     missing = DynamoLedger("no-such-table", retention=timedelta(days=1), client=boto3.client("dynamodb"))
     with pytest.raises(Exception, match="ResourceNotFound"):
         missing.claim(notice_request(), now=NOW, lease_until=lease())
+
+
+def test_dead_lettered_notice_can_be_claimed_again_when_redriven(ledger: DynamoLedger) -> None:
+    # Given a notice that ran out of attempts
+    request = notice_request()
+    claim = ledger.claim(request, now=NOW, lease_until=lease())
+    ledger.record(claim, Outcome(Status.DEAD_LETTERED, reason="UnknownCustomer"), now=NOW)
+
+    # When an operator redrives it from the dead-letter queue
+    again = ledger.claim(request, now=NOW + timedelta(hours=2), lease_until=lease())
+    ledger.record(again, Outcome(Status.SENT, channel="email"), now=NOW + timedelta(hours=2))
+
+    # Then it is delivered, and from then on it is settled
+    with pytest.raises(AlreadyRecorded):
+        ledger.claim(request, now=NOW + timedelta(hours=3), lease_until=lease())

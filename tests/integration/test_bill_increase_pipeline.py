@@ -8,9 +8,11 @@ import json
 import re
 from decimal import Decimal
 
+import boto3
+
 from infra.local_aws import lambda_sqs_record, queue_messages, sent_emails, sent_sms
 from infra.pipeline import LocalPipeline, load_sample_data
-from tests.integration.conftest import bill
+from tests.integration.conftest import ANA, bill
 
 
 def test_bill_increase_reaches_the_customer_by_email_with_the_why(pipeline: LocalPipeline) -> None:
@@ -180,6 +182,27 @@ def test_unknown_customer_is_retried_then_dead_lettered_and_accounted_for(pipeli
     assert entry["attempts"] == max_receives
     [dead] = pipeline.dead_letters()
     assert dead["notice_id"] == entry["notice_id"]
+
+
+def test_dead_lettered_notice_is_delivered_once_redriven_after_the_data_is_fixed(
+    pipeline: LocalPipeline,
+) -> None:
+    # Given a notice dead-lettered because its customer was not in CustomersTable yet
+    pipeline.put_bills([bill("cust-late", "2026-10", "100"), bill("cust-late", "2026-11", "150")])
+    pipeline.run()
+    [dead] = pipeline.dead_letters()
+
+    # When the business adds the customer and an operator redrives the message
+    pipeline.put_customers([{**ANA, "customer_id": "cust-late"}])
+    sqs = boto3.client("sqs", region_name=pipeline.deployment.region)
+    sqs.send_message(QueueUrl=pipeline.deployment.ref("NoticeQueue"), MessageBody=json.dumps(dead))
+    pipeline.deliver_notices()
+
+    # Then the notice goes out, once, and the ledger now says sent
+    assert len(sent_emails()) == 1
+    [entry] = pipeline.ledger()
+    assert entry["status"] == "sent"
+    assert entry["attempts"] == int(pipeline.deployment.parameters["NoticeMaxReceiveCount"]) + 1
 
 
 def test_correction_notifies_but_a_change_that_keeps_the_amount_does_not(pipeline: LocalPipeline) -> None:

@@ -11,7 +11,7 @@ from datetime import datetime
 from botocore.exceptions import ClientError
 from headsup.delivery.customers import Customer
 from headsup.delivery.ledger import (
-    FINAL_STATUSES,
+    SETTLED_STATUSES,
     AlreadyRecorded,
     Claim,
     ClaimHeld,
@@ -40,9 +40,9 @@ class InMemoryLedger:
     def claim(self, request: NoticeRequest, *, now: datetime, lease_until: datetime) -> Claim:
         entry = self.entries.get(request.notice_id)
         if entry is not None:
-            if entry.status in FINAL_STATUSES:
+            if entry.status in SETTLED_STATUSES:
                 raise AlreadyRecorded(request.notice_id, entry.status)
-            if entry.lease_until >= now:
+            if entry.status is Status.IN_PROGRESS and entry.lease_until >= now:
                 raise ClaimHeld(request.notice_id)
         attempts = (entry.attempts if entry else 0) + 1
         token = f"token-{attempts}"

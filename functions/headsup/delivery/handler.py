@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -16,10 +16,11 @@ from headsup.delivery.senders import SesEmailSender, SnsSmsSender
 from headsup.delivery.service import Attempt, NoticeDelivery
 from headsup.delivery.settings import DeliverySettings
 from headsup.notices import NoticeRequest
+from headsup.shared.batch import ReportingBatchProcessor
 from headsup.shared.cold_start import once
 from headsup.shared.observability import logger, metrics, tracer
 
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+processor = ReportingBatchProcessor(EventType.SQS)
 
 # A claim must outlive the invocation that holds it, with room for clock skew.
 _LEASE_MARGIN = timedelta(seconds=10)

@@ -1,9 +1,13 @@
 """NoticeLedgerTable: the idempotency claim on a notice and then its one recorded outcome.
 
-A notice moves `in_progress` -> `sent` | `skipped` | `failed` | `dead_lettered`, and a final
-status is never overwritten. The claim is a conditional write, so of two copies of the same
-SQS message (or a replayed stream record) only one can be sending at a time, and once an
-outcome is recorded every later copy is acknowledged without sending.
+A notice moves `in_progress` -> `sent` | `skipped` | `failed` | `dead_lettered`. The first
+three are settled and never overwritten. `dead_lettered` is final for the queue but not for the
+notice: when an operator redrives it from the dead-letter queue (after fixing what was wrong),
+it may be claimed again, since it was never delivered.
+
+The claim is a conditional write, so of two copies of the same SQS message (or a replayed
+stream record) only one can be sending at a time, and once an outcome is settled every later
+copy is acknowledged without sending.
 
 The claim has a lease that outlives the invocation holding it; if that invocation dies
 before recording an outcome, a redelivery after the lease takes over. See docs/decisions.md
@@ -33,7 +37,8 @@ class Status(StrEnum):
     DEAD_LETTERED = "dead_lettered"
 
 
-FINAL_STATUSES = frozenset({Status.SENT, Status.SKIPPED, Status.FAILED, Status.DEAD_LETTERED})
+# Outcomes after which a copy of the notice is acknowledged without sending.
+SETTLED_STATUSES = frozenset({Status.SENT, Status.SKIPPED, Status.FAILED})
 
 
 @dataclass(frozen=True)
@@ -94,11 +99,14 @@ class DynamoLedger:
                     " ADD attempts :one"
                 ),
                 ConditionExpression=(
-                    "attribute_not_exists(notice_id) OR (#status = :in_progress AND lease_until < :now_epoch)"
+                    "attribute_not_exists(notice_id)"
+                    " OR (#status = :in_progress AND lease_until < :now_epoch)"
+                    " OR #status = :dead_lettered"
                 ),
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
                     ":in_progress": {"S": Status.IN_PROGRESS},
+                    ":dead_lettered": {"S": Status.DEAD_LETTERED},
                     ":token": {"S": token},
                     ":lease": {"N": str(int(lease_until.timestamp()))},
                     ":now_epoch": {"N": str(int(now.timestamp()))},
@@ -118,7 +126,7 @@ class DynamoLedger:
                 raise
             existing = self._existing(exc, request.notice_id)
             status = Status(existing["status"]["S"]) if existing else Status.IN_PROGRESS
-            if status in FINAL_STATUSES:
+            if status in SETTLED_STATUSES:
                 raise AlreadyRecorded(request.notice_id, status) from exc
             raise ClaimHeld(f"notice {request.notice_id} is being delivered by another invocation") from exc
         return Claim(request.notice_id, token, int(response["Attributes"]["attempts"]["N"]))
@@ -144,7 +152,7 @@ class DynamoLedger:
             self.client.update_item(
                 TableName=self.table_name,
                 Key={"notice_id": {"S": claim.notice_id}},
-                UpdateExpression="SET " + ", ".join(sets) + " REMOVE lease_until, last_error",
+                UpdateExpression="SET " + ", ".join(sets) + " REMOVE lease_until",
                 ConditionExpression="#status = :in_progress AND claim_token = :token",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,

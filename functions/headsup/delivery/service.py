@@ -10,6 +10,7 @@ from headsup.delivery.ledger import AlreadyRecorded, Ledger, Outcome, Status
 from headsup.delivery.rendering import InvalidPayload, NoticeRenderer, sms_segments
 from headsup.delivery.senders import EmailSender, PermanentSendError, SmsSender
 from headsup.notices import NoticeRequest
+from headsup.shared.errors import describe_error
 from headsup.shared.observability import logger, metrics
 
 
@@ -67,7 +68,7 @@ class NoticeDelivery:
         except (PermanentSendError, InvalidPayload) as exc:
             outcome = Outcome(Status.FAILED, reason=f"{type(exc).__name__}: {exc}")
         except Exception as exc:
-            reason = f"{type(exc).__name__}: {exc}"
+            reason = describe_error(exc)
             if attempt.is_last:
                 self._ledger.record(claim, Outcome(Status.DEAD_LETTERED, reason=reason), now=self._clock())
                 logger.error(

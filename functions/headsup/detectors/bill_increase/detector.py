@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from headsup.detectors.bill_increase.bills_repository import BillsRepository
-from headsup.detectors.bill_increase.models import Bill
+from headsup.detectors.bill_increase.models import Bill, InvalidBill
 from headsup.detectors.bill_increase.rules import Thresholds, detect_increase
 from headsup.notices import NoticeKind, NoticeRequest, make_notice_id
 from headsup.notices.queue import NoticeQueue
@@ -30,13 +30,9 @@ class BillIncreaseDetector:
         if change == "REMOVE":
             return None
         current = Bill.from_item(new_image)
-        if change == "MODIFY":
-            previous = Bill.from_item(old_image) if old_image else None
-            if previous is not None and previous.amount == current.amount:
-                return None  # a change to other fields (due date, items) is not an increase
-        else:
-            previous = self._bills.previous_bill(current.customer_id, current.period)
-
+        # A MODIFY that keeps the amount (a new due date, reworded items) compares equal and
+        # raises nothing.
+        previous = self._baseline(change, current, old_image)
         payload = detect_increase(previous, current, self._thresholds)
         if payload is None or previous is None:
             return None
@@ -67,3 +63,25 @@ class BillIncreaseDetector:
         )
         metrics.add_metric(name="NoticesDetected", unit="Count", value=1)
         return request
+
+    def _baseline(self, change: ChangeKind, current: Bill, old_image: dict[str, Any] | None) -> Bill | None:
+        """What `current` is compared with: its own old version for a correction, else the
+        customer's latest earlier bill."""
+        key = {"customer_id": current.customer_id, "period": current.period}
+        if change == "MODIFY" and old_image:
+            try:
+                return Bill.from_item(old_image)
+            except InvalidBill:
+                # The business is fixing a record that broke the contract. Its old version was
+                # never compared with anything, so compare the fixed bill as if it were new.
+                logger.info("Bill fixed; comparing with the earlier period", extra={"key": key})
+        try:
+            return self._bills.previous_bill(current.customer_id, current.period)
+        except InvalidBill as exc:
+            # That record already failed on its own when it was written; holding this (valid)
+            # bill hostage to it would block the shard for nothing.
+            logger.warning(
+                "Earlier bill breaks the contract; not compared",
+                extra={"key": key, "earlier_key": exc.key, "problems": exc.problems},
+            )
+            return None

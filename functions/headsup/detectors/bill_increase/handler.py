@@ -3,7 +3,6 @@
 from typing import Any, cast
 
 from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
     EventType,
     process_partial_response,
 )
@@ -17,12 +16,11 @@ from headsup.detectors.bill_increase.models import InvalidBill
 from headsup.detectors.bill_increase.rules import Thresholds
 from headsup.detectors.bill_increase.settings import DetectorSettings
 from headsup.notices.queue import SqsNoticeQueue
+from headsup.shared.batch import ReportingBatchProcessor
 from headsup.shared.cold_start import once
 from headsup.shared.observability import logger, metrics, tracer
 
-# Report failures even when every record failed: Lambda then retries (and bisects) from the
-# first failed sequence number instead of treating the invocation as crashed.
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+processor = ReportingBatchProcessor(EventType.DynamoDBStreams)
 
 
 @once
