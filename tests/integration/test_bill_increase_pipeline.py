@@ -70,7 +70,7 @@ def test_sms_first_customer_gets_one_short_sms(pipeline: LocalPipeline) -> None:
 
     [sms] = sent_sms()
     assert sms.phone_number == "+4915112345678"
-    assert sms.message.startswith("Example Co: Hi Jonas, your Nov bill is 52,00 €, up 12,00 € (30%) on Okt.")
+    assert sms.message.startswith("Example Co: Hi Jonas, your Nov bill is 52,00 €, up 12,00 € (30 %) on Okt.")
     assert sent_emails() == []
     [entry] = pipeline.ledger()
     assert (entry["status"], entry["channel"]) == ("sent", "sms")
@@ -253,3 +253,25 @@ def test_customer_data_never_reaches_the_logs(pipeline: LocalPipeline, lambda_lo
                 assert not re.search(rf"(?<!\w){re.escape(value)}(?!\w)", logs), (
                     f"{field} of {customer['customer_id']}"
                 )
+
+
+def test_message_that_is_not_a_notice_request_fails_alone_and_is_dead_lettered(
+    pipeline: LocalPipeline, lambda_logs: io.StringIO
+) -> None:
+    # Given a garbled message on the queue next to a real notice request
+    pipeline.put_bills([bill("cust-ana", "2026-10", "100"), bill("cust-ana", "2026-11", "150")])
+    pipeline.run_detectors()
+    sqs = boto3.client("sqs", region_name=pipeline.deployment.region)
+    sqs.send_message(QueueUrl=pipeline.deployment.ref("NoticeQueue"), MessageBody='{"kind": "bill_increase"}')
+
+    # When the queue is drained
+    pipeline.deliver_notices()
+
+    # Then the real notice went out, the garbled one is in the DLQ, and the log says why
+    assert len(sent_emails()) == 1
+    assert pipeline.dead_letters() == [{"kind": "bill_increase"}]
+    malformed = [
+        json.loads(x) for x in lambda_logs.getvalue().splitlines() if "Malformed notice message" in x
+    ]
+    assert malformed
+    assert malformed[0]["fields"] == ["customer_id", "detected_at", "notice_id"]

@@ -25,8 +25,9 @@ class LocaleFormatter:
         return sign + format_currency(amount, currency, locale=self.locale)
 
     def percent(self, value: Decimal) -> str:
-        """20.5 -> "20.5%" (or "20,5 %" in de-DE)."""
-        return format_percent(value / 100, "#,##0.#%", locale=self.locale)
+        """20.5 -> "20.5%" (or "20,5 %" in de-DE): the locale's pattern, without rounding away the
+        one decimal the notice carries."""
+        return format_percent(value / 100, locale=self.locale, decimal_quantization=False)
 
     def date(self, value: dt.date) -> str:
         return format_date(value, format="long", locale=self.locale)
