@@ -8,6 +8,7 @@ from babel import Locale, UnknownLocaleError
 from boto3.dynamodb.types import TypeDeserializer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from headsup.shared.errors import InvalidRecord, contract_problems
 from headsup.shared.observability import logger
 
 if TYPE_CHECKING:
@@ -16,11 +17,8 @@ if TYPE_CHECKING:
 _deserializer = TypeDeserializer()
 
 
-class InvalidCustomer(ValueError):
-    def __init__(self, customer_id: str, problems: list[str]) -> None:
-        self.customer_id = customer_id
-        self.problems = problems
-        super().__init__(f"invalid customer {customer_id}: {'; '.join(problems)}")
+class InvalidCustomer(InvalidRecord):
+    kind = "customer"
 
 
 class Customer(BaseModel):
@@ -61,8 +59,7 @@ def customer_from_item(item: dict[str, Any], *, default_locale: str, default_tim
     try:
         return Customer.model_validate(data)
     except ValidationError as exc:
-        problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
-        raise InvalidCustomer(customer_id, problems) from exc
+        raise InvalidCustomer({"customer_id": customer_id}, contract_problems(exc)) from exc
 
 
 def _known_locale(value: object, default: str, customer_id: str) -> str:

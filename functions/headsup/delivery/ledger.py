@@ -15,7 +15,7 @@ for the window this leaves (a crash between the provider accepting and the ledge
 """
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, cast
@@ -79,11 +79,11 @@ class Ledger(Protocol):
     def release(self, claim: Claim, *, error: str, now: datetime) -> None: ...
 
 
-@dataclass
 class DynamoLedger:
-    table_name: str
-    retention: timedelta
-    client: "DynamoDBClient" = field(default_factory=lambda: boto3.client("dynamodb"))
+    def __init__(self, table_name: str, retention: timedelta, client: "DynamoDBClient | None" = None) -> None:
+        self.table_name = table_name
+        self.retention = retention
+        self.client = client or boto3.client("dynamodb")
 
     def claim(self, request: NoticeRequest, *, now: datetime, lease_until: datetime) -> Claim:
         token = secrets.token_hex(8)

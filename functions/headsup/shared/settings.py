@@ -6,6 +6,8 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from headsup.shared.errors import contract_problems
+
 
 class SettingsError(RuntimeError):
     """The function's environment is missing or has an invalid setting (a deployment error)."""
@@ -21,5 +23,5 @@ class EnvSettings(BaseModel):
         try:
             return cls.model_validate(dict(os.environ if env is None else env))
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            problems = "; ".join(contract_problems(exc))
             raise SettingsError(f"{cls.__name__} is invalid: {problems}") from exc

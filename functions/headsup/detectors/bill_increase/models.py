@@ -6,9 +6,9 @@ from typing import Annotated, Any, Self
 
 from babel.numbers import list_currencies
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic_core import ErrorDetails
 
 from headsup.notices.payloads import CurrencyCode, Period
+from headsup.shared.errors import InvalidRecord, contract_problems
 
 _KNOWN_CURRENCIES = frozenset(list_currencies())
 
@@ -17,13 +17,8 @@ _KNOWN_CURRENCIES = frozenset(list_currencies())
 Amount = Annotated[Decimal, Field(strict=True, allow_inf_nan=False)]
 
 
-class InvalidBill(ValueError):
-    """A bill record that does not meet the data contract. Carries its key and what is wrong."""
-
-    def __init__(self, key: dict[str, Any], problems: list[str]) -> None:
-        self.key = key
-        self.problems = problems
-        super().__init__(f"invalid bill {key}: {'; '.join(problems)}")
+class InvalidBill(InvalidRecord):
+    kind = "bill"
 
 
 class LineItem(BaseModel):
@@ -52,26 +47,9 @@ class Bill(BaseModel):
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Self:
-        """Validate a deserialized DynamoDB item; raise InvalidBill naming the fields at fault.
-
-        Only field names and pydantic's message are kept: never the input values, which may be
-        personal data and end up in logs.
-        """
+        """Validate a deserialized DynamoDB item; raise InvalidBill naming the fields at fault."""
         try:
             return cls.model_validate(item)
         except ValidationError as exc:
             key = {name: item.get(name) for name in ("customer_id", "period")}
-            raise InvalidBill(key, [_describe(error) for error in exc.errors()]) from exc
-
-
-def _describe(error: ErrorDetails) -> str:
-    where = ".".join(map(str, error["loc"])) or "item"
-    if error["type"] == "is_instance_of" and "Decimal" in error["msg"]:
-        # Name the DynamoDB type the value arrived as (S, BOOL...), not the value itself.
-        return f"{where}: must be a DynamoDB number (N), got {_dynamodb_type(error['input'])}"
-    return f"{where}: {error['msg']}"
-
-
-def _dynamodb_type(value: object) -> str:
-    names = {str: "S", bool: "BOOL", list: "L", dict: "M", bytes: "B", type(None): "NULL"}
-    return names.get(type(value), type(value).__name__)
+            raise InvalidBill(key, contract_problems(exc)) from exc
