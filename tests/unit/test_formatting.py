@@ -3,7 +3,6 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-
 from headsup.delivery.formatting import LocaleFormatter
 
 
