@@ -96,5 +96,14 @@ class RecordingSms:
         return phone in self.opted_out
 
 
+@dataclass
+class RecordingTeam:
+    published: list[tuple[str, str]] = field(default_factory=list)
+
+    def publish(self, subject: str, body: str, *, notice_id: str, kind: str) -> str:
+        self.published.append((subject, body))
+        return f"topic-{len(self.published)}"
+
+
 def client_error(code: str, operation: str = "SendEmail") -> ClientError:
     return ClientError({"Error": {"Code": code, "Message": "refused for test@example.com"}}, operation)

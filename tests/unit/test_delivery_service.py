@@ -8,7 +8,14 @@ from headsup.delivery.senders import PermanentSendError
 from headsup.delivery.service import Attempt, NoticeDelivery, UnknownCustomer
 
 from tests.unit.builders import customer, notice_request
-from tests.unit.fakes import InMemoryCustomers, InMemoryLedger, RecordingEmail, RecordingSms, client_error
+from tests.unit.fakes import (
+    InMemoryCustomers,
+    InMemoryLedger,
+    RecordingEmail,
+    RecordingSms,
+    RecordingTeam,
+    client_error,
+)
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -24,12 +31,14 @@ class World:
         self.customers = InMemoryCustomers({"cust-1": customer()})
         self.email = RecordingEmail()
         self.sms = RecordingSms()
+        self.team = RecordingTeam()
         self.delivery = NoticeDelivery(
             customers=self.customers,
             ledger=self.ledger,
             renderer=NoticeRenderer(TEMPLATES, business_name="Example Co"),
             email=self.email,
             sms=self.sms,
+            team=self.team,
             clock=lambda: NOW,
         )
 

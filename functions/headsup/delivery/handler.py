@@ -2,17 +2,19 @@
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from babel import Locale
 from pydantic import ValidationError
 
 from headsup.delivery.customers import DynamoCustomerDirectory
 from headsup.delivery.ledger import DynamoLedger
 from headsup.delivery.rendering import NoticeRenderer
-from headsup.delivery.senders import SesEmailSender, SnsSmsSender
+from headsup.delivery.senders import SesEmailSender, SnsSmsSender, SnsTeamPublisher
 from headsup.delivery.service import Attempt, NoticeDelivery
 from headsup.delivery.settings import DeliverySettings
 from headsup.notices import NoticeRequest
@@ -41,9 +43,18 @@ def build_delivery() -> NoticeDelivery:
             default_timezone=config.default_timezone,
         ),
         ledger=DynamoLedger(config.ledger_table_name, retention=config.ledger_retention),
-        renderer=NoticeRenderer(config.templates_dir, business_name=config.business_name),
-        email=SesEmailSender(config.sender_email, sender_name=config.business_name),
+        renderer=NoticeRenderer(
+            config.templates_dir,
+            business_name=config.business_name,
+            support_reply_to=config.support_reply_to,
+            team_locale=Locale.parse(config.default_locale, sep="-"),
+            team_zone=ZoneInfo(config.default_timezone),
+        ),
+        email=SesEmailSender(
+            config.sender_email, sender_name=config.business_name, reply_to=config.support_reply_to
+        ),
         sms=SnsSmsSender(),
+        team=SnsTeamPublisher(config.escalation_topic_arn),
     )
 
 

@@ -5,13 +5,16 @@ autoescaped, and customer data is only ever passed as values, never compiled as 
 source, so a name like "{{7*7}}" or "<script>" is shown literally.
 """
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from babel import Locale
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from headsup.delivery.customers import Customer
 from headsup.delivery.formatting import LocaleFormatter
@@ -39,13 +42,30 @@ class RenderedSms:
     text: str
 
 
+@dataclass(frozen=True)
+class RenderedEscalation:
+    subject: str  # SNS: ASCII, at most 100 characters, one line
+    body: str  # JSON: the notice's facts, plus a one-paragraph summary for people reading it
+
+
+_SNS_SUBJECT_LIMIT = 100
+
+
 # Folds template line breaks, and also the no-break spaces Babel puts in "52,00 €", which are
 # not in the GSM-7 alphabet and would turn a 1-segment SMS into a UCS-2 one.
 _WHITESPACE = re.compile(r"\s+")
 
 
 class NoticeRenderer:
-    def __init__(self, templates_dir: Path, business_name: str) -> None:
+    def __init__(
+        self,
+        templates_dir: Path,
+        business_name: str,
+        *,
+        support_reply_to: str = "",
+        team_locale: Locale | None = None,
+        team_zone: ZoneInfo | None = None,
+    ) -> None:
         if not templates_dir.is_dir():
             raise FileNotFoundError(f"templates directory {templates_dir} does not exist")
         loader = FileSystemLoader(templates_dir)
@@ -58,6 +78,11 @@ class NoticeRenderer:
         self._html = Environment(autoescape=True, **options)
         self._text = Environment(autoescape=False, **options)  # noqa: S701 - plain text, never HTML
         self._business_name = business_name
+        self._support_reply_to = support_reply_to
+        # The team reads times on the business's own clock (DefaultLocale / DefaultTimezone).
+        self._team_formatter = LocaleFormatter(
+            team_locale or Locale.parse("en_US"), team_zone or ZoneInfo("UTC")
+        )
 
     def render_email(self, request: NoticeRequest, customer: Customer) -> RenderedEmail:
         context = self._context(request, customer)
@@ -74,17 +99,42 @@ class NoticeRenderer:
         text = self._render(self._text, f"{request.kind.value}/sms.txt.j2", context, request)
         return RenderedSms(text=_WHITESPACE.sub(" ", text).strip())
 
-    def _context(self, request: NoticeRequest, customer: Customer) -> dict[str, Any]:
+    def render_escalation(self, request: NoticeRequest) -> RenderedEscalation:
+        notice = self._payload(request)
+        context = {"notice": notice, "fmt": self._team_formatter, "business_name": self._business_name}
+        folder = request.kind.value
+        subject = _WHITESPACE.sub(
+            " ", self._render(self._text, f"{folder}/subject.txt.j2", context, request)
+        ).strip()
+        summary = _WHITESPACE.sub(
+            " ", self._render(self._text, f"{folder}/summary.txt.j2", context, request)
+        ).strip()
+        body = {
+            "kind": request.kind.value,
+            "notice_id": request.notice_id,
+            "customer_id": request.customer_id,
+            "detected_at": request.detected_at.isoformat(),
+            "summary": summary,
+            **notice.model_dump(mode="json"),
+        }
+        return RenderedEscalation(
+            subject=_sns_subject(subject), body=json.dumps(body, indent=2, ensure_ascii=False)
+        )
+
+    def _payload(self, request: NoticeRequest) -> BaseModel:
         try:
-            notice = PAYLOAD_MODELS[request.kind].model_validate(request.payload)
+            return PAYLOAD_MODELS[request.kind].model_validate(request.payload)
         except ValidationError as exc:
             fields = sorted({".".join(map(str, e["loc"])) for e in exc.errors()})
             raise InvalidPayload(f"{request.kind} payload invalid at {', '.join(fields)}") from exc
+
+    def _context(self, request: NoticeRequest, customer: Customer) -> dict[str, Any]:
         return {
             "customer": customer,
-            "notice": notice,
+            "notice": self._payload(request),
             "fmt": LocaleFormatter(customer.babel_locale, customer.zone),
             "business_name": self._business_name,
+            "support_reply_to": self._support_reply_to,
         }
 
     @staticmethod
@@ -93,6 +143,15 @@ class NoticeRenderer:
             return env.get_template(name).render(context)
         except TemplateError as exc:
             raise RenderError(f"{name} failed for notice {request.notice_id}: {exc}") from exc
+
+
+def _sns_subject(text: str) -> str:
+    """SNS rejects a subject that is not ASCII or is over 100 characters; never lose the notice
+    over it."""
+    ascii_only = text.encode("ascii", "replace").decode("ascii")
+    if len(ascii_only) <= _SNS_SUBJECT_LIMIT:
+        return ascii_only
+    return ascii_only[: _SNS_SUBJECT_LIMIT - 3] + "..."
 
 
 GSM7_BASIC = set(

@@ -47,10 +47,42 @@ class SmsSender(Protocol):
     def is_opted_out(self, phone: str) -> bool: ...
 
 
+class TeamPublisher(Protocol):
+    def publish(self, subject: str, body: str, *, notice_id: str, kind: str) -> str: ...
+
+
+class SnsTeamPublisher:
+    """Escalations and warnings for the team, on EscalationTopic."""
+
+    def __init__(self, topic_arn: str, client: "SNSClient | None" = None) -> None:
+        self._topic_arn = topic_arn
+        self._client = client or boto3.client("sns")
+
+    def publish(self, subject: str, body: str, *, notice_id: str, kind: str) -> str:
+        response = self._client.publish(
+            TopicArn=self._topic_arn,
+            Subject=subject,
+            Message=body,
+            # Lets subscribers filter (e.g. only SLA warnings to the on-call pager).
+            MessageAttributes={
+                "kind": {"DataType": "String", "StringValue": kind},
+                "notice_id": {"DataType": "String", "StringValue": notice_id},
+            },
+        )
+        return response["MessageId"]
+
+
 class SesEmailSender:
-    def __init__(self, sender: str, sender_name: str, client: "SESV2Client | None" = None) -> None:
+    def __init__(
+        self,
+        sender: str,
+        sender_name: str,
+        reply_to: str | None = None,
+        client: "SESV2Client | None" = None,
+    ) -> None:
         self._sender = sender
         self._sender_name = sender_name
+        self._reply_to = reply_to
         self._client = client or boto3.client("sesv2")
 
     def build_mime(self, to: str, email: RenderedEmail, *, notice_id: str) -> EmailMessage:
@@ -58,6 +90,9 @@ class SesEmailSender:
         message["From"] = Address(display_name=self._sender_name, addr_spec=self._sender)
         message["To"] = to
         message["Subject"] = email.subject
+        if self._reply_to:
+            # Replies reach people who can help, not the sending address.
+            message["Reply-To"] = self._reply_to
         message["Message-ID"] = make_msgid(domain=self._sender.rpartition("@")[2] or None)
         # Lets bounces and complaints be traced back to the notice that caused them.
         message["X-Headsup-Notice-Id"] = notice_id

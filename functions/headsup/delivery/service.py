@@ -8,10 +8,12 @@ from headsup.delivery.channels import Channel, NoRoute, Route, choose_route
 from headsup.delivery.customers import Customer, CustomerDirectory
 from headsup.delivery.ledger import AlreadyRecorded, Ledger, Outcome, Status
 from headsup.delivery.rendering import InvalidPayload, NoticeRenderer, sms_segments
-from headsup.delivery.senders import EmailSender, PermanentSendError, SmsSender
-from headsup.notices import NoticeRequest
+from headsup.delivery.senders import EmailSender, PermanentSendError, SmsSender, TeamPublisher
+from headsup.notices import Audience, NoticeRequest
 from headsup.shared.errors import describe_error
 from headsup.shared.observability import logger, metrics
+
+TEAM_CHANNEL = "escalation_topic"
 
 
 class UnknownCustomer(LookupError):
@@ -40,6 +42,7 @@ class NoticeDelivery:
         renderer: NoticeRenderer,
         email: EmailSender,
         sms: SmsSender,
+        team: TeamPublisher,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._customers = customers
@@ -47,6 +50,7 @@ class NoticeDelivery:
         self._renderer = renderer
         self._email = email
         self._sms = sms
+        self._team = team
         self._clock = clock
 
     def deliver(self, request: NoticeRequest, attempt: Attempt) -> Status:
@@ -92,6 +96,12 @@ class NoticeDelivery:
         return outcome.status
 
     def _attempt(self, request: NoticeRequest) -> Outcome:
+        if request.audience is Audience.TEAM:
+            escalation = self._renderer.render_escalation(request)
+            message_id = self._team.publish(
+                escalation.subject, escalation.body, notice_id=request.notice_id, kind=request.kind
+            )
+            return Outcome(Status.SENT, channel=TEAM_CHANNEL, provider_message_id=message_id)
         customer = self._customers.get(request.customer_id)
         if customer is None:
             raise UnknownCustomer(f"customer {request.customer_id} not found")

@@ -4,7 +4,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from headsup.notices.request import NoticeKind
 
@@ -44,4 +44,93 @@ class BillIncreasePayload(BaseModel):
     changed_items: list[LineItemChange]  # new or grown items, largest change first
 
 
-PAYLOAD_MODELS: dict[NoticeKind, type[BaseModel]] = {NoticeKind.BILL_INCREASE: BillIncreasePayload}
+class CallbackOverduePayload(BaseModel):
+    """To the customer: sorry, the team knows, and here is the new time."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    callback_id: str
+    topic: str  # what they called about, in their or the agent's words
+    promised_at: AwareDatetime
+    new_deadline: AwareDatetime
+    agent_name: str | None = None
+
+
+class CallbackEscalationPayload(BaseModel):
+    """To the team: a promised callback is late (level 1) or still late after the new deadline (2)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    callback_id: str
+    customer_id: str
+    topic: str
+    promised_at: AwareDatetime
+    minutes_late: int
+    new_deadline: AwareDatetime
+    level: Annotated[int, Field(ge=1, le=2)]
+    agent_name: str | None = None
+    team: str | None = None
+
+
+class TicketStalePayload(BaseModel):
+    """To the customer: your ticket is still being worked on."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ticket_id: str
+    subject: str
+    created_at: AwareDatetime
+    open_for_hours: int
+
+
+class TicketEscalationPayload(BaseModel):
+    """To the team: a ticket went a whole SLA window (or more) without an update."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ticket_id: str
+    customer_id: str
+    subject: str
+    priority: str
+    status: str
+    updated_at: AwareDatetime
+    hours_without_update: int
+    sla_hours: int
+    window: int  # 1 for the first breach, 2 for one more window, ...
+
+
+class TicketSlaWarningPayload(BaseModel):
+    """To the team: a ticket will breach its SLA soon unless someone updates it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ticket_id: str
+    customer_id: str
+    subject: str
+    priority: str
+    updated_at: AwareDatetime
+    breach_at: AwareDatetime
+    minutes_left: int
+    sla_hours: int
+    window: int
+
+
+class TicketFollowUpPayload(BaseModel):
+    """To the customer: solved a while ago; is everything working now?"""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ticket_id: str
+    subject: str
+    solved_at: AwareDatetime
+
+
+PAYLOAD_MODELS: dict[NoticeKind, type[BaseModel]] = {
+    NoticeKind.BILL_INCREASE: BillIncreasePayload,
+    NoticeKind.CALLBACK_OVERDUE: CallbackOverduePayload,
+    NoticeKind.CALLBACK_ESCALATION: CallbackEscalationPayload,
+    NoticeKind.TICKET_STALE: TicketStalePayload,
+    NoticeKind.TICKET_ESCALATION: TicketEscalationPayload,
+    NoticeKind.TICKET_SLA_WARNING: TicketSlaWarningPayload,
+    NoticeKind.TICKET_FOLLOW_UP: TicketFollowUpPayload,
+}

@@ -11,6 +11,17 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 class NoticeKind(StrEnum):
     BILL_INCREASE = "bill_increase"
+    CALLBACK_OVERDUE = "callback_overdue"
+    CALLBACK_ESCALATION = "callback_escalation"
+    TICKET_STALE = "ticket_stale"
+    TICKET_ESCALATION = "ticket_escalation"
+    TICKET_SLA_WARNING = "ticket_sla_warning"
+    TICKET_FOLLOW_UP = "ticket_follow_up"
+
+
+class Audience(StrEnum):
+    CUSTOMER = "customer"  # by the customer's own channel (email or SMS)
+    TEAM = "team"  # on EscalationTopic
 
 
 class Topic(StrEnum):
@@ -22,7 +33,18 @@ class Topic(StrEnum):
     VISITS = "visits"
 
 
-TOPIC_OF: dict[NoticeKind, Topic] = {NoticeKind.BILL_INCREASE: Topic.BILLING}
+TOPIC_OF: dict[NoticeKind, Topic] = {
+    NoticeKind.BILL_INCREASE: Topic.BILLING,
+    NoticeKind.CALLBACK_OVERDUE: Topic.CALLBACKS,
+    NoticeKind.CALLBACK_ESCALATION: Topic.CALLBACKS,
+    NoticeKind.TICKET_STALE: Topic.TICKETS,
+    NoticeKind.TICKET_ESCALATION: Topic.TICKETS,
+    NoticeKind.TICKET_SLA_WARNING: Topic.TICKETS,
+    NoticeKind.TICKET_FOLLOW_UP: Topic.TICKETS,
+}
+TEAM_KINDS = frozenset(
+    {NoticeKind.CALLBACK_ESCALATION, NoticeKind.TICKET_ESCALATION, NoticeKind.TICKET_SLA_WARNING}
+)
 
 NoticeId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
 
@@ -48,6 +70,10 @@ class NoticeRequest(BaseModel):
     @property
     def topic(self) -> Topic:
         return TOPIC_OF[self.kind]
+
+    @property
+    def audience(self) -> Audience:
+        return Audience.TEAM if self.kind in TEAM_KINDS else Audience.CUSTOMER
 
 
 def make_notice_id(kind: NoticeKind, *facts: str | Decimal | datetime) -> str:

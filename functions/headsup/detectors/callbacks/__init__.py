@@ -1,0 +1,1 @@
+"""Overdue callbacks: a promised call that has not happened, told honestly and escalated."""

@@ -1,0 +1,1 @@
+"""Stale tickets, SLA warnings before the breach, and the follow-up after a ticket is solved."""
