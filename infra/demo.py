@@ -91,7 +91,7 @@ def sent_table(emails: list[SentEmail], texts: list[SentSms]) -> Table:
     for column in ("channel", "to", "subject / message"):
         table.add_column(column, overflow="fold")
     for email in emails:
-        table.add_row("email", ", ".join(email.destinations), email.subject)
+        table.add_row("email", ", ".join(email.destinations), email.subject or "")
     for sms in texts:
         table.add_row("sms", sms.phone_number, sms.message)
     return table
@@ -118,7 +118,7 @@ def write_outbox(emails: list[SentEmail], texts: list[SentSms]) -> Path:
         "<section><h2>{subject}</h2><p>To: {to}</p>"
         '<iframe style="width:100%;height:640px;border:1px solid #ccc" srcdoc="{body}"></iframe>'
         "<details><summary>Plain-text part</summary><pre>{text}</pre></details></section>".format(
-            subject=html.escape(email.subject),
+            subject=html.escape(email.subject or ""),
             to=html.escape(", ".join(email.destinations)),
             body=html.escape(email.html or ""),
             text=html.escape(email.text or ""),

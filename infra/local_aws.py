@@ -20,7 +20,7 @@ import traceback
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.parser import Parser
 from email.policy import default as default_email_policy
@@ -42,6 +42,7 @@ from infra.template import REPO_ROOT, load_template
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
     from mypy_boto3_dynamodbstreams.type_defs import RecordTypeDef
+    from mypy_boto3_sns.type_defs import TagTypeDef
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.literals import QueueAttributeNameType
     from mypy_boto3_sqs.type_defs import MessageTypeDef
@@ -85,6 +86,25 @@ _SQS_QUEUE_ATTRIBUTES: Final[tuple[QueueAttributeNameType, ...]] = (
     "RedrivePolicy",
     "SqsManagedSseEnabled",
     "VisibilityTimeout",
+)
+# CloudFormation SNS properties that are also topic attributes (the rest, such as ArchivePolicy or
+# DataProtectionPolicy, are separate API calls and change nothing locally).
+_SNS_TOPIC_ATTRIBUTES: Final = (
+    "DisplayName",
+    "FifoTopic",
+    "ContentBasedDeduplication",
+    "KmsMasterKeyId",
+    "SignatureVersion",
+    "TracingConfig",
+)
+# The keys of a CloudFormation GSI/LSI that CreateTable accepts.
+_INDEX_KEYS: Final = (
+    "IndexName",
+    "KeySchema",
+    "Projection",
+    "ProvisionedThroughput",
+    "OnDemandThroughput",
+    "WarmThroughput",
 )
 _SUB_VARIABLE: Final = re.compile(r"\$\{([^}]*)\}")
 _NO_VALUE: Final = object()  # what Ref AWS::NoValue resolves to: the enclosing key or item is dropped
@@ -404,6 +424,23 @@ def _physical_name(deployment: Deployment, logical_id: str, properties: dict[str
     return str(properties.get(name_key) or f"{deployment.stack_name}-{logical_id}")
 
 
+def _index_request(
+    table: str, index: Mapping[str, Any], billing_mode: str, *, is_global: bool
+) -> dict[str, Any]:
+    """A CloudFormation secondary index as CreateTable takes it (CloudFormation-only keys such as
+    ContributorInsightsSpecification would fail botocore's validation)."""
+    # moto accepts either mismatch and DynamoDB neither: refuse here, not pass a template that cannot deploy.
+    name, declares_throughput = index.get("IndexName"), "ProvisionedThroughput" in index
+    if billing_mode == "PAY_PER_REQUEST" and declares_throughput:
+        raise ValueError(
+            f"{table}: ProvisionedThroughput should not be specified for index: {name} "
+            "when BillingMode is PAY_PER_REQUEST"
+        )
+    if billing_mode == "PROVISIONED" and is_global and not declares_throughput:
+        raise ValueError(f"{table}: ProvisionedThroughput is not specified for index: {name}")
+    return {key: value for key, value in index.items() if key in _INDEX_KEYS}
+
+
 def _create_table(deployment: Deployment, logical_id: str, properties: dict[str, Any]) -> dict[str, str]:
     dynamodb = boto3.client("dynamodb", region_name=deployment.region)
     name = _physical_name(deployment, logical_id, properties, "TableName")
@@ -413,9 +450,15 @@ def _create_table(deployment: Deployment, logical_id: str, properties: dict[str,
         "AttributeDefinitions": properties["AttributeDefinitions"],
         "BillingMode": properties.get("BillingMode", "PROVISIONED"),
     }
-    for key in ("ProvisionedThroughput", "GlobalSecondaryIndexes", "LocalSecondaryIndexes", "Tags"):
+    for key in ("ProvisionedThroughput", "Tags"):
         if key in properties:
             request[key] = properties[key]
+    for key, is_global in (("GlobalSecondaryIndexes", True), ("LocalSecondaryIndexes", False)):
+        if key in properties:
+            request[key] = [
+                _index_request(logical_id, index, request["BillingMode"], is_global=is_global)
+                for index in properties[key]
+            ]
     if "StreamSpecification" in properties:
         view_type = properties["StreamSpecification"]["StreamViewType"]
         request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": view_type}
@@ -455,12 +498,19 @@ def _create_topic(deployment: Deployment, logical_id: str, properties: dict[str,
     sns = boto3.client("sns", region_name=deployment.region)
     suffix = ".fifo" if properties.get("FifoTopic") and "TopicName" not in properties else ""
     name = _physical_name(deployment, logical_id, properties, "TopicName") + suffix
-    topic_attributes: dict[str, str] = {
-        key: _cfn_string(properties[key])
-        for key in ("DisplayName", "FifoTopic", "ContentBasedDeduplication", "KmsMasterKeyId")
-        if key in properties
-    }
-    arn = sns.create_topic(Name=name, Attributes=topic_attributes)["TopicArn"]
+    topic_attributes: dict[str, str] = {}
+    for key in _SNS_TOPIC_ATTRIBUTES:
+        value = properties.get(key)
+        if value is None:
+            continue
+        # moto sets each attribute as given, so the string "false" would make a topic FIFO: leave it out.
+        if key in ("FifoTopic", "ContentBasedDeduplication") and _cfn_string(value) == "false":
+            continue
+        topic_attributes[key] = json.dumps(value) if isinstance(value, dict) else _cfn_string(value)
+    tags: list[TagTypeDef] = [{"Key": t["Key"], "Value": t["Value"]} for t in properties.get("Tags", [])]
+    arn = sns.create_topic(Name=name, Attributes=topic_attributes, Tags=tags)["TopicArn"]
+    for subscription in properties.get("Subscription", []):
+        sns.subscribe(TopicArn=arn, Protocol=subscription["Protocol"], Endpoint=subscription["Endpoint"])
     return {"Ref": arn, "TopicArn": arn, "TopicName": name}
 
 
@@ -1060,6 +1110,135 @@ def queue_messages(deployment: Deployment, queue_logical_id: str) -> list[Messag
     return messages
 
 
+# ------------------------------------------------------------------------------------------- schedules
+
+_RATE: Final = re.compile(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)")
+_RATE_UNITS: Final = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
+
+
+def parse_rate(expression: str) -> timedelta:
+    """The interval of an EventBridge ``rate(...)`` expression, checked as EventBridge checks it."""
+    expression = expression.strip()
+    if expression.startswith("cron("):
+        raise NotImplementedError(
+            f"Schedule {expression!r}: cron expressions are not emulated locally; "
+            "use a rate(...) expression, or fire the ScheduleSource at the times you need"
+        )
+    match = _RATE.fullmatch(expression)
+    if match is None:
+        raise ValueError(f"Schedule {expression!r} is not rate(N minute(s)|hour(s)|day(s)) or cron(...)")
+    count, unit = int(match.group(1)), match.group(2)
+    # EventBridge rejects "rate(1 minutes)" and "rate(5 minute)": a template doing so would fail to deploy.
+    if count < 1 or (count == 1) != (not unit.endswith("s")):
+        raise ValueError(f"Schedule {expression!r}: the unit must be singular for 1 and plural otherwise")
+    return count * _RATE_UNITS[unit.removesuffix("s")]
+
+
+def _utc(at: datetime) -> datetime:
+    if at.tzinfo is None:
+        raise ValueError(f"{at!r} is naive: pass an aware datetime (EventBridge schedules run in UTC)")
+    return at.astimezone(UTC)
+
+
+def _is_true(value: Any) -> bool:
+    return _cfn_string(value).lower() != "false"
+
+
+class ScheduleSource:
+    """EventBridge's part for one of a function's ``Type: Schedule`` events: invoke it at each tick.
+
+    The clock is not moved: a handler that is to be driven through time should read ``event["time"]``.
+    """
+
+    def __init__(self, deployment: Deployment, function_logical_id: str, event_name: str) -> None:
+        self.deployment = deployment
+        self.function_logical_id = function_logical_id
+        self.event_name = event_name
+        self.properties = deployment.event_properties(function_logical_id, event_name, "Schedule")
+        self.schedule: str = str(self.properties["Schedule"])
+        if "InputTransformer" in self.properties:
+            raise NotImplementedError(f"{function_logical_id}.{event_name}: InputTransformer is not emulated")
+
+    @property
+    def enabled(self) -> bool:
+        """Whether EventBridge would fire the rule (SAM's ``Enabled``, or ``State`` which replaces it)."""
+        if "State" in self.properties:
+            return str(self.properties["State"]) != "DISABLED"
+        return _is_true(self.properties.get("Enabled", True))
+
+    @property
+    def rule_name(self) -> str:
+        name = self.properties.get("Name")
+        if name:
+            return str(name)
+        return f"{self.deployment.stack_name}-{self.function_logical_id}-{self.event_name}"
+
+    @property
+    def rule_arn(self) -> str:
+        deployment = self.deployment
+        return f"arn:{PARTITION}:events:{deployment.region}:{deployment.account_id}:rule/{self.rule_name}"
+
+    def interval(self) -> timedelta:
+        return parse_rate(self.schedule)
+
+    def scheduled_event(self, at: datetime) -> dict[str, Any]:
+        """The event EventBridge builds for the tick at ``at`` (whole seconds, UTC)."""
+        return {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": self.deployment.account_id,
+            "time": _utc(at).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": self.deployment.region,
+            "resources": [self.rule_arn],
+            "detail": {},
+        }
+
+    def event(self, at: datetime) -> Any:
+        """What the function receives at ``at``: the scheduled event, or the template's ``Input`` JSON."""
+        scheduled = self.scheduled_event(at)  # built either way, so a naive ``at`` is refused either way
+        if "Input" not in self.properties:
+            return scheduled
+        constant = self.properties["Input"]
+        if not isinstance(constant, str):
+            raise ValueError(f"{self.function_logical_id}.{self.event_name}: Input must be a JSON string")
+        # The target's constant input replaces the event entirely: the tick time is not passed on.
+        return json.loads(constant)
+
+    def fire(self, at: datetime, *, handler: LambdaHandler | None = None) -> Any:
+        """Invoke the function for the tick at ``at`` and return its response (whether or not ``enabled``).
+
+        A handler exception propagates: EventBridge's asynchronous invoke would retry it and then drop it.
+        """
+        return self.deployment.invoke(self.function_logical_id, self.event(at), handler=handler)
+
+    def run_between(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        between_ticks: Callable[[datetime], None] | None = None,
+        handler: LambdaHandler | None = None,
+    ) -> list[datetime]:
+        """Fire at ``start`` and each ``interval()`` after, up to ``end`` (inclusive); return the UTC ticks.
+
+        ``between_ticks(tick)`` runs after each fire: the place to drain queues and deliver streams, so the
+        next sweep sees what this one caused.
+        """
+        # Stepped in UTC: adding hours to a local time with DST moves wall-clock time, not elapsed time.
+        tick, last = _utc(start), _utc(end)
+        step = self.interval()
+        ticks: list[datetime] = []
+        while tick <= last:
+            self.fire(tick, handler=handler)
+            if between_ticks is not None:
+                between_ticks(tick)
+            ticks.append(tick)
+            tick += step
+        return ticks
+
+
 # ------------------------------------------------------------------------------------------- outbox
 
 
@@ -1140,3 +1319,29 @@ def sent_sms(aws_region: str | None = None) -> list[SentSms]:
     """SMS messages moto accepted for sending (SNS Publish to a PhoneNumber), oldest first."""
     backend = sns_backends[DEFAULT_ACCOUNT_ID][aws_region or region()]
     return [SentSms(message_id, phone, text) for message_id, (phone, text) in backend.sms_messages.items()]
+
+
+@dataclass(frozen=True)
+class PublishedMessage:
+    message_id: str
+    subject: str | None
+    message: str
+    # As SNS hands them to subscribers: name -> {"Type": DataType, "Value": the value, binary as base64}.
+    attributes: dict[str, dict[str, str]]
+    group_id: str | None = None
+
+
+def topic_messages(deployment: Deployment, topic_logical_id: str) -> list[PublishedMessage]:
+    """Messages moto accepted for one of the template's topics (Publish and PublishBatch), oldest first.
+
+    moto keeps every publish in its topic's ``sent_notifications`` whether or not anything subscribes.
+    """
+    backend = sns_backends[deployment.account_id][deployment.region]
+    topic = backend.get_topic(deployment.ref(topic_logical_id))
+    messages = []
+    for notification in topic.sent_notifications:
+        # An internal moto structure ("the exact format may differ per versions"); unpacking it whole
+        # fails loudly if a moto upgrade changes it.
+        message_id, message, subject, attributes, group_id = notification
+        messages.append(PublishedMessage(message_id, subject, message, dict(attributes or {}), group_id))
+    return messages

@@ -9,6 +9,7 @@ import logging
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, redirect_stdout
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -20,10 +21,13 @@ from infra.local_aws import (
     Deployment,
     DrainReport,
     DynamoDBStreamSource,
+    PublishedMessage,
+    ScheduleSource,
     SqsSource,
     StreamDeliveryReport,
     provision,
     queue_messages,
+    topic_messages,
 )
 
 SAMPLE_DATA = Path(__file__).with_name("sample_data.json")
@@ -71,6 +75,9 @@ class LocalPipeline:
         self.deployment = deployment
         self.bills_stream = DynamoDBStreamSource(deployment, "BillIncreaseDetectorFunction", "BillsStream")
         self.notice_queue = SqsSource(deployment, "NoticeDeliveryFunction", "Notices")
+        self.callbacks_stream = DynamoDBStreamSource(deployment, "DueIndexerFunction", "CallbacksStream")
+        self.tickets_stream = DynamoDBStreamSource(deployment, "DueIndexerFunction", "TicketsStream")
+        self.sweep = ScheduleSource(deployment, "DueSweepFunction", "Sweep")
         self._dynamodb = boto3.client("dynamodb", region_name=deployment.region)
 
     @classmethod
@@ -88,6 +95,38 @@ class LocalPipeline:
 
     def put_bills(self, bills: Iterable[Mapping[str, Any]]) -> None:
         self.put_items("BillsTable", bills)
+
+    def put_callbacks(self, callbacks: Iterable[Mapping[str, Any]]) -> None:
+        self.put_items("CallbacksTable", callbacks)
+
+    def put_tickets(self, tickets: Iterable[Mapping[str, Any]]) -> None:
+        self.put_items("TicketsTable", tickets)
+
+    def index_changes(self) -> list[StreamDeliveryReport]:
+        """Feed new Callbacks and Tickets stream records to the due-time indexer."""
+        return [
+            self.callbacks_stream.deliver(retry_failures=True),
+            self.tickets_stream.deliver(retry_failures=True),
+        ]
+
+    def sweep_at(self, at: datetime) -> dict[str, Any]:
+        """Index what changed, run the scheduled sweep as if EventBridge fired at `at`, deliver."""
+        self.index_changes()
+        response: dict[str, Any] = self.sweep.fire(at)
+        self.deliver_notices()
+        return response
+
+    def run_schedule(self, start: datetime, end: datetime) -> list[datetime]:
+        """Every sweep the template's schedule would run between `start` and `end`."""
+        self.index_changes()
+        return self.sweep.run_between(start, end, between_ticks=lambda _: self._settle())
+
+    def _settle(self) -> None:
+        self.deliver_notices()
+        self.index_changes()
+
+    def escalations(self) -> list[PublishedMessage]:
+        return topic_messages(self.deployment, "EscalationTopic")
 
     def run_detectors(self, *, retry_failures: bool = True) -> StreamDeliveryReport:
         """Feed new stream records to the detector, as Lambda's event source mapping would."""

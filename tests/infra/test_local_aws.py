@@ -5,7 +5,6 @@ Handlers here are small test doubles, not headsup's: this is about the harness, 
 
 import json
 import os
-from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -43,21 +42,6 @@ def event_properties(function_logical_id: str, event_name: str) -> dict[str, Any
         "Properties"
     ]
     return properties
-
-
-@pytest.fixture(autouse=True)
-def restore_environ() -> Iterator[None]:
-    """invoke() leaves the function's environment set (as a warm Lambda would); undo it between tests."""
-    saved = dict(os.environ)
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
-
-
-@pytest.fixture
-def deployment() -> Iterator[Deployment]:
-    with mock_aws():
-        yield provision()
 
 
 def put_bill(
@@ -296,10 +280,12 @@ def test_function_env_resolves_refs_to_physical_names(deployment: Deployment) ->
     # When its environment is computed
     env = deployment.function_env(DELIVERY)
 
-    # Then every !Ref is the referenced table's physical name or the parameter's value
+    # Then every !Ref is the referenced resource's id (a table's name, a queue's URL, a topic's ARN),
+    # named after the stack, or the parameter's value
     for name, value in declared.items():
         if isinstance(value, dict) and value["Ref"] in RESOURCES:
-            assert env[name] == f"{STACK}-{value['Ref']}"
+            assert env[name] == deployment.ref(value["Ref"])
+            assert env[name].endswith(f"{STACK}-{value['Ref']}")
         elif isinstance(value, dict):
             assert env[name] == deployment.parameters[value["Ref"]]
     # ...and Globals come along, with the local-only overrides on top

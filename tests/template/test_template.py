@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from headsup.delivery.settings import DeliverySettings
 from headsup.detectors.bill_increase.settings import DetectorSettings
+from headsup.schedules.settings import IndexerSettings, SweepSettings
 from headsup.shared.settings import EnvSettings
 from moto import mock_aws
 
@@ -20,6 +21,8 @@ TEMPLATE = REPO_ROOT / "template.yaml"
 SETTINGS_OF: dict[str, type[EnvSettings]] = {
     "BillIncreaseDetectorFunction": DetectorSettings,
     "NoticeDeliveryFunction": DeliverySettings,
+    "DueIndexerFunction": IndexerSettings,
+    "DueSweepFunction": SweepSettings,
 }
 
 

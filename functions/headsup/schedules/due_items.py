@@ -168,8 +168,10 @@ class DynamoDueItems:
 
     def advance(self, record: DueRecord, next_due: datetime | None, state: dict[str, Any]) -> bool:
         """Record the sweep's work; False if the indexer re-scheduled the item meanwhile."""
-        sets = [f"{name} = :{name}" for name, value in state.items() if value is not None]
-        removes = [name for name, value in state.items() if value is None]
+        # Names go through placeholders: some (like `level`) are DynamoDB reserved words.
+        names = {f"#{name}": name for name in state}
+        sets = [f"#{name} = :{name}" for name, value in state.items() if value is not None]
+        removes = [f"#{name}" for name, value in state.items() if value is None]
         values: dict[str, Any] = {
             f":{name}": _attribute(value) for name, value in state.items() if value is not None
         }
@@ -179,7 +181,7 @@ class DynamoDueItems:
         else:
             sets += ["due_at = :next_due"]
             values[":next_due"] = {"S": format_due(next_due)}
-        return self._conditional_update(record, sets, removes, values)
+        return self._conditional_update(record, sets, removes, values, names)
 
     def quarantine(self, record: DueRecord, reason: str) -> None:
         """Take an item that breaks the contract out of the index until the business changes it."""
@@ -203,23 +205,31 @@ class DynamoDueItems:
                 raise
 
     def _conditional_update(
-        self, record: DueRecord, sets: list[str], removes: list[str], values: dict[str, Any]
+        self,
+        record: DueRecord,
+        sets: list[str],
+        removes: list[str],
+        values: dict[str, Any],
+        names: dict[str, str] | None = None,
     ) -> bool:
         expression = ""
         if sets:
             expression += "SET " + ", ".join(sets)
         if removes:
             expression += " REMOVE " + ", ".join(removes)
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": {"item_key": {"S": record.item_key}},
+            "UpdateExpression": expression.strip(),
+            # The indexer may have re-scheduled the item since we read it (the business changed
+            # it); its newer due time wins.
+            "ConditionExpression": "due_at = :read_due",
+            "ExpressionAttributeValues": values,
+        }
+        if names:
+            request["ExpressionAttributeNames"] = names
         try:
-            self._client.update_item(
-                TableName=self._table,
-                Key={"item_key": {"S": record.item_key}},
-                UpdateExpression=expression.strip(),
-                # The indexer may have re-scheduled the item since we read it (the business changed
-                # it); its newer due time wins.
-                ConditionExpression="due_at = :read_due",
-                ExpressionAttributeValues=values,
-            )
+            self._client.update_item(**request)
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
