@@ -53,8 +53,9 @@ validate: $(SAM_VENV)/.installed  ## sam validate --lint and cfn-lint on templat
 	$(SAM) validate --lint --template template.yaml --region $(AWS_DEFAULT_REGION)
 	$(SAM_VENV)/bin/cfn-lint template.yaml
 
-bench: $(BIN)/.installed  ## print cost figures (AWS calls per notice, wall time)
+bench: $(BIN)/.installed  ## print cost figures (AWS calls per notice, sweep read amplification)
 	$(BIN)/python -m bench.notice_cost
+	$(BIN)/python -m bench.sweep_reads
 
 build: $(SAM_VENV)/.installed  ## sam build (no Docker needed)
 	PATH="$(dir $(PYTHON)):$$PATH" $(SAM) build --template template.yaml

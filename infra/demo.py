@@ -2,8 +2,10 @@
 
 Loads sample customers and bills, feeds the Bills stream to the detector in Lambda's event
 shape, drains NoticeQueue through the delivery function, applies a bill correction, replays
-the whole stream to show nothing is sent twice, then prints what was sent to whom and writes
-the rendered emails to build/demo/outbox.html. Lambda logs go to build/demo/lambda.log.
+the whole stream to show nothing is sent twice; then runs a simulated day of scheduled sweeps
+over sample callbacks and tickets (the business closing some along the way). It prints what
+was sent to whom and what the team was told, and writes the rendered emails to
+build/demo/outbox.html. Lambda logs go to build/demo/lambda.log.
 """
 
 import html
@@ -11,6 +13,7 @@ import json
 import sys
 import time
 from contextlib import ExitStack
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,7 @@ from moto import mock_aws
 from rich.console import Console
 from rich.table import Table
 
-from infra.local_aws import SentEmail, SentSms, sent_emails, sent_sms
+from infra.local_aws import PublishedMessage, SentEmail, SentSms, sent_emails, sent_sms
 from infra.pipeline import LocalPipeline, lambda_output_to, load_sample_data
 from infra.template import REPO_ROOT
 
@@ -45,7 +48,10 @@ def main() -> int:
         for event in replayed:
             pipeline.deployment.invoke("BillIncreaseDetectorFunction", event)
         replay_deliver = pipeline.deliver_notices()
+        replay_sends = len(sent_emails()) + len(sent_sms()) - sends_before_replay
+        day = simulate_day(pipeline, data)
         emails, texts = sent_emails(), sent_sms()
+        escalations = pipeline.escalations()
         ledger = pipeline.ledger()
         detector_failures = pipeline.detector_failures()
         dead_letters = pipeline.dead_letters()
@@ -54,11 +60,13 @@ def main() -> int:
     outbox = write_outbox(emails, texts)
     console.rule("[bold]headsup local run[/bold] (moto, provisioned from template.yaml)")
     console.print(sent_table(emails, texts))
+    console.print(escalation_table(escalations))
     console.print(ledger_table(ledger))
     console.print(
         f"Stream: {first_detect.invocations} detector invocation(s); bad records reported in "
-        f"batchItemFailures: {len(set(first_detect.batch_item_failures))}; sent to DetectorFailureQueue "
-        f"after retries: {len(detector_failures)}."
+        f"batchItemFailures: {len(set(first_detect.batch_item_failures))}. DetectorFailureQueue holds "
+        f"{len(detector_failures)} record(s) rejected after bounded retries "
+        "(the bad bill, the malformed callback)."
     )
     for line in rejected_lines(log_path):
         console.print(f"  [yellow]log[/yellow] {line}")
@@ -66,14 +74,43 @@ def main() -> int:
         f"Delivery: {first_deliver.processed} message(s) settled, {first_deliver.failures} failed attempt(s) "
         f"retried; NoticeDeadLetterQueue holds {len(dead_letters)} message(s)."
     )
-    replay_sends = len(emails) + len(texts) - sends_before_replay
     console.print(
         f"Replayed all {sum(len(e['Records']) for e in replayed)} stream records: "
         f"{replay_deliver.processed} notice request(s) re-queued, [bold]{replay_sends} new send(s)[/bold]."
     )
+    console.print(
+        f"Simulated day {day[0]:%Y-%m-%d %H:%M} to {day[-1]:%Y-%m-%d %H:%M} UTC: {len(day)} sweeps on the "
+        f"template's schedule ({pipeline.sweep.schedule}), with the business closing callbacks and updating "
+        "tickets along the way."
+    )
     console.print(f"Rendered emails: [link=file://{outbox}]{outbox}[/link]  Lambda logs: {log_path}")
     console.print(f"Wall time: {elapsed:.2f} s")
     return 0 if replay_sends == 0 else 1
+
+
+def simulate_day(pipeline: LocalPipeline, data: dict[str, Any]) -> list[datetime]:
+    """Callbacks and tickets through a day of sweeps, with the business's changes at their times."""
+    pipeline.put_callbacks(data["callbacks"])
+    pipeline.put_tickets(data["tickets"])
+    pending = sorted(data["changes"], key=lambda change: change["at"])
+
+    def business_changes(tick: datetime) -> None:
+        while pending and datetime.fromisoformat(pending[0]["at"]) <= tick:
+            change = pending.pop(0)
+            pipeline.put_items(change["table"], [change["item"]])
+
+    start = datetime.fromisoformat(data["day"]["start"])
+    end = datetime.fromisoformat(data["day"]["end"])
+    return pipeline.run_schedule(start, end, on_tick=business_changes)
+
+
+def escalation_table(escalations: list[PublishedMessage]) -> Table:
+    table = Table(title="EscalationTopic: what the team was told")
+    table.add_column("subject", overflow="fold")
+    table.add_column("summary", overflow="fold")
+    for message in escalations:
+        table.add_row(message.subject or "", json.loads(message.message)["summary"])
+    return table
 
 
 def rejected_lines(log_path: Path) -> list[str]:
@@ -98,17 +135,15 @@ def sent_table(emails: list[SentEmail], texts: list[SentSms]) -> Table:
 
 
 def ledger_table(ledger: list[dict[str, Any]]) -> Table:
-    table = Table(title="NoticeLedgerTable: one outcome per notice")
-    for column in ("customer", "notice", "status", "channel", "reason"):
+    table = Table(title="NoticeLedgerTable: one outcome per notice, by kind")
+    for column in ("kind", "status", "channel", "notices", "reasons"):
         table.add_column(column, overflow="fold")
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for item in ledger:
-        table.add_row(
-            item["customer_id"],
-            item["notice_id"][:12],
-            item["status"],
-            item.get("channel", ""),
-            item.get("reason", ""),
-        )
+        groups.setdefault((item["kind"], item["status"], item.get("channel", "")), []).append(item)
+    for (kind, status, channel), items in sorted(groups.items()):
+        reasons = sorted({f"{i['customer_id']}: {i['reason']}" for i in items if i.get("reason")})
+        table.add_row(kind, status, channel, str(len(items)), "\n".join(reasons))
     return table
 
 

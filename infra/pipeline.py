@@ -7,7 +7,7 @@ the real handlers the same way, through the event sources template.yaml declares
 import json
 import logging
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, redirect_stdout
 from datetime import datetime
 from decimal import Decimal
@@ -116,14 +116,23 @@ class LocalPipeline:
         self.deliver_notices()
         return response
 
-    def run_schedule(self, start: datetime, end: datetime) -> list[datetime]:
-        """Every sweep the template's schedule would run between `start` and `end`."""
-        self.index_changes()
-        return self.sweep.run_between(start, end, between_ticks=lambda _: self._settle())
+    def run_schedule(
+        self, start: datetime, end: datetime, on_tick: Callable[[datetime], None] | None = None
+    ) -> list[datetime]:
+        """Every sweep the template's schedule would run between `start` and `end`.
 
-    def _settle(self) -> None:
-        self.deliver_notices()
+        After each sweep: `on_tick(tick)` (the business changing its data), then the notice
+        queue is drained and the changes indexed, as the event sources would between sweeps.
+        """
         self.index_changes()
+
+        def between(tick: datetime) -> None:
+            if on_tick is not None:
+                on_tick(tick)
+            self.deliver_notices()
+            self.index_changes()
+
+        return self.sweep.run_between(start, end, between_ticks=between)
 
     def escalations(self) -> list[PublishedMessage]:
         return topic_messages(self.deployment, "EscalationTopic")

@@ -5,7 +5,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_skeleton, format_time
+from babel.dates import format_date, format_skeleton, format_time
 from babel.numbers import format_currency, format_percent
 
 
@@ -45,8 +45,12 @@ class LocaleFormatter:
         return format_skeleton("MMM", dt.date(year, month, 1), locale=self.locale)
 
     def datetime(self, value: dt.datetime) -> str:
-        """An instant in the customer's own timezone."""
-        return format_datetime(value.astimezone(self.zone), format="medium", locale=self.locale)
+        """An instant on the reader's own clock, to the minute: "Nov 24, 2026, 9:15 AM"."""
+        local = value.astimezone(self.zone)
+        date_part = format_date(local.date(), format="medium", locale=self.locale)
+        time_part = format_time(local, format="short", locale=self.locale)
+        # The locale's own way of joining a date and a time ("{1}, {0}", "{1} um {0}", ...).
+        return str(self.locale.datetime_formats["medium"]).replace("{1}", date_part).replace("{0}", time_part)
 
     def time(self, value: dt.datetime) -> str:
         return format_time(value.astimezone(self.zone), format="short", locale=self.locale)
