@@ -34,3 +34,12 @@ def test_periods_and_dates_are_spelled_for_the_locale() -> None:
     assert formatter("en-US", "UTC").month("2026-11") == "November 2026"
     assert formatter("fr-FR", "UTC").date(date(2026, 12, 1)) == "1 décembre 2026"
     assert formatter("en-US", "UTC").short_date(date(2026, 12, 15)) == "Dec 15"
+
+
+def test_a_time_on_another_day_carries_its_day() -> None:
+    la = formatter("en-US", "America/Los_Angeles")
+    promised = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)  # Nov 24, 10:00 PM in Los Angeles
+    same_evening = datetime(2026, 11, 25, 7, 15, tzinfo=UTC)
+    after_midnight = datetime(2026, 11, 25, 8, 15, tzinfo=UTC)
+    assert la.time_near(same_evening, promised) == "11:15\u202fPM"
+    assert la.time_near(after_midnight, promised) == "Nov 25, 12:15\u202fAM"

@@ -54,3 +54,12 @@ class LocaleFormatter:
 
     def time(self, value: dt.datetime) -> str:
         return format_time(value.astimezone(self.zone), format="short", locale=self.locale)
+
+    def time_near(self, value: dt.datetime, reference: dt.datetime) -> str:
+        """Just the time when `value` falls on the same local day as `reference`, else the day
+        too: "9:15 AM", but "Nov 25, 12:15 AM" for a deadline that crosses midnight."""
+        local, near = value.astimezone(self.zone), reference.astimezone(self.zone)
+        if local.date() == near.date():
+            return self.time(value)
+        pattern = str(self.locale.datetime_formats["short"])
+        return pattern.replace("{1}", self.short_date(local.date())).replace("{0}", self.time(value))

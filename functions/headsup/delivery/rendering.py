@@ -48,7 +48,7 @@ class RenderedEscalation:
     body: str  # JSON: the notice's facts, plus a one-paragraph summary for people reading it
 
 
-_SNS_SUBJECT_LIMIT = 100
+_SNS_SUBJECT_LIMIT = 99  # SNS: "less than 100 characters"
 
 
 # Folds template line breaks, and also the no-break spaces Babel puts in "52,00 €", which are
@@ -97,7 +97,7 @@ class NoticeRenderer:
     def render_sms(self, request: NoticeRequest, customer: Customer) -> RenderedSms:
         context = self._context(request, customer)
         text = self._render(self._text, f"{request.kind.value}/sms.txt.j2", context, request)
-        return RenderedSms(text=_WHITESPACE.sub(" ", text).strip())
+        return RenderedSms(text=_WHITESPACE.sub(" ", gsm_friendly(text)).strip())
 
     def render_escalation(self, request: NoticeRequest) -> RenderedEscalation:
         notice = self._payload(request)
@@ -145,10 +145,29 @@ class NoticeRenderer:
             raise RenderError(f"{name} failed for notice {request.notice_id}: {exc}") from exc
 
 
+# Typographic punctuation that customers and agents paste in (curly quotes, dashes) and its
+# GSM-7 stand-in: one such character would switch the whole SMS to UCS-2, 67 characters a
+# segment instead of 160, and double or triple its cost. Letters (é, ë, ß) are left as written:
+# a customer's name is not ours to change.
+_GSM_STAND_INS = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u2032": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"',
+        "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2010": "-", "\u2011": "-",
+        "\u2026": "...", "\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2007": " ",
+    }
+)  # fmt: skip
+
+
+def gsm_friendly(text: str) -> str:
+    return text.translate(_GSM_STAND_INS)
+
+
 def _sns_subject(text: str) -> str:
-    """SNS rejects a subject that is not ASCII or is over 100 characters; never lose the notice
-    over it."""
-    ascii_only = text.encode("ascii", "replace").decode("ascii")
+    """SNS rejects a subject that is not ASCII, has control characters or is 100 characters or
+    more; never lose the notice over it."""
+    printable = "".join(ch if ch.isprintable() else " " for ch in gsm_friendly(text))
+    ascii_only = printable.encode("ascii", "replace").decode("ascii")
     if len(ascii_only) <= _SNS_SUBJECT_LIMIT:
         return ascii_only
     return ascii_only[: _SNS_SUBJECT_LIMIT - 3] + "..."

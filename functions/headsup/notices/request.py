@@ -1,7 +1,7 @@
 """A notice request: one thing one customer should be told, decided by a detector."""
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -87,5 +87,6 @@ def _canonical(fact: str | Decimal | datetime) -> str:
         # 120, 120.0 and 120.00 are the same amount and must give the same id.
         return format(fact.normalize(), "f")
     if isinstance(fact, datetime):
-        return fact.isoformat()
+        # The same moment written with another offset is the same fact.
+        return fact.astimezone(UTC).isoformat()
     return fact

@@ -109,7 +109,8 @@ class DynamoDueItems:
         }
         condition = None
         if promise is not None:
-            values[":promise"] = {"S": promise.isoformat()}
+            # In UTC, so the same moment written with another offset is the same promise.
+            values[":promise"] = {"S": promise.astimezone(UTC).isoformat()}
             condition = "attribute_not_exists(promise) OR promise = :promise"
         request: dict[str, Any] = {
             "TableName": self._table,

@@ -29,7 +29,6 @@ def build_indexer() -> DueIndexer:
 
 
 def handle_record(record: DynamoDBRecord) -> None:
-    metrics.add_metric(name="DueItemChangesProcessed", unit="Count", value=1)
     if record.dynamodb is None or record.event_name is None:
         raise ValueError("stream record without dynamodb data")
     keys = record.dynamodb.keys
@@ -46,6 +45,8 @@ def handle_record(record: DynamoDBRecord) -> None:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    # One value per invocation: a metric per record would hit Powertools' 100-value auto-flush.
+    metrics.add_metric(name="DueItemChangesProcessed", unit="Count", value=len(event.get("Records", [])))
     return process_partial_response(
         event=event, record_handler=handle_record, processor=processor, context=context
     )

@@ -7,7 +7,7 @@ same ids, so delivery sends them once).
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -138,7 +138,7 @@ class Sweep:
             lambda: self._zone_of(callback),
         )
         state = {
-            "promise": step.state.promised_at.isoformat() if step.state.promised_at else None,
+            "promise": step.state.promised_at.astimezone(UTC).isoformat() if step.state.promised_at else None,
             "level": step.state.level,
             "deadline": step.state.deadline.isoformat() if step.state.deadline else None,
         }

@@ -35,7 +35,6 @@ def build_detector() -> BillIncreaseDetector:
 
 def handle_record(record: DynamoDBRecord) -> None:
     detector = build_detector()
-    metrics.add_metric(name="BillChangesProcessed", unit="Count", value=1)
     change = record.event_name.name if record.event_name else "UNKNOWN"
     keys = record.dynamodb.keys if record.dynamodb else {}
     try:
@@ -59,6 +58,8 @@ def handle_record(record: DynamoDBRecord) -> None:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    # One value per invocation: a metric per record would hit Powertools' 100-value auto-flush.
+    metrics.add_metric(name="BillChangesProcessed", unit="Count", value=len(event.get("Records", [])))
     return process_partial_response(
         event=event, record_handler=handle_record, processor=processor, context=context
     )
