@@ -77,6 +77,7 @@ class LocalPipeline:
         self.notice_queue = SqsSource(deployment, "NoticeDeliveryFunction", "Notices")
         self.callbacks_stream = DynamoDBStreamSource(deployment, "DueIndexerFunction", "CallbacksStream")
         self.tickets_stream = DynamoDBStreamSource(deployment, "DueIndexerFunction", "TicketsStream")
+        self.visits_stream = DynamoDBStreamSource(deployment, "VisitDetectorFunction", "VisitsStream")
         self.sweep = ScheduleSource(deployment, "DueSweepFunction", "Sweep")
         self._dynamodb = boto3.client("dynamodb", region_name=deployment.region)
 
@@ -102,11 +103,16 @@ class LocalPipeline:
     def put_tickets(self, tickets: Iterable[Mapping[str, Any]]) -> None:
         self.put_items("TicketsTable", tickets)
 
+    def put_visits(self, visits: Iterable[Mapping[str, Any]]) -> None:
+        self.put_items("VisitsTable", visits)
+
     def index_changes(self) -> list[StreamDeliveryReport]:
-        """Feed new Callbacks and Tickets stream records to the due-time indexer."""
+        """Feed new Callbacks and Tickets stream records to the due-time indexer, and Visits
+        records to the visit detector."""
         return [
             self.callbacks_stream.deliver(retry_failures=True),
             self.tickets_stream.deliver(retry_failures=True),
+            self.visits_stream.deliver(retry_failures=True),
         ]
 
     def sweep_at(self, at: datetime) -> dict[str, Any]:

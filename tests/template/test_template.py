@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from headsup.delivery.settings import DeliverySettings
 from headsup.detectors.bill_increase.settings import DetectorSettings
+from headsup.detectors.visits.settings import VisitSettings
 from headsup.schedules.settings import IndexerSettings, SweepSettings
 from headsup.shared.settings import EnvSettings
 from moto import mock_aws
@@ -23,6 +24,7 @@ SETTINGS_OF: dict[str, type[EnvSettings]] = {
     "NoticeDeliveryFunction": DeliverySettings,
     "DueIndexerFunction": IndexerSettings,
     "DueSweepFunction": SweepSettings,
+    "VisitDetectorFunction": VisitSettings,
 }
 
 

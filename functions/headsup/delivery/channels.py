@@ -26,11 +26,18 @@ class NoRoute:
     detail: str  # why each preferred channel was unusable, with no personal data
 
 
-def choose_route(customer: Customer, sms_opted_out: Callable[[str], bool]) -> Route | NoRoute:
+def choose_route(
+    customer: Customer, sms_opted_out: Callable[[str], bool], *, sms_first: bool = False
+) -> Route | NoRoute:
+    """`sms_first`: try SMS before the customer's usual order, if they allow SMS at all."""
     if customer.do_not_contact:
         return NoRoute("do_not_contact", "customer is marked do_not_contact")
     unusable: list[str] = []
-    for name in customer.channels:
+    order = list(customer.channels)
+    if sms_first and Channel.SMS in order:
+        order.remove(Channel.SMS)
+        order.insert(0, Channel.SMS)
+    for name in order:
         if name == Channel.EMAIL:
             if customer.email and "@" in customer.email:
                 return Route(Channel.EMAIL, customer.email.strip())

@@ -10,6 +10,7 @@ from headsup.delivery.ledger import AlreadyRecorded, Ledger, Outcome, Status
 from headsup.delivery.rendering import InvalidPayload, NoticeRenderer, sms_segments
 from headsup.delivery.senders import EmailSender, PermanentSendError, SmsSender, TeamPublisher
 from headsup.notices import Audience, NoticeRequest
+from headsup.notices.request import SMS_FIRST_KINDS
 from headsup.shared.errors import describe_error
 from headsup.shared.observability import logger, metrics
 
@@ -105,7 +106,7 @@ class NoticeDelivery:
         customer = self._customers.get(request.customer_id)
         if customer is None:
             raise UnknownCustomer(f"customer {request.customer_id} not found")
-        route = choose_route(customer, self._sms.is_opted_out)
+        route = choose_route(customer, self._sms.is_opted_out, sms_first=request.kind in SMS_FIRST_KINDS)
         if isinstance(route, NoRoute):
             return Outcome(Status.SKIPPED, reason=f"{route.reason}: {route.detail}")
         return self._send(request, customer, route)

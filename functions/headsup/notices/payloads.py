@@ -125,6 +125,33 @@ class TicketFollowUpPayload(BaseModel):
     solved_at: AwareDatetime
 
 
+class VisitOnTheWayPayload(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    visit_id: str
+    technician_first_name: str
+    eta: AwareDatetime
+    address_hint: str | None = None
+
+
+class VisitRunningLatePayload(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    visit_id: str
+    technician_first_name: str
+    window_start: AwareDatetime
+    window_end: AwareDatetime
+    new_eta: AwareDatetime | None  # None: not yet known (the window passed without an update)
+    delay_reason: str | None = None
+
+
+class VisitDonePayload(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    visit_id: str
+    technician_first_name: str
+
+
 PAYLOAD_MODELS: dict[NoticeKind, type[BaseModel]] = {
     NoticeKind.BILL_INCREASE: BillIncreasePayload,
     NoticeKind.CALLBACK_OVERDUE: CallbackOverduePayload,
@@ -133,4 +160,7 @@ PAYLOAD_MODELS: dict[NoticeKind, type[BaseModel]] = {
     NoticeKind.TICKET_ESCALATION: TicketEscalationPayload,
     NoticeKind.TICKET_SLA_WARNING: TicketSlaWarningPayload,
     NoticeKind.TICKET_FOLLOW_UP: TicketFollowUpPayload,
+    NoticeKind.VISIT_ON_THE_WAY: VisitOnTheWayPayload,
+    NoticeKind.VISIT_RUNNING_LATE: VisitRunningLatePayload,
+    NoticeKind.VISIT_DONE: VisitDonePayload,
 }

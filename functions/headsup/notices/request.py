@@ -17,6 +17,9 @@ class NoticeKind(StrEnum):
     TICKET_ESCALATION = "ticket_escalation"
     TICKET_SLA_WARNING = "ticket_sla_warning"
     TICKET_FOLLOW_UP = "ticket_follow_up"
+    VISIT_ON_THE_WAY = "visit_on_the_way"
+    VISIT_RUNNING_LATE = "visit_running_late"
+    VISIT_DONE = "visit_done"
 
 
 class Audience(StrEnum):
@@ -41,7 +44,13 @@ TOPIC_OF: dict[NoticeKind, Topic] = {
     NoticeKind.TICKET_ESCALATION: Topic.TICKETS,
     NoticeKind.TICKET_SLA_WARNING: Topic.TICKETS,
     NoticeKind.TICKET_FOLLOW_UP: Topic.TICKETS,
+    NoticeKind.VISIT_ON_THE_WAY: Topic.VISITS,
+    NoticeKind.VISIT_RUNNING_LATE: Topic.VISITS,
+    NoticeKind.VISIT_DONE: Topic.VISITS,
 }
+# Time-critical kinds go by SMS when the customer allows it, whatever their usual order: a text
+# is read within minutes, an email maybe after the technician has come and gone.
+SMS_FIRST_KINDS = frozenset({NoticeKind.VISIT_ON_THE_WAY, NoticeKind.VISIT_RUNNING_LATE})
 TEAM_KINDS = frozenset(
     {NoticeKind.CALLBACK_ESCALATION, NoticeKind.TICKET_ESCALATION, NoticeKind.TICKET_SLA_WARNING}
 )

@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-ItemType = Literal["callback", "ticket"]
+ItemType = Literal["callback", "ticket", "visit"]
 _deserializer = TypeDeserializer()
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -142,6 +142,43 @@ class DynamoDueItems:
     def unschedule(self, item_type: ItemType, item_id: str) -> None:
         self._client.delete_item(TableName=self._table, Key={"item_key": {"S": item_key(item_type, item_id)}})
 
+    def state_of(self, item_type: ItemType, item_id: str) -> dict[str, Any]:
+        """What the sweep or a detector recorded about the item (e.g. a visit's `late_eta`)."""
+        response = self._client.get_item(
+            TableName=self._table, Key={"item_key": {"S": item_key(item_type, item_id)}}, ConsistentRead=True
+        )
+        raw = response.get("Item", {})
+        return {k: _deserializer.deserialize(v) for k, v in raw.items() if k in _STATE_ATTRIBUTES}
+
+    def track(
+        self, item_type: ItemType, item_id: str, due_at: datetime | None, state: dict[str, Any]
+    ) -> None:
+        """Record the item's state and when it is next due (None: not due, out of the index)."""
+        key = item_key(item_type, item_id)
+        names = {f"#{name}": name for name in state}
+        sets = ["item_type = :type", "item_id = :id"]
+        sets += [f"#{name} = :{name}" for name, value in state.items() if value is not None]
+        removes = [f"#{name}" for name, value in state.items() if value is None]
+        values: dict[str, Any] = {":type": {"S": item_type}, ":id": {"S": item_id}}
+        values.update({f":{name}": _attribute(value) for name, value in state.items() if value is not None})
+        if due_at is None:
+            removes += ["due_at", "due_shard"]
+        else:
+            sets += ["due_at = :due", "due_shard = :shard"]
+            values[":due"] = {"S": format_due(due_at)}
+            values[":shard"] = {"S": self.shard_of(key)}
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": {"item_key": {"S": key}},
+            "UpdateExpression": "SET "
+            + ", ".join(sets)
+            + (" REMOVE " + ", ".join(removes) if removes else ""),
+            "ExpressionAttributeValues": values,
+        }
+        if names:
+            request["ExpressionAttributeNames"] = names
+        self._client.update_item(**request)
+
     # -- the sweep's side --------------------------------------------------------------------
 
     def due(self, now: datetime, stats: ReadStats) -> Iterator[DueRecord]:
@@ -238,7 +275,7 @@ class DynamoDueItems:
         return True
 
 
-_STATE_ATTRIBUTES = frozenset({"promise", "level", "deadline"})
+_STATE_ATTRIBUTES = frozenset({"promise", "level", "deadline", "late_eta"})
 
 
 def _attribute(value: Any) -> dict[str, Any]:

@@ -52,6 +52,7 @@ class SweepSettings(PolicySettings):
     due_index_name: Annotated[str, Field(alias="DUE_INDEX_NAME", min_length=1)]
     callbacks_table_name: Annotated[str, Field(alias="CALLBACKS_TABLE_NAME", min_length=1)]
     tickets_table_name: Annotated[str, Field(alias="TICKETS_TABLE_NAME", min_length=1)]
+    visits_table_name: Annotated[str, Field(alias="VISITS_TABLE_NAME", min_length=1)]
     customers_table_name: Annotated[str, Field(alias="CUSTOMERS_TABLE_NAME", min_length=1)]
     notice_queue_url: Annotated[str, Field(alias="NOTICE_QUEUE_URL", min_length=1)]
     default_locale: Annotated[str, Field(alias="DEFAULT_LOCALE", min_length=2)]

@@ -16,6 +16,8 @@ from headsup.detectors.callbacks import rules as callback_rules
 from headsup.detectors.callbacks.models import Callback
 from headsup.detectors.tickets import rules as ticket_rules
 from headsup.detectors.tickets.models import Ticket
+from headsup.detectors.visits import rules as visit_rules
+from headsup.detectors.visits.models import Visit
 from headsup.notices import NoticeRequest
 from headsup.notices.queue import NoticeQueue
 from headsup.schedules.due_items import DueItems, DueRecord, ReadStats
@@ -48,6 +50,7 @@ class Sweep:
         due_items: DueItems,
         callbacks: SourceItems,
         tickets: SourceItems,
+        visits: SourceItems,
         customers: CustomerDirectory,
         queue: NoticeQueue,
         callback_policy: callback_rules.CallbackPolicy,
@@ -55,7 +58,7 @@ class Sweep:
         default_zone: ZoneInfo,
     ) -> None:
         self._due_items = due_items
-        self._sources: dict[str, SourceItems] = {"callback": callbacks, "ticket": tickets}
+        self._sources: dict[str, SourceItems] = {"callback": callbacks, "ticket": tickets, "visit": visits}
         self._customers = customers
         self._queue = queue
         self._callback_policy = callback_policy
@@ -97,6 +100,8 @@ class Sweep:
                 return
             if record.item_type == "callback":
                 notices, next_due, state = self._callback(source, record, now)
+            elif record.item_type == "visit":
+                notices, next_due, state = self._visit(source, record, now)
             else:
                 notices, next_due, state = self._ticket(source, now)
             for notice in notices:
@@ -149,6 +154,16 @@ class Sweep:
     ) -> tuple[list[NoticeRequest], datetime | None, dict[str, Any]]:
         step = ticket_rules.on_due(Ticket.from_item(source), now, self._ticket_policy)
         return step.notices, step.next_due, {}
+
+    def _visit(
+        self, source: dict[str, Any], record: DueRecord, now: datetime
+    ) -> tuple[list[NoticeRequest], datetime | None, dict[str, Any]]:
+        late = record.state.get("late_eta")
+        step = visit_rules.on_window_end(
+            Visit.from_item(source), datetime.fromisoformat(late) if late else None, now
+        )
+        late_eta = step.late_eta.astimezone(UTC).isoformat() if step.late_eta else None
+        return step.notices, step.check_at, {"late_eta": late_eta}
 
     def _zone_of(self, callback: Callback) -> ZoneInfo:
         try:

@@ -26,6 +26,7 @@ def build_sweep() -> Sweep:
         ),
         callbacks=DynamoSourceItems(settings.callbacks_table_name, "callback_id"),
         tickets=DynamoSourceItems(settings.tickets_table_name, "ticket_id"),
+        visits=DynamoSourceItems(settings.visits_table_name, "visit_id"),
         customers=DynamoCustomerDirectory(
             settings.customers_table_name,
             default_locale=settings.default_locale,

@@ -1,0 +1,50 @@
+"""A technician visit as the business writes it to VisitsTable (docs/data-contract.md)."""
+
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from headsup.shared.errors import InvalidRecord, contract_problems
+
+VisitStatus = Literal["scheduled", "en_route", "arrived", "done", "cancelled"]
+OPEN_STATUSES = frozenset({"scheduled", "en_route"})  # the technician has not arrived yet
+
+
+class InvalidVisit(InvalidRecord):
+    kind = "visit"
+
+
+class Visit(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    visit_id: Annotated[str, Field(min_length=1)]
+    customer_id: Annotated[str, Field(min_length=1)]
+    window_start: AwareDatetime
+    window_end: AwareDatetime
+    eta: AwareDatetime
+    status: VisitStatus
+    technician_name: Annotated[str, Field(min_length=1)]
+    delay_reason: str | None = None
+    address_hint: str | None = None
+
+    @model_validator(mode="after")
+    def _window_in_order(self) -> Self:
+        if self.window_end < self.window_start:
+            raise ValueError("window_end is before window_start")
+        return self
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def technician_first_name(self) -> str:
+        # Customers are told who is coming, not the technician's full name.
+        return self.technician_name.split()[0]
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Self:
+        try:
+            return cls.model_validate(item)
+        except ValidationError as exc:
+            raise InvalidVisit({"visit_id": item.get("visit_id")}, contract_problems(exc)) from exc
