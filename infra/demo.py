@@ -89,9 +89,11 @@ def main() -> int:
 
 
 def simulate_day(pipeline: LocalPipeline, data: dict[str, Any]) -> list[datetime]:
-    """Callbacks and tickets through a day of sweeps, with the business's changes at their times."""
+    """Callbacks, tickets and visits through a day of sweeps, with the business's changes (and the
+    technicians' app updates) at their times."""
     pipeline.put_callbacks(data["callbacks"])
     pipeline.put_tickets(data["tickets"])
+    pipeline.put_visits(data["visits"])
     pending = sorted(data["changes"], key=lambda change: change["at"])
 
     def business_changes(tick: datetime) -> None:
