@@ -2,13 +2,14 @@
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Self
+from typing import Annotated
 
 from babel.numbers import list_currencies
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from headsup.notices.payloads import CurrencyCode, Period
-from headsup.shared.errors import InvalidRecord, contract_problems
+from headsup.shared.contract import ContractRecord
+from headsup.shared.errors import InvalidRecord
 
 _KNOWN_CURRENCIES = frozenset(list_currencies())
 
@@ -28,8 +29,9 @@ class LineItem(BaseModel):
     amount: Amount
 
 
-class Bill(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+class Bill(ContractRecord):
+    invalid = InvalidBill
+    key_fields = ("customer_id", "period")
 
     customer_id: Annotated[str, Field(min_length=1)]
     period: Period
@@ -44,12 +46,3 @@ class Bill(BaseModel):
         if value not in _KNOWN_CURRENCIES:
             raise ValueError(f"unknown ISO 4217 currency {value!r}")
         return value
-
-    @classmethod
-    def from_item(cls, item: dict[str, Any]) -> Self:
-        """Validate a deserialized DynamoDB item; raise InvalidBill naming the fields at fault."""
-        try:
-            return cls.model_validate(item)
-        except ValidationError as exc:
-            key = {name: item.get(name) for name in ("customer_id", "period")}
-            raise InvalidBill(key, contract_problems(exc)) from exc

@@ -1,18 +1,20 @@
 """A promised callback as the business writes it to CallbacksTable (docs/data-contract.md)."""
 
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, Field
 
-from headsup.shared.errors import InvalidRecord, contract_problems
+from headsup.shared.contract import ContractRecord
+from headsup.shared.errors import InvalidRecord
 
 
 class InvalidCallback(InvalidRecord):
     kind = "callback"
 
 
-class Callback(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+class Callback(ContractRecord):
+    invalid = InvalidCallback
+    key_fields = ("callback_id",)
 
     callback_id: Annotated[str, Field(min_length=1)]
     customer_id: Annotated[str, Field(min_length=1)]
@@ -21,10 +23,3 @@ class Callback(BaseModel):
     topic: Annotated[str, Field(min_length=1)]
     agent_name: str | None = None
     team: str | None = None
-
-    @classmethod
-    def from_item(cls, item: dict[str, Any]) -> Self:
-        try:
-            return cls.model_validate(item)
-        except ValidationError as exc:
-            raise InvalidCallback({"callback_id": item.get("callback_id")}, contract_problems(exc)) from exc

@@ -1,10 +1,11 @@
 """A support ticket as the business writes it to TicketsTable (docs/data-contract.md)."""
 
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 
-from headsup.shared.errors import InvalidRecord, contract_problems
+from headsup.shared.contract import ContractRecord
+from headsup.shared.errors import InvalidRecord
 
 Priority = Literal["urgent", "high", "normal", "low"]
 ACTIVE_STATUSES = frozenset({"new", "open", "on_hold"})  # "pending" waits on the customer, not on us
@@ -14,8 +15,9 @@ class InvalidTicket(InvalidRecord):
     kind = "ticket"
 
 
-class Ticket(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+class Ticket(ContractRecord):
+    invalid = InvalidTicket
+    key_fields = ("ticket_id",)
 
     ticket_id: Annotated[str, Field(min_length=1)]
     customer_id: Annotated[str, Field(min_length=1)]
@@ -35,10 +37,3 @@ class Ticket(BaseModel):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
-
-    @classmethod
-    def from_item(cls, item: dict[str, Any]) -> Self:
-        try:
-            return cls.model_validate(item)
-        except ValidationError as exc:
-            raise InvalidTicket({"ticket_id": item.get("ticket_id")}, contract_problems(exc)) from exc

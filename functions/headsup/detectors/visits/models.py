@@ -1,10 +1,11 @@
 """A technician visit as the business writes it to VisitsTable (docs/data-contract.md)."""
 
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 
-from headsup.shared.errors import InvalidRecord, contract_problems
+from headsup.shared.contract import ContractRecord
+from headsup.shared.errors import InvalidRecord
 
 VisitStatus = Literal["scheduled", "en_route", "arrived", "done", "cancelled"]
 OPEN_STATUSES = frozenset({"scheduled", "en_route"})  # the technician has not arrived yet
@@ -14,8 +15,9 @@ class InvalidVisit(InvalidRecord):
     kind = "visit"
 
 
-class Visit(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+class Visit(ContractRecord):
+    invalid = InvalidVisit
+    key_fields = ("visit_id",)
 
     visit_id: Annotated[str, Field(min_length=1)]
     customer_id: Annotated[str, Field(min_length=1)]
@@ -41,10 +43,3 @@ class Visit(BaseModel):
     def technician_first_name(self) -> str:
         # Customers are told who is coming, not the technician's full name.
         return self.technician_name.split()[0]
-
-    @classmethod
-    def from_item(cls, item: dict[str, Any]) -> Self:
-        try:
-            return cls.model_validate(item)
-        except ValidationError as exc:
-            raise InvalidVisit({"visit_id": item.get("visit_id")}, contract_problems(exc)) from exc
