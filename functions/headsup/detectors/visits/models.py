@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal, Self
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
 from headsup.shared.contract import ContractRecord
 from headsup.shared.errors import InvalidRecord
@@ -25,7 +25,7 @@ class Visit(ContractRecord):
     window_end: AwareDatetime
     eta: AwareDatetime
     status: VisitStatus
-    technician_name: Annotated[str, Field(min_length=1)]
+    technician_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
     delay_reason: str | None = None
     address_hint: str | None = None
 

@@ -1,7 +1,7 @@
 """What a change to a visit, or its window passing, tells the customer. Pure functions.
 
 `late_eta` is the state carried between changes: the ETA the customer was last told about in a
-running-late notice (None: they have not been told the visit is late). A further slip is only
+running-late notice (None: no ETA told yet, so the next one past the window is). A further slip is only
 worth another message when the ETA moves at least `slip` past it; an ETA that moves earlier,
 or back inside the window, never produces a late notice.
 """
@@ -58,7 +58,10 @@ def on_window_end(visit: Visit, late_eta: datetime | None, now: datetime) -> Vis
     if late_eta is not None:
         return VisitStep(late_eta=late_eta)  # already told, with the ETA the app gave
     new_eta = visit.eta if visit.eta > now else None  # an ETA already in the past says nothing
-    return VisitStep([_running_late(visit, now, new_eta=new_eta)], late_eta=max(visit.eta, visit.window_end))
+    # With no new time to give, the customer was promised one: the first ETA the app reports is
+    # then told however small the slip (late_eta stays None). The window-end notice is keyed by
+    # the window, so a second look by the sweep cannot repeat it.
+    return VisitStep([_running_late(visit, now, new_eta=new_eta)], late_eta=new_eta)
 
 
 def _worth_a_late_notice(visit: Visit, late_eta: datetime | None, policy: VisitPolicy) -> bool:
