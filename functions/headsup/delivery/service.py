@@ -73,6 +73,8 @@ class NoticeDelivery:
         except (PermanentSendError, InvalidPayload) as exc:
             outcome = Outcome(Status.FAILED, reason=f"{type(exc).__name__}: {exc}")
         except Exception as exc:
+            # Any other error is retried through the queue (it is re-raised below), but the ledger
+            # must hear of it first: released for the retry, or dead-lettered on the last attempt.
             reason = describe_error(exc)
             if attempt.is_last:
                 self._ledger.record(claim, Outcome(Status.DEAD_LETTERED, reason=reason), now=self._clock())
