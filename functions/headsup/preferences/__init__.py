@@ -1,0 +1,1 @@
+"""What customers told us (opt-outs) and what mail providers told us (bounces, complaints)."""

@@ -1,0 +1,91 @@
+"""PreferencesTable: per customer, the topics and channels they opted out of, and a suppressed
+email address (after a bounce or complaint). headsup keeps it; delivery reads it before every send."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+import boto3
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+@dataclass(frozen=True)
+class Preferences:
+    customer_id: str
+    opted_out_topics: frozenset[str] = frozenset()
+    opted_out_channels: frozenset[str] = frozenset()
+    suppressed_email: str | None = None  # personal data: never logged
+
+    def email_suppressed(self, address: str | None) -> bool:
+        return (
+            bool(address)
+            and self.suppressed_email is not None
+            and (self.suppressed_email.strip().lower() == (address or "").strip().lower())
+        )
+
+
+class PreferenceStore(Protocol):
+    def get(self, customer_id: str) -> Preferences: ...
+
+    def opt_out_topic(self, customer_id: str, topic: str, *, source: str, now: datetime) -> None: ...
+
+    def suppress_email(self, customer_id: str, address: str, *, reason: str, now: datetime) -> None: ...
+
+
+class DynamoPreferenceStore:
+    def __init__(self, table_name: str, client: "DynamoDBClient | None" = None) -> None:
+        self._table = table_name
+        self._client = client or boto3.client("dynamodb")
+
+    def get(self, customer_id: str) -> Preferences:
+        response = self._client.get_item(
+            TableName=self._table, Key={"customer_id": {"S": customer_id}}, ConsistentRead=True
+        )
+        item = response.get("Item", {})
+        return Preferences(
+            customer_id=customer_id,
+            opted_out_topics=frozenset(item.get("opted_out_topics", {}).get("SS", [])),
+            opted_out_channels=frozenset(item.get("opted_out_channels", {}).get("SS", [])),
+            suppressed_email=item.get("suppressed_email", {}).get("S"),
+        )
+
+    def opt_out_topic(self, customer_id: str, topic: str, *, source: str, now: datetime) -> None:
+        """Idempotent: adding a topic to a set it is already in changes nothing."""
+        self._client.update_item(
+            TableName=self._table,
+            Key={"customer_id": {"S": customer_id}},
+            UpdateExpression="ADD opted_out_topics :topic SET updated_at = :now, last_change = :source",
+            ExpressionAttributeValues={
+                ":topic": {"SS": [topic]},
+                ":now": {"S": now.isoformat()},
+                ":source": {"S": source},
+            },
+        )
+
+    def opt_out_channel(self, customer_id: str, channel: str, *, source: str, now: datetime) -> None:
+        self._client.update_item(
+            TableName=self._table,
+            Key={"customer_id": {"S": customer_id}},
+            UpdateExpression="ADD opted_out_channels :channel SET updated_at = :now, last_change = :source",
+            ExpressionAttributeValues={
+                ":channel": {"SS": [channel]},
+                ":now": {"S": now.isoformat()},
+                ":source": {"S": source},
+            },
+        )
+
+    def suppress_email(self, customer_id: str, address: str, *, reason: str, now: datetime) -> None:
+        self._client.update_item(
+            TableName=self._table,
+            Key={"customer_id": {"S": customer_id}},
+            UpdateExpression=(
+                "SET suppressed_email = :address, suppressed_reason = :reason, updated_at = :now"
+            ),
+            ExpressionAttributeValues={
+                ":address": {"S": address},
+                ":reason": {"S": reason},
+                ":now": {"S": now.isoformat()},
+            },
+        )
