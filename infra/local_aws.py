@@ -14,9 +14,12 @@ import json
 import logging
 import os
 import re
+import secrets
+import string
 import sys
 import time
 import traceback
+import urllib.parse
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -36,6 +39,7 @@ from moto.ses.models import Message as MotoSimpleEmail
 from moto.ses.models import RawMessage as MotoRawEmail
 from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
+from moto.sns.utils import FilterPolicyMatcher
 
 from infra.template import REPO_ROOT, load_template
 
@@ -123,6 +127,11 @@ def _cfn_string(value: Any) -> str:
     return str(value)
 
 
+def _is_list_parameter(spec: Any) -> bool:
+    kind = str(spec.get("Type", "")) if isinstance(spec, dict) else ""
+    return kind == "CommaDelimitedList" or kind.startswith("List<")
+
+
 # ------------------------------------------------------------------------------------------- deployment
 
 
@@ -149,6 +158,15 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+@dataclass(frozen=True)
+class SesEventDestination:
+    name: str
+    configuration_set: str
+    enabled: bool
+    matching_event_types: list[str]
+    sns_topic_arn: str | None
+
+
 @dataclass
 class Deployment:
     """The template as provisioned into moto: parameter values and every resource's physical attributes."""
@@ -161,6 +179,8 @@ class Deployment:
     base_dir: Path = REPO_ROOT
     # logical id -> attribute name -> value; "Ref" is what !Ref returns.
     attributes: dict[str, dict[str, str]] = field(default_factory=dict)
+    # SES event destinations by name (moto stores them but never publishes to them).
+    ses_event_destinations: dict[str, SesEventDestination] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ intrinsics
 
@@ -222,7 +242,14 @@ class Deployment:
         return bool(self.resolve(conditions[name]))
 
     def _ref_intrinsic(self, name: str) -> Any:
-        return _NO_VALUE if name == "AWS::NoValue" else self.ref(name)
+        if name == "AWS::NoValue":
+            return _NO_VALUE
+        value = self.ref(name)
+        # A list parameter (CommaDelimitedList, List<...>) is a list to the intrinsics (Fn::Join, Fn::Select);
+        # where a string is wanted, _cfn_string joins it back with commas.
+        if _is_list_parameter(self.template.get("Parameters", {}).get(name)):
+            return value.split(",") if value else []
+        return value
 
     def _get_att_intrinsic(self, argument: str | list[Any]) -> str:
         logical_id, attribute = argument.split(".", 1) if isinstance(argument, str) else argument
@@ -246,7 +273,10 @@ class Deployment:
 
     def _join_intrinsic(self, argument: list[Any]) -> str:
         delimiter, items = argument
-        return str(delimiter).join(_cfn_string(item) for item in self.resolve(items))
+        values = self.resolve(items)
+        if not isinstance(values, list):
+            raise ValueError(f"Fn::Join needs a list of values, not {values!r}")
+        return str(delimiter).join(_cfn_string(item) for item in values)
 
     def _select_intrinsic(self, argument: list[Any]) -> Any:
         index, items = argument
@@ -514,10 +544,150 @@ def _create_topic(deployment: Deployment, logical_id: str, properties: dict[str,
     return {"Ref": arn, "TopicArn": arn, "TopicName": name}
 
 
+# Secrets Manager's punctuation for generated passwords (ExcludePunctuation) is ASCII's, as Python's.
+_SECRET_PUNCTUATION: Final = string.punctuation
+
+
+def _generate_secret_string(spec: Mapping[str, Any]) -> str:
+    """A password as Secrets Manager's GenerateSecretString makes one, honouring its options."""
+    length = int(spec.get("PasswordLength", 32))
+    excluded = set(str(spec.get("ExcludeCharacters", "")))
+    pools = [
+        pool
+        for pool, exclude_key in (
+            (string.ascii_lowercase, "ExcludeLowercase"),
+            (string.ascii_uppercase, "ExcludeUppercase"),
+            (string.digits, "ExcludeNumbers"),
+            (_SECRET_PUNCTUATION, "ExcludePunctuation"),
+        )
+        if not _is_true_flag(spec.get(exclude_key, False))
+    ]
+    if _is_true_flag(spec.get("IncludeSpace", False)):
+        pools.append(" ")
+    pools = [kept for kept in ("".join(c for c in pool if c not in excluded) for pool in pools) if kept]
+    if not pools:
+        raise ValueError(f"GenerateSecretString {dict(spec)} excludes every character")
+    alphabet = "".join(pools)
+    require_each = _is_true_flag(spec.get("RequireEachIncludedType", True))
+    if require_each and length < len(pools):
+        raise ValueError(f"GenerateSecretString: PasswordLength {length} is too short to include each type")
+    while True:
+        password = "".join(secrets.choice(alphabet) for _ in range(length))
+        if not require_each or all(any(c in pool for c in password) for pool in pools):
+            break
+    template = spec.get("SecretStringTemplate")
+    if template is None:
+        return password
+    if "GenerateStringKey" not in spec:
+        raise ValueError("GenerateSecretString: SecretStringTemplate needs GenerateStringKey")
+    document = json.loads(str(template))
+    document[str(spec["GenerateStringKey"])] = password
+    return json.dumps(document)
+
+
+def _is_true_flag(value: Any) -> bool:
+    return _cfn_string(value).lower() == "true"
+
+
+def _create_secret(deployment: Deployment, logical_id: str, properties: dict[str, Any]) -> dict[str, str]:
+    if "SecretString" in properties and "GenerateSecretString" in properties:
+        raise ValueError(f"{logical_id}: SecretString and GenerateSecretString are mutually exclusive")
+    if "SecretString" in properties:
+        secret_string = _cfn_string(properties["SecretString"])
+    else:
+        secret_string = _generate_secret_string(properties.get("GenerateSecretString", {}))
+    request: dict[str, Any] = {
+        "Name": _physical_name(deployment, logical_id, properties, "Name"),
+        "SecretString": secret_string,
+    }
+    for key in ("Description", "KmsKeyId", "Tags"):
+        if key in properties:
+            request[key] = properties[key]
+    arn = boto3.client("secretsmanager", region_name=deployment.region).create_secret(**request)["ARN"]
+    # CloudFormation's Ref and Id of a secret are both its ARN.
+    return {"Ref": arn, "Id": arn}
+
+
+def _create_http_api(deployment: Deployment, logical_id: str, properties: dict[str, Any]) -> dict[str, str]:
+    """An HTTP API's id and endpoint; its routes are the functions' HttpApi events (see HttpApiSource).
+
+    Not created in moto: moto's API Gateway v2 imports openapi_spec_validator, which is not a dependency
+    here. Nothing calls the API Gateway management API, so an id of API Gateway's form is all it takes.
+    """
+    api_id = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(10))
+    endpoint = f"https://{api_id}.execute-api.{deployment.region}.amazonaws.com"
+    return {"Ref": api_id, "ApiId": api_id, "ApiEndpoint": endpoint}
+
+
+# CloudFormation AWS::SES::ConfigurationSet properties that are SESv2 CreateConfigurationSet's too.
+_SES_CONFIGURATION_SET_OPTIONS: Final = (
+    "DeliveryOptions",
+    "ReputationOptions",
+    "SendingOptions",
+    "SuppressionOptions",
+    "TrackingOptions",
+    "VdmOptions",
+    "Tags",
+)
+
+
+def _create_configuration_set(
+    deployment: Deployment, logical_id: str, properties: dict[str, Any]
+) -> dict[str, str]:
+    name = _physical_name(deployment, logical_id, properties, "Name")
+    request: dict[str, Any] = {"ConfigurationSetName": name}
+    for key in _SES_CONFIGURATION_SET_OPTIONS:
+        if key in properties:
+            request[key] = properties[key]
+    boto3.client("sesv2", region_name=deployment.region).create_configuration_set(**request)
+    return {"Ref": name}
+
+
+def _create_configuration_set_event_destination(
+    deployment: Deployment, logical_id: str, properties: dict[str, Any]
+) -> dict[str, str]:
+    """An event destination on a configuration set.
+
+    moto 5.2 has no SESv2 CreateConfigurationSetEventDestination, so SES v1's is used: v1 and v2 share
+    moto's SES backend, and CloudFormation's EventDestination is v1's shape (``SnsDestination`` renamed
+    ``SNSDestination``). moto only stores it: it never publishes bounce or complaint events to the topic,
+    so tests deliver those through ``SnsSource``. It is also recorded in
+    ``deployment.ses_event_destinations``.
+    """
+    configuration_set = str(properties["ConfigurationSetName"])
+    destination = dict(properties["EventDestination"])
+    name = str(destination.get("Name") or f"{deployment.stack_name}-{logical_id}")
+    request: dict[str, Any] = {
+        "Name": name,
+        "Enabled": _is_true_flag(destination.get("Enabled", False)),
+        "MatchingEventTypes": [str(kind) for kind in destination.get("MatchingEventTypes", [])],
+    }
+    if "SnsDestination" in destination:
+        request["SNSDestination"] = {"TopicARN": str(destination["SnsDestination"]["TopicARN"])}
+    for key in ("CloudWatchDestination", "KinesisFirehoseDestination"):
+        if key in destination:
+            request[key] = destination[key]
+    boto3.client("ses", region_name=deployment.region).create_configuration_set_event_destination(
+        ConfigurationSetName=configuration_set, EventDestination=request
+    )
+    deployment.ses_event_destinations[name] = SesEventDestination(
+        name=name,
+        configuration_set=configuration_set,
+        enabled=request["Enabled"],
+        matching_event_types=request["MatchingEventTypes"],
+        sns_topic_arn=request.get("SNSDestination", {}).get("TopicARN"),
+    )
+    return {"Ref": name}
+
+
 _PROVISIONERS: Final[dict[str, Callable[[Deployment, str, dict[str, Any]], dict[str, str]]]] = {
     "AWS::DynamoDB::Table": _create_table,
     "AWS::SQS::Queue": _create_queue,
     "AWS::SNS::Topic": _create_topic,
+    "AWS::SecretsManager::Secret": _create_secret,
+    "AWS::Serverless::HttpApi": _create_http_api,
+    "AWS::SES::ConfigurationSet": _create_configuration_set,
+    "AWS::SES::ConfigurationSetEventDestination": _create_configuration_set_event_destination,
 }
 
 
@@ -1237,6 +1407,400 @@ class ScheduleSource:
             ticks.append(tick)
             tick += step
         return ticks
+
+
+# ------------------------------------------------------------------------------------------- HTTP API
+
+# Request bodies of these content types reach the function as text; API Gateway base64-encodes every other
+# body (form posts and a missing Content-Type included), per HTTP API payload format 2.0 as observed on AWS.
+_TEXT_CONTENT_TYPES: Final = ("application/json", "application/xml", "application/javascript")
+_JSON_CONTENT_TYPE: Final = "application/json"
+
+
+def _is_text_content_type(content_type: str | None) -> bool:
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    return media_type.startswith("text/") or media_type in _TEXT_CONTENT_TYPES
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int
+    headers: dict[str, str]  # names lower-cased
+    body: str  # a base64 response body decoded (UTF-8, undecodable bytes replaced)
+    cookies: list[str] = field(default_factory=list)  # each a Set-Cookie header of the response
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def _error_response(status: int, message: str) -> HttpResponse:
+    """API Gateway's own error response (no route, a function error, a malformed function response)."""
+    return HttpResponse(status, {"content-type": _JSON_CONTENT_TYPE}, json.dumps({"message": message}))
+
+
+@dataclass(frozen=True)
+class HttpRoute:
+    event_name: str
+    method: str  # upper case; ANY matches every method
+    path: str  # "/unsubscribe/{token}", or "$default"
+
+    @property
+    def route_key(self) -> str:
+        return "$default" if self.path == "$default" else f"{self.method} {self.path}"
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        """The path parameters (raw, still percent-encoded) if the route takes this request, else None."""
+        if self.method not in ("ANY", method.upper()):
+            return None
+        if self.path == "$default":
+            return {}
+        expected, actual = self.path.strip("/").split("/"), path.strip("/").split("/")
+        parameters: dict[str, str] = {}
+        for index, segment in enumerate(expected):
+            if segment.startswith("{") and segment.endswith("+}"):  # greedy: the rest of the path
+                rest = actual[index:]
+                if not rest or rest == [""]:
+                    return None
+                parameters[segment[1:-2]] = "/".join(rest)
+                return parameters
+            if index >= len(actual):
+                return None
+            if segment.startswith("{") and segment.endswith("}"):
+                if not actual[index]:
+                    return None
+                parameters[segment[1:-1]] = actual[index]
+            elif segment != actual[index]:
+                return None
+        return parameters if len(actual) == len(expected) else None
+
+    def precedence(self) -> tuple[int, int, int]:
+        """Sort key: the most specific route first (fewer greedy, then more literal segments)."""
+        segments = self.path.strip("/").split("/")
+        greedy = sum(segment.endswith("+}") for segment in segments)
+        literal = sum(not segment.startswith("{") for segment in segments)
+        return (int(self.path == "$default"), greedy, -literal)
+
+
+class HttpApiSource:
+    """API Gateway's part for a function's ``Type: HttpApi`` events: route a request, invoke, answer.
+
+    Events use payload format 2.0 (SAM's default for HTTP APIs). The template's routes are the only ones the
+    API has: a request no route takes is answered 404 without invoking anything, as API Gateway does.
+    """
+
+    def __init__(self, deployment: Deployment, function_logical_id: str) -> None:
+        self.deployment = deployment
+        self.function_logical_id = function_logical_id
+        events: dict[str, Any] = deployment.function_properties(function_logical_id).get("Events", {})
+        self.routes: list[HttpRoute] = []
+        api_ids: set[str] = set()
+        for event_name, event in events.items():
+            if event.get("Type") != "HttpApi":
+                continue
+            properties = deployment.event_properties(function_logical_id, event_name, "HttpApi")
+            if "ApiId" not in properties:
+                raise NotImplementedError(
+                    f"{function_logical_id}.{event_name}: SAM's implicit HTTP API is not emulated; give ApiId"
+                )
+            version = _cfn_string(properties.get("PayloadFormatVersion", "2.0"))
+            if version != "2.0":
+                raise NotImplementedError(f"{function_logical_id}.{event_name}: payload format {version}")
+            api_ids.add(str(properties["ApiId"]))
+            method = str(properties.get("Method", "ANY")).upper()
+            path = str(properties.get("Path", "$default"))
+            self.routes.append(HttpRoute(event_name, method, path))
+        if not self.routes:
+            raise ValueError(f"{function_logical_id} has no HttpApi event")
+        if len(api_ids) > 1:
+            raise NotImplementedError(
+                f"{function_logical_id}: HttpApi events on several APIs {sorted(api_ids)}"
+            )
+        self.api_id = api_ids.pop()
+        self.routes.sort(key=HttpRoute.precedence)
+        # Tracebacks of handler exceptions, which API Gateway answers with a 500.
+        self.function_errors: list[str] = []
+
+    @property
+    def domain_name(self) -> str:
+        return f"{self.api_id}.execute-api.{self.deployment.region}.amazonaws.com"
+
+    @property
+    def base_url(self) -> str:
+        return f"https://{self.domain_name}"
+
+    def route(self, method: str, path: str) -> tuple[HttpRoute, dict[str, str]] | None:
+        for route in self.routes:
+            parameters = route.match(method, path)
+            if parameters is not None:
+                return route, parameters
+        return None
+
+    def event(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: str | bytes = "",
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str] | None = None,
+    ) -> dict[str, Any] | None:
+        """The payload format 2.0 event API Gateway would invoke with, or None if no route takes the request.
+
+        ``path`` may carry a query string (``/a?b=c``); ``query`` is added to it.
+        """
+        path, _, raw_query = path.partition("?")
+        if query:
+            raw_query = "&".join(part for part in (raw_query, urllib.parse.urlencode(query)) if part)
+        routed = self.route(method, path)
+        if routed is None:
+            return None
+        route, raw_parameters = routed
+        data = body.encode() if isinstance(body, str) else body
+        request_headers = self._headers(headers or {}, data)
+        now = datetime.now(UTC)
+        request_id = base64.b64encode(secrets.token_bytes(10)).decode()
+        # HTTP APIs hand the function the path percent-decoded.
+        decoded_path = urllib.parse.unquote(path)
+        event: dict[str, Any] = {
+            "version": "2.0",
+            "routeKey": route.route_key,
+            "rawPath": decoded_path,
+            "rawQueryString": raw_query,
+        }
+        cookie_header = request_headers.pop("cookie", None)
+        if cookie_header:
+            event["cookies"] = [cookie.strip() for cookie in cookie_header.split(";") if cookie.strip()]
+        event["headers"] = request_headers
+        parameters = self._query_parameters(raw_query)
+        if parameters:
+            event["queryStringParameters"] = parameters
+        event["requestContext"] = {
+            "accountId": self.deployment.account_id,
+            "apiId": self.api_id,
+            "domainName": self.domain_name,
+            "domainPrefix": self.api_id,
+            "http": {
+                "method": method.upper(),
+                "path": decoded_path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": request_headers["x-forwarded-for"].split(",")[0].strip(),
+                "userAgent": request_headers.get("user-agent", ""),
+            },
+            "requestId": request_id,
+            "routeKey": route.route_key,
+            "stage": "$default",
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now.timestamp() * 1000),
+        }
+        if data:
+            if _is_text_content_type(request_headers.get("content-type")):
+                try:
+                    event["body"], event["isBase64Encoded"] = data.decode(), False
+                except UnicodeDecodeError:
+                    event["body"], event["isBase64Encoded"] = base64.b64encode(data).decode(), True
+            else:
+                event["body"], event["isBase64Encoded"] = base64.b64encode(data).decode(), True
+        else:
+            event["isBase64Encoded"] = False
+        if raw_parameters:
+            event["pathParameters"] = {
+                name: urllib.parse.unquote(value) for name, value in raw_parameters.items()
+            }
+        return event
+
+    def _headers(self, given: Mapping[str, str], data: bytes) -> dict[str, str]:
+        """The request's headers as the function sees them: lower-cased, with those API Gateway adds."""
+        headers = {
+            "host": self.domain_name,
+            "user-agent": "headsup-local",
+            "x-amzn-trace-id": f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)}",
+            "x-forwarded-for": "127.0.0.1",
+            "x-forwarded-port": "443",
+            "x-forwarded-proto": "https",
+        }
+        for name, value in given.items():
+            key = name.lower()
+            # Repeated headers reach a 2.0 function joined with commas.
+            headers[key] = (
+                f"{headers[key]},{value}" if key in headers and key not in _ADDED_HEADERS else value
+            )
+        if data:
+            headers["content-length"] = str(len(data))
+        return headers
+
+    @staticmethod
+    def _query_parameters(raw_query: str) -> dict[str, str]:
+        values: dict[str, list[str]] = {}
+        for name, value in urllib.parse.parse_qsl(raw_query, keep_blank_values=True):
+            values.setdefault(name, []).append(value)
+        # Repeated parameters reach a 2.0 function joined with commas.
+        return {name: ",".join(items) for name, items in values.items()}
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: str | bytes = "",
+        headers: dict[str, str] | None = None,
+        query: dict[str, str] | None = None,
+        handler: LambdaHandler | None = None,
+    ) -> HttpResponse:
+        """Send a request to the API: route it, invoke the function, and answer as API Gateway would."""
+        event = self.event(method, path, body=body, headers=headers, query=query)
+        if event is None:
+            return _error_response(404, "Not Found")
+        try:
+            result = self.deployment.invoke(self.function_logical_id, event, handler=handler)
+        except Exception:  # noqa: BLE001 - API Gateway answers a function error with a 500
+            self.function_errors.append(_format_function_error())
+            return _error_response(500, "Internal Server Error")
+        return http_response(result)
+
+
+# Headers API Gateway sets itself: a client's value replaces rather than joins them.
+_ADDED_HEADERS: Final = frozenset(
+    {"host", "user-agent", "x-amzn-trace-id", "x-forwarded-for", "x-forwarded-port", "x-forwarded-proto"}
+)
+
+
+def http_response(result: Any) -> HttpResponse:
+    """What API Gateway makes of a function's return value under payload format 2.0.
+
+    A JSON object with a ``statusCode`` is a response; anything else is the body of a 200 JSON response.
+    """
+    if not (isinstance(result, dict) and "statusCode" in result):
+        return HttpResponse(200, {"content-type": _JSON_CONTENT_TYPE}, json.dumps(result))
+    status = result["statusCode"]
+    if isinstance(status, bool) or not isinstance(status, int | str) or not str(status).isdigit():
+        return _error_response(500, "Internal Server Error")
+    headers = {str(name).lower(): _cfn_string(value) for name, value in (result.get("headers") or {}).items()}
+    raw_body = result.get("body")
+    body = "" if raw_body is None else raw_body if isinstance(raw_body, str) else json.dumps(raw_body)
+    if result.get("isBase64Encoded") and body:
+        body = base64.b64decode(body).decode("utf-8", errors="replace")
+    cookies = [str(cookie) for cookie in result.get("cookies") or []]
+    return HttpResponse(int(status), headers, body, cookies)
+
+
+# ------------------------------------------------------------------------------------------- SNS
+
+
+def _sns_attribute(value: Any) -> dict[str, Any]:
+    """A Publish MessageAttributes value from a plain Python value (or one already in boto3's shape)."""
+    if isinstance(value, Mapping) and "DataType" in value:
+        return dict(value)
+    if isinstance(value, bytes):
+        return {"DataType": "Binary", "BinaryValue": value}
+    if isinstance(value, bool) or not isinstance(value, int | float | list):
+        return {"DataType": "String", "StringValue": _cfn_string(value)}
+    if isinstance(value, list):
+        return {"DataType": "String.Array", "StringValue": json.dumps(value)}
+    return {"DataType": "Number", "StringValue": str(value)}
+
+
+class SnsSource:
+    """SNS's part for one of a function's ``Type: SNS`` events: publish to the topic, then invoke.
+
+    The message is published through moto (so it is in ``topic_messages``), then the function is invoked with
+    the Lambda SNS event for it, unless the event's FilterPolicy rejects it. moto is not given a Lambda
+    subscription: it would invoke moto's own Lambda service, where the function does not exist.
+    """
+
+    def __init__(self, deployment: Deployment, function_logical_id: str, event_name: str) -> None:
+        self.deployment = deployment
+        self.function_logical_id = function_logical_id
+        self.event_name = event_name
+        self.properties = deployment.event_properties(function_logical_id, event_name, "SNS")
+        if self.properties.get("SqsSubscription"):
+            raise NotImplementedError(f"{function_logical_id}.{event_name}: SqsSubscription is not emulated")
+        self.topic_arn: str = str(self.properties["Topic"])
+        topic_region = self.topic_arn.split(":")[3]
+        self.region = str(self.properties.get("Region") or topic_region)
+        policy = self.properties.get("FilterPolicy")
+        scope = self.properties.get("FilterPolicyScope")
+        self._filter = (
+            None if not policy else FilterPolicyMatcher(policy, None if scope is None else str(scope))
+        )
+        self.subscription_arn = (
+            f"{self.topic_arn}:{uuid.uuid5(uuid.NAMESPACE_URL, self.topic_arn + event_name)}"
+        )
+        self._sns = boto3.client("sns", region_name=topic_region)
+
+    def publish(
+        self, message: str, subject: str | None = None, attributes: Mapping[str, Any] | None = None
+    ) -> str:
+        """Publish to the topic through moto and return the message id (nothing is invoked)."""
+        request: dict[str, Any] = {"TopicArn": self.topic_arn, "Message": message}
+        if subject is not None:
+            request["Subject"] = subject
+        if attributes:
+            request["MessageAttributes"] = {name: _sns_attribute(v) for name, v in attributes.items()}
+        return self._sns.publish(**request)["MessageId"]
+
+    def _published(self, message_id: str) -> tuple[str, str | None, dict[str, dict[str, str]]]:
+        account_id, topic_region = self.topic_arn.split(":")[4], self.topic_arn.split(":")[3]
+        topic = sns_backends[account_id][topic_region].get_topic(self.topic_arn)
+        for notification in reversed(topic.sent_notifications):
+            # moto's internal record (see topic_messages): attributes are already as SNS delivers them.
+            published_id, message, subject, attributes, _ = notification
+            if published_id == message_id:
+                return message, subject, dict(attributes or {})
+        raise LookupError(f"moto has no message {message_id} on {self.topic_arn}")
+
+    def event(
+        self, message_id: str, message: str, subject: str | None, attributes: dict[str, dict[str, str]]
+    ) -> dict[str, Any]:
+        """The Lambda SNS event for one published message."""
+        endpoint = f"https://sns.{self.region}.amazonaws.com"
+        signature = base64.b64encode(secrets.token_bytes(256)).decode()
+        return {
+            "Records": [
+                {
+                    "EventSource": "aws:sns",
+                    "EventVersion": "1.0",
+                    "EventSubscriptionArn": self.subscription_arn,
+                    "Sns": {
+                        "Type": "Notification",
+                        "MessageId": message_id,
+                        "TopicArn": self.topic_arn,
+                        "Subject": subject,
+                        "Message": message,
+                        "Timestamp": _epoch_to_iso(time.time()),
+                        "SignatureVersion": "1",
+                        # Not a real signature: nothing locally holds SNS's signing key.
+                        "Signature": signature,
+                        "SigningCertUrl": f"{endpoint}/SimpleNotificationService-"
+                        f"{uuid.uuid5(uuid.NAMESPACE_URL, endpoint).hex}.pem",
+                        "UnsubscribeUrl": f"{endpoint}/?Action=Unsubscribe"
+                        f"&SubscriptionArn={self.subscription_arn}",
+                        "MessageAttributes": attributes,
+                    },
+                }
+            ]
+        }
+
+    def deliver(
+        self,
+        message: str,
+        subject: str | None = None,
+        attributes: Mapping[str, Any] | None = None,
+        *,
+        handler: LambdaHandler | None = None,
+    ) -> Any:
+        """Publish ``message`` to the topic and invoke the function with it; return the function's response.
+
+        ``attributes`` values are plain (str -> String, int/float -> Number, list -> String.Array, bytes ->
+        Binary) or boto3's ``{"DataType": ..., "StringValue"|"BinaryValue": ...}``. Returns None without
+        invoking when the FilterPolicy rejects the message. A handler exception propagates (SNS's
+        asynchronous invoke would retry it twice and then drop it).
+        """
+        message_id = self.publish(message, subject, attributes)
+        published, published_subject, published_attributes = self._published(message_id)
+        if self._filter is not None and not self._filter.matches(published_attributes, published):
+            return None
+        event = self.event(message_id, published, published_subject, published_attributes)
+        return self.deployment.invoke(self.function_logical_id, event, handler=handler)
 
 
 # ------------------------------------------------------------------------------------------- outbox

@@ -15,14 +15,17 @@ from pathlib import Path
 from typing import IO, Any
 
 import boto3
+import time_machine
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from infra.local_aws import (
     Deployment,
     DrainReport,
     DynamoDBStreamSource,
+    HttpApiSource,
     PublishedMessage,
     ScheduleSource,
+    SnsSource,
     SqsSource,
     StreamDeliveryReport,
     provision,
@@ -79,6 +82,9 @@ class LocalPipeline:
         self.tickets_stream = DynamoDBStreamSource(deployment, "DueIndexerFunction", "TicketsStream")
         self.visits_stream = DynamoDBStreamSource(deployment, "VisitDetectorFunction", "VisitsStream")
         self.sweep = ScheduleSource(deployment, "DueSweepFunction", "Sweep")
+        # Customers' unsubscribe clicks and one-click POSTs, and SES's bounce and complaint notifications.
+        self.unsubscribe_api = HttpApiSource(deployment, "UnsubscribeFunction")
+        self.ses_feedback = SnsSource(deployment, "SesFeedbackFunction", "Feedback")
         self._dynamodb = boto3.client("dynamodb", region_name=deployment.region)
 
     @classmethod
@@ -116,10 +122,15 @@ class LocalPipeline:
         ]
 
     def sweep_at(self, at: datetime) -> dict[str, Any]:
-        """Index what changed, run the scheduled sweep as if EventBridge fired at `at`, deliver."""
-        self.index_changes()
-        response: dict[str, Any] = self.sweep.fire(at)
-        self.deliver_notices()
+        """Index what changed, run the scheduled sweep as if EventBridge fired at `at`, deliver.
+
+        The clock moves to `at` too, so delivery's policy (quiet hours, the cap) sees the same
+        time as the sweep. Only ever move it forward: moto's queues keep their own timestamps.
+        """
+        with time_machine.travel(at, tick=True):
+            self.index_changes()
+            response: dict[str, Any] = self.sweep.fire(at)
+            self.deliver_notices()
         return response
 
     def run_schedule(
@@ -131,14 +142,19 @@ class LocalPipeline:
         queue is drained and the changes indexed, as the event sources would between sweeps.
         """
         self.index_changes()
-
-        def between(tick: datetime) -> None:
-            if on_tick is not None:
-                on_tick(tick)
-            self.deliver_notices()
-            self.index_changes()
-
-        return self.sweep.run_between(start, end, between_ticks=between)
+        ticks = []
+        tick = start
+        while tick <= end:
+            # Each sweep, and the deliveries and changes after it, happen at the tick's time.
+            with time_machine.travel(tick, tick=True):
+                self.sweep.fire(tick)
+                if on_tick is not None:
+                    on_tick(tick)
+                self.deliver_notices()
+                self.index_changes()
+            ticks.append(tick)
+            tick += self.sweep.interval()
+        return ticks
 
     def escalations(self) -> list[PublishedMessage]:
         return topic_messages(self.deployment, "EscalationTopic")

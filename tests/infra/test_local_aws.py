@@ -3,8 +3,10 @@
 Handlers here are small test doubles, not headsup's: this is about the harness, not the functions.
 """
 
+import copy
 import json
 import os
+import re
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -270,6 +272,27 @@ def test_conditions_follow_parameter_overrides() -> None:
         assert deployment.lambda_context("Fn").memory_limit_in_mb == 1024
 
 
+@pytest.mark.parametrize(
+    ("override", "joined", "first"),
+    [(None, "visit_on_the_way|visit_running_late", "visit_on_the_way"), ("a,b,c", "a|b|c", "a")],
+)
+def test_a_comma_delimited_list_parameter_is_a_list_to_the_intrinsics(
+    override: str | None, joined: str, first: str
+) -> None:
+    # Given template.yaml's CommaDelimitedList parameter, joined and selected from
+    template = copy.deepcopy(TEMPLATE)
+    variables = template["Resources"][DELIVERY]["Properties"]["Environment"]["Variables"]
+    variables["JOINED"] = {"Fn::Join": ["|", {"Ref": "QuietHoursBypassKinds"}]}
+    variables["FIRST"] = {"Fn::Select": [0, {"Ref": "QuietHoursBypassKinds"}]}
+    overrides = {} if override is None else {"QuietHoursBypassKinds": override}
+    with mock_aws():
+        env = provision(template, overrides).function_env(DELIVERY)
+
+    # Then Ref gives its items, as CloudFormation's does, and a plain Ref is them joined with commas
+    assert (env["JOINED"], env["FIRST"]) == (joined, first)
+    assert env["QUIET_HOURS_BYPASS_KINDS"] == joined.replace("|", ",")
+
+
 # ------------------------------------------------------------------------------------------- functions
 
 
@@ -280,14 +303,18 @@ def test_function_env_resolves_refs_to_physical_names(deployment: Deployment) ->
     # When its environment is computed
     env = deployment.function_env(DELIVERY)
 
-    # Then every !Ref is the referenced resource's id (a table's name, a queue's URL, a topic's ARN),
-    # named after the stack, or the parameter's value
-    for name, value in declared.items():
-        if isinstance(value, dict) and value["Ref"] in RESOURCES:
-            assert env[name] == deployment.ref(value["Ref"])
-            assert env[name].endswith(f"{STACK}-{value['Ref']}")
-        elif isinstance(value, dict):
-            assert env[name] == deployment.parameters[value["Ref"]]
+    # Then every !Ref is the referenced resource's id (a table's name, a queue's URL, a topic's or a
+    # secret's ARN), named after the stack, or the parameter's value
+    refs = {
+        name: value["Ref"] for name, value in declared.items() if isinstance(value, dict) and "Ref" in value
+    }
+    for name, ref in refs.items():
+        if ref in RESOURCES:
+            assert env[name] == deployment.ref(ref)
+            # A secret's ARN ends with a random suffix after its name, as Secrets Manager's do.
+            assert re.search(rf"{STACK}-{ref}(-[A-Za-z0-9]{{6}})?$", env[name])
+        else:
+            assert env[name] == deployment.parameters[ref]
     # ...and Globals come along, with the local-only overrides on top
     assert env["POWERTOOLS_LOG_LEVEL"] == deployment.parameters["LogLevel"]
     assert env["POWERTOOLS_TRACE_DISABLED"] == "true"

@@ -1,9 +1,11 @@
 import io
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
+import time_machine
 from moto import mock_aws
 
 from infra.pipeline import LocalPipeline, lambda_output_to
@@ -31,10 +33,15 @@ def bill(customer_id: str, period: str, amount: str, **extra: Any) -> dict[str, 
     return {"customer_id": customer_id, "period": period, "amount": Decimal(amount), **extra}
 
 
+# Inside every sample customer's sending window (08:00 Los Angeles, 11:00 New York, 17:00 Berlin):
+# delivery reads the clock for quiet hours and the frequency cap, so tests fix it.
+BUSINESS_HOURS = datetime(2026, 11, 24, 16, 0, tzinfo=UTC)
+
+
 @pytest.fixture
 def pipeline() -> Iterator[LocalPipeline]:
     """template.yaml provisioned into a fresh moto account, with two customers."""
-    with mock_aws():
+    with time_machine.travel(BUSINESS_HOURS, tick=True), mock_aws():
         local = LocalPipeline.provision()
         local.put_customers([ANA, JONAS])
         yield local

@@ -11,6 +11,7 @@ import pytest
 from headsup.delivery.settings import DeliverySettings
 from headsup.detectors.bill_increase.settings import DetectorSettings
 from headsup.detectors.visits.settings import VisitSettings
+from headsup.preferences.settings import FeedbackSettings, UnsubscribeSettings
 from headsup.schedules.settings import IndexerSettings, SweepSettings
 from headsup.shared.settings import EnvSettings
 from moto import mock_aws
@@ -25,6 +26,8 @@ SETTINGS_OF: dict[str, type[EnvSettings]] = {
     "DueIndexerFunction": IndexerSettings,
     "DueSweepFunction": SweepSettings,
     "VisitDetectorFunction": VisitSettings,
+    "UnsubscribeFunction": UnsubscribeSettings,
+    "SesFeedbackFunction": FeedbackSettings,
 }
 
 

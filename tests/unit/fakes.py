@@ -21,6 +21,7 @@ from headsup.delivery.ledger import (
 )
 from headsup.delivery.rendering import RenderedEmail, RenderedSms
 from headsup.notices import NoticeRequest
+from headsup.preferences.store import Preferences
 
 
 @dataclass
@@ -36,6 +37,8 @@ class LedgerEntry:
 @dataclass
 class InMemoryLedger:
     entries: dict[str, LedgerEntry] = field(default_factory=dict)
+    sends: list[tuple[datetime, str]] = field(default_factory=list)  # (sent_at, customer_id)
+    customer_of: dict[str, str] = field(default_factory=dict)
 
     def claim(self, request: NoticeRequest, *, now: datetime, lease_until: datetime) -> Claim:
         entry = self.entries.get(request.notice_id)
@@ -44,6 +47,7 @@ class InMemoryLedger:
                 raise AlreadyRecorded(request.notice_id, entry.status)
             if entry.status is Status.IN_PROGRESS and entry.lease_until >= now:
                 raise ClaimHeld(request.notice_id)
+        self.customer_of[request.notice_id] = request.customer_id
         attempts = (entry.attempts if entry else 0) + 1
         token = f"token-{attempts}"
         self.entries[request.notice_id] = LedgerEntry(Status.IN_PROGRESS, token, lease_until, attempts)
@@ -55,6 +59,11 @@ class InMemoryLedger:
             raise ClaimLost(claim.notice_id)
         entry.status = outcome.status
         entry.outcome = outcome
+        if outcome.counts_towards_cap:
+            self.sends.append((now, self.customer_of[claim.notice_id]))
+
+    def recent_sends(self, customer_id: str, since: datetime) -> list[datetime]:
+        return [sent for sent, customer in self.sends if customer == customer_id and sent > since]
 
     def release(self, claim: Claim, *, error: str, now: datetime) -> None:
         entry = self.entries[claim.notice_id]
@@ -76,7 +85,9 @@ class RecordingEmail:
     sent: list[tuple[str, RenderedEmail]] = field(default_factory=list)
     failures: list[Exception] = field(default_factory=list)  # raised, in order, before succeeding
 
-    def send_email(self, to: str, email: RenderedEmail, *, notice_id: str, kind: str) -> str:
+    def send_email(
+        self, to: str, email: RenderedEmail, *, notice_id: str, kind: str, unsubscribe_url: str | None = None
+    ) -> str:
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append((to, email))
@@ -103,6 +114,22 @@ class RecordingTeam:
     def publish(self, subject: str, body: str, *, notice_id: str, kind: str) -> str:
         self.published.append((subject, body))
         return f"topic-{len(self.published)}"
+
+
+@dataclass
+class InMemoryPreferences:
+    preferences: dict[str, Preferences] = field(default_factory=dict)
+
+    def get(self, customer_id: str) -> Preferences:
+        return self.preferences.get(customer_id, Preferences(customer_id))
+
+
+@dataclass
+class RecordingHolds:
+    held: list[tuple[str, datetime]] = field(default_factory=list)
+
+    def hold(self, request: NoticeRequest, until: datetime) -> None:
+        self.held.append((request.notice_id, until))
 
 
 def client_error(code: str, operation: str = "SendEmail") -> ClientError:

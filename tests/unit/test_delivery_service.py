@@ -1,8 +1,9 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 from headsup.delivery.ledger import ClaimHeld, Status
+from headsup.delivery.policy import DeliveryPolicy, QuietHours
 from headsup.delivery.rendering import NoticeRenderer
 from headsup.delivery.senders import PermanentSendError
 from headsup.delivery.service import Attempt, NoticeDelivery, UnknownCustomer
@@ -11,7 +12,9 @@ from tests.unit.builders import customer, notice_request
 from tests.unit.fakes import (
     InMemoryCustomers,
     InMemoryLedger,
+    InMemoryPreferences,
     RecordingEmail,
+    RecordingHolds,
     RecordingSms,
     RecordingTeam,
     client_error,
@@ -32,6 +35,8 @@ class World:
         self.email = RecordingEmail()
         self.sms = RecordingSms()
         self.team = RecordingTeam()
+        self.preferences = InMemoryPreferences()
+        self.holds = RecordingHolds()
         self.delivery = NoticeDelivery(
             customers=self.customers,
             ledger=self.ledger,
@@ -39,6 +44,11 @@ class World:
             email=self.email,
             sms=self.sms,
             team=self.team,
+            preferences=self.preferences,
+            # Always open, no cap to speak of: these tests are about delivery, not the policy.
+            policy=DeliveryPolicy(quiet_hours=QuietHours(start=time(0), end=time(0)), max_per_day=100),
+            holds=self.holds,
+            unsubscribe_links=lambda customer_id, topic: f"https://example.com/u/{customer_id}/{topic}",
             clock=lambda: NOW,
         )
 

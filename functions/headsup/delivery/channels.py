@@ -2,6 +2,8 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from enum import StrEnum
 
 import phonenumbers
@@ -27,9 +29,16 @@ class NoRoute:
 
 
 def choose_route(
-    customer: Customer, sms_opted_out: Callable[[str], bool], *, sms_first: bool = False
+    customer: Customer,
+    sms_opted_out: Callable[[str], bool],
+    *,
+    sms_first: bool = False,
+    blocked_channels: frozenset[str] = frozenset(),
+    email_suppressed: bool = False,
 ) -> Route | NoRoute:
-    """`sms_first`: try SMS before the customer's usual order, if they allow SMS at all."""
+    """`sms_first`: try SMS before the customer's usual order, if they allow SMS at all.
+    `blocked_channels`: channels the customer opted out of; `email_suppressed`: their address
+    bounced or complained. Either way the next channel they allow is tried."""
     if customer.do_not_contact:
         return NoRoute("do_not_contact", "customer is marked do_not_contact")
     unusable: list[str] = []
@@ -38,9 +47,14 @@ def choose_route(
         order.remove(Channel.SMS)
         order.insert(0, Channel.SMS)
     for name in order:
-        if name == Channel.EMAIL:
-            if customer.email and "@" in customer.email:
-                return Route(Channel.EMAIL, customer.email.strip())
+        if name in blocked_channels:
+            unusable.append(f"{name}: customer opted out of {name}")
+        elif name == Channel.EMAIL and email_suppressed:
+            unusable.append("email: address suppressed after a bounce or complaint")
+        elif name == Channel.EMAIL:
+            address = valid_email(customer.email)
+            if address is not None:
+                return Route(Channel.EMAIL, address)
             unusable.append("email: no valid address")
         elif name == Channel.SMS:
             phone = normalised_e164(customer.phone)
@@ -53,6 +67,21 @@ def choose_route(
         else:
             unusable.append(f"{name}: unknown channel")
     return NoRoute("no_channel", "; ".join(unusable) or "no channels listed")
+
+
+def valid_email(address: str | None) -> str | None:
+    """The address if it is one plain addr-spec: no display name, no CR/LF or other control
+    characters that could inject headers into the message."""
+    if not address:
+        return None
+    address = address.strip()
+    if any(not ch.isprintable() for ch in address) or address.count("@") != 1:
+        return None
+    try:
+        parsed = Address(addr_spec=address)
+    except (ValueError, IndexError, HeaderParseError):
+        return None
+    return address if parsed.username and parsed.domain else None
 
 
 def normalised_e164(phone: str | None) -> str | None:

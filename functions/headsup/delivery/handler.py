@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -12,12 +13,16 @@ from babel import Locale
 from pydantic import ValidationError
 
 from headsup.delivery.customers import DynamoCustomerDirectory
+from headsup.delivery.holds import DueItemsHeldNotices
 from headsup.delivery.ledger import DynamoLedger
 from headsup.delivery.rendering import NoticeRenderer
 from headsup.delivery.senders import SesEmailSender, SnsSmsSender, SnsTeamPublisher
 from headsup.delivery.service import Attempt, NoticeDelivery
 from headsup.delivery.settings import DeliverySettings
 from headsup.notices import NoticeRequest
+from headsup.preferences.links import UnsubscribeLinks
+from headsup.preferences.store import DynamoPreferenceStore
+from headsup.schedules.due_items import DynamoDueItems
 from headsup.shared.batch import ReportingBatchProcessor
 from headsup.shared.cold_start import once
 from headsup.shared.observability import logger, metrics, tracer
@@ -51,11 +56,25 @@ def build_delivery() -> NoticeDelivery:
             team_zone=ZoneInfo(config.default_timezone),
         ),
         email=SesEmailSender(
-            config.sender_email, sender_name=config.business_name, reply_to=config.support_reply_to
+            config.sender_email,
+            sender_name=config.business_name,
+            reply_to=config.support_reply_to,
+            configuration_set=config.ses_configuration_set,
         ),
         sms=SnsSmsSender(),
         team=SnsTeamPublisher(config.escalation_topic_arn),
+        preferences=DynamoPreferenceStore(config.preferences_table_name),
+        policy=config.delivery_policy,
+        holds=DueItemsHeldNotices(DynamoDueItems(config.due_items_table_name, config.due_index_shards)),
+        unsubscribe_links=UnsubscribeLinks(
+            config.unsubscribe_base_url, key=signing_key(config.unsubscribe_key_secret_arn)
+        ),
     )
+
+
+def signing_key(secret_arn: str) -> bytes:
+    # Read once per cold start (Powertools caches it); never logged.
+    return parameters.get_secret(secret_arn).encode()
 
 
 class MalformedNoticeMessage(ValueError):

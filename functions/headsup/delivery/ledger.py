@@ -1,9 +1,10 @@
 """NoticeLedgerTable: the idempotency claim on a notice and then its one recorded outcome.
 
-A notice moves `in_progress` -> `sent` | `skipped` | `failed` | `dead_lettered`. The first
-three are settled and never overwritten. `dead_lettered` is final for the queue but not for the
-notice: when an operator redrives it from the dead-letter queue (after fixing what was wrong),
-it may be claimed again, since it was never delivered.
+A notice moves `in_progress` -> `sent` | `skipped` | `failed` | `dead_lettered` | `held`. The
+first three are settled and never overwritten. `dead_lettered` is final for the queue but not for
+the notice: when an operator redrives it from the dead-letter queue (after fixing what was wrong),
+it may be claimed again, since it was never delivered. `held` (quiet hours, frequency cap) is
+claimed again when the sweep releases it at `hold_until`.
 
 The claim is a conditional write, so of two copies of the same SQS message (or a replayed
 stream record) only one can be sending at a time, and once an outcome is settled every later
@@ -35,6 +36,7 @@ class Status(StrEnum):
     SKIPPED = "skipped"
     FAILED = "failed"
     DEAD_LETTERED = "dead_lettered"
+    HELD = "held"  # by the delivery policy, until `hold_until`; then delivered again
 
 
 # Outcomes after which a copy of the notice is acknowledged without sending.
@@ -47,6 +49,8 @@ class Outcome:
     reason: str | None = None
     channel: str | None = None
     provider_message_id: str | None = None
+    hold_until: datetime | None = None
+    counts_towards_cap: bool = False  # a notice that reached a customer (not the team)
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,8 @@ class Ledger(Protocol):
 
     def release(self, claim: Claim, *, error: str, now: datetime) -> None: ...
 
+    def recent_sends(self, customer_id: str, since: datetime) -> list[datetime]: ...
+
 
 class DynamoLedger:
     def __init__(self, table_name: str, retention: timedelta, client: "DynamoDBClient | None" = None) -> None:
@@ -101,12 +107,13 @@ class DynamoLedger:
                 ConditionExpression=(
                     "attribute_not_exists(notice_id)"
                     " OR (#status = :in_progress AND lease_until < :now_epoch)"
-                    " OR #status = :dead_lettered"
+                    " OR #status = :dead_lettered OR #status = :held"
                 ),
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
                     ":in_progress": {"S": Status.IN_PROGRESS},
                     ":dead_lettered": {"S": Status.DEAD_LETTERED},
+                    ":held": {"S": Status.HELD},
                     ":token": {"S": token},
                     ":lease": {"N": str(int(lease_until.timestamp()))},
                     ":now_epoch": {"N": str(int(now.timestamp()))},
@@ -140,6 +147,11 @@ class DynamoLedger:
             ":now": {"S": now.isoformat()},
         }
         sets = ["#status = :status", "updated_at = :now", "completed_at = :now"]
+        if outcome.counts_towards_cap:
+            sets.append("sent_at = :now")  # puts the notice in CustomerSentIndex, for the cap
+        if outcome.hold_until is not None:
+            sets.append("hold_until = :hold_until")
+            values[":hold_until"] = {"S": outcome.hold_until.isoformat()}
         for attribute, value in (
             ("reason", outcome.reason),
             ("channel", outcome.channel),
@@ -185,6 +197,19 @@ class DynamoLedger:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
             # Someone else holds it now; nothing of ours to release.
+
+    def recent_sends(self, customer_id: str, since: datetime) -> list[datetime]:
+        """When the customer's notices of the last while reached them (CustomerSentIndex)."""
+        paginator = self.client.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self.table_name,
+            IndexName="CustomerSentIndex",
+            KeyConditionExpression="customer_id = :customer AND sent_at > :since",
+            ExpressionAttributeValues={":customer": {"S": customer_id}, ":since": {"S": since.isoformat()}},
+        )
+        return [
+            datetime.fromisoformat(item["sent_at"]["S"]) for page in pages for item in page.get("Items", [])
+        ]
 
     def get(self, notice_id: str) -> dict[str, Any] | None:
         response = self.client.get_item(

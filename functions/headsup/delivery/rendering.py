@@ -3,10 +3,18 @@
 StrictUndefined makes a missing value an error instead of a blank ("Hi ,"); HTML is
 autoescaped, and customer data is only ever passed as values, never compiled as template
 source, so a name like "{{7*7}}" or "<script>" is shown literally.
+
+Customer notices speak the customer's language: for a locale whose language is `xx`
+("es-MX" -> "es"), each file is looked up as `xx/<kind>/<file>` first and `<kind>/<file>` (English,
+at the root) after, one file at a time, so a kind translated in part falls back for the rest
+only. Numbers and dates follow the full locale either way. Team notices stay in English: they are
+read by the team, not by the customer.
 """
 
 import json
 import re
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,19 +92,24 @@ class NoticeRenderer:
             team_locale or Locale.parse("en_US"), team_zone or ZoneInfo("UTC")
         )
 
-    def render_email(self, request: NoticeRequest, customer: Customer) -> RenderedEmail:
-        context = self._context(request, customer)
-        folder = request.kind.value
-        subject = self._render(self._text, f"{folder}/email_subject.txt.j2", context, request)
+    def render_email(
+        self, request: NoticeRequest, customer: Customer, *, unsubscribe_url: str | None = None
+    ) -> RenderedEmail:
+        """`unsubscribe_url`: the signed one-click link for this customer and topic, shown in the
+        footer (and sent as List-Unsubscribe by the sender)."""
+        context = {**self._context(request, customer), "unsubscribe_url": unsubscribe_url}
+        subject = self._render(
+            self._text, _in_language(customer, request, "email_subject.txt.j2"), context, request
+        )
+        html = self._render(self._html, _in_language(customer, request, "email.html.j2"), context, request)
+        text = self._render(self._text, _in_language(customer, request, "email.txt.j2"), context, request)
         return RenderedEmail(
-            subject=_WHITESPACE.sub(" ", subject).strip(),
-            html=self._render(self._html, f"{folder}/email.html.j2", context, request),
-            text=self._render(self._text, f"{folder}/email.txt.j2", context, request).strip() + "\n",
+            subject=_WHITESPACE.sub(" ", subject).strip(), html=html, text=text.strip() + "\n"
         )
 
     def render_sms(self, request: NoticeRequest, customer: Customer) -> RenderedSms:
         context = self._context(request, customer)
-        text = self._render(self._text, f"{request.kind.value}/sms.txt.j2", context, request)
+        text = self._render(self._text, _in_language(customer, request, "sms.txt.j2"), context, request)
         return RenderedSms(text=_WHITESPACE.sub(" ", gsm_friendly(text)).strip())
 
     def render_escalation(self, request: NoticeRequest) -> RenderedEscalation:
@@ -104,10 +117,10 @@ class NoticeRenderer:
         context = {"notice": notice, "fmt": self._team_formatter, "business_name": self._business_name}
         folder = request.kind.value
         subject = _WHITESPACE.sub(
-            " ", self._render(self._text, f"{folder}/subject.txt.j2", context, request)
+            " ", self._render(self._text, [f"{folder}/subject.txt.j2"], context, request)
         ).strip()
         summary = _WHITESPACE.sub(
-            " ", self._render(self._text, f"{folder}/summary.txt.j2", context, request)
+            " ", self._render(self._text, [f"{folder}/summary.txt.j2"], context, request)
         ).strip()
         body = {
             "kind": request.kind.value,
@@ -135,14 +148,29 @@ class NoticeRenderer:
             "fmt": LocaleFormatter(customer.babel_locale, customer.zone),
             "business_name": self._business_name,
             "support_reply_to": self._support_reply_to,
+            "topic": request.topic.value,
+            "unsubscribe_url": None,
         }
 
     @staticmethod
-    def _render(env: Environment, name: str, context: dict[str, Any], request: NoticeRequest) -> str:
+    def _render(
+        env: Environment, names: Sequence[str], context: dict[str, Any], request: NoticeRequest
+    ) -> str:
+        """Render the first of `names` that exists; an error names the file that failed (or, when
+        none exists, the last: the English one every kind must have)."""
+        name = names[-1]
         try:
-            return env.get_template(name).render(context)
+            template = env.select_template(names)
+            name = template.name or name
+            return template.render(context)
         except TemplateError as exc:
             raise RenderError(f"{name} failed for notice {request.notice_id}: {exc}") from exc
+
+
+def _in_language(customer: Customer, request: NoticeRequest, file: str) -> list[str]:
+    """Where a customer template is looked for: in the customer's language, then in English."""
+    name = f"{request.kind.value}/{file}"
+    return [f"{customer.babel_locale.language}/{name}", name]
 
 
 # Typographic punctuation that customers and agents paste in (curly quotes, dashes) and its
@@ -160,7 +188,21 @@ _GSM_STAND_INS = str.maketrans(
 
 
 def gsm_friendly(text: str) -> str:
-    return text.translate(_GSM_STAND_INS)
+    """SMS text in the GSM-7 alphabet where a faithful stand-in exists.
+
+    Punctuation gets its plain form; a letter outside GSM-7 whose base letter is in it loses its
+    accent (a with acute -> a, as carriers' "smart encoding" does), while letters GSM-7 has (e with
+    acute, n with tilde, u with umlaut) stay as written. Anything else (other scripts, emoji)
+    stays too, and the message goes as UCS-2. Email is never changed this way.
+    """
+    return "".join(_gsm_letter(ch) for ch in text.translate(_GSM_STAND_INS))
+
+
+def _gsm_letter(ch: str) -> str:
+    if ch in GSM7_BASIC or ch in GSM7_EXTENDED:
+        return ch
+    base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+    return base if base and all(c in GSM7_BASIC for c in base) else ch
 
 
 def _sns_subject(text: str) -> str:

@@ -8,7 +8,7 @@ sender reputation); anything else is transient and retried through the queue.
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import make_msgid
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import boto3
 from botocore.exceptions import ClientError
@@ -38,7 +38,9 @@ _SNS_PERMANENT = frozenset({"InvalidParameter", "InvalidParameterValue", "OptedO
 
 
 class EmailSender(Protocol):
-    def send_email(self, to: str, email: RenderedEmail, *, notice_id: str, kind: str) -> str: ...
+    def send_email(
+        self, to: str, email: RenderedEmail, *, notice_id: str, kind: str, unsubscribe_url: str | None = None
+    ) -> str: ...
 
 
 class SmsSender(Protocol):
@@ -78,14 +80,18 @@ class SesEmailSender:
         sender: str,
         sender_name: str,
         reply_to: str | None = None,
+        configuration_set: str | None = None,
         client: "SESV2Client | None" = None,
     ) -> None:
         self._sender = sender
         self._sender_name = sender_name
         self._reply_to = reply_to
+        self._configuration_set = configuration_set
         self._client = client or boto3.client("sesv2")
 
-    def build_mime(self, to: str, email: RenderedEmail, *, notice_id: str) -> EmailMessage:
+    def build_mime(
+        self, to: str, email: RenderedEmail, *, notice_id: str, unsubscribe_url: str | None = None
+    ) -> EmailMessage:
         message = EmailMessage()
         message["From"] = Address(display_name=self._sender_name, addr_spec=self._sender)
         message["To"] = to
@@ -96,24 +102,34 @@ class SesEmailSender:
         message["Message-ID"] = make_msgid(domain=self._sender.rpartition("@")[2] or None)
         # Lets bounces and complaints be traced back to the notice that caused them.
         message["X-Headsup-Notice-Id"] = notice_id
+        if unsubscribe_url:
+            # RFC 8058 one-click unsubscribe, required by Gmail and Yahoo for bulk senders.
+            message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         message.set_content(email.text)
         message.add_alternative(email.html, subtype="html")
         return message
 
-    def send_email(self, to: str, email: RenderedEmail, *, notice_id: str, kind: str) -> str:
-        # Raw, not Simple: SES's Simple content cannot carry every header later notices need
-        # (List-Unsubscribe), and a raw message is exactly what the customer receives.
-        mime = self.build_mime(to, email, notice_id=notice_id)
+    def send_email(
+        self, to: str, email: RenderedEmail, *, notice_id: str, kind: str, unsubscribe_url: str | None = None
+    ) -> str:
+        # Raw, not Simple: the message is exactly what the customer receives, List-Unsubscribe
+        # headers included.
+        mime = self.build_mime(to, email, notice_id=notice_id, unsubscribe_url=unsubscribe_url)
+        request: dict[str, Any] = {
+            "FromEmailAddress": self._sender,
+            "Destination": {"ToAddresses": [to]},
+            "Content": {"Raw": {"Data": mime.as_bytes()}},
+            "EmailTags": [
+                {"Name": "notice_id", "Value": notice_id},
+                {"Name": "kind", "Value": kind},
+            ],
+        }
+        if self._configuration_set:
+            # SES reports bounces and complaints for this set to SesFeedbackFunction.
+            request["ConfigurationSetName"] = self._configuration_set
         try:
-            response = self._client.send_email(
-                FromEmailAddress=self._sender,
-                Destination={"ToAddresses": [to]},
-                Content={"Raw": {"Data": mime.as_bytes()}},
-                EmailTags=[
-                    {"Name": "notice_id", "Value": notice_id},
-                    {"Name": "kind", "Value": kind},
-                ],
-            )
+            response = self._client.send_email(**request)
         except ClientError as exc:
             _raise_if_permanent(exc, _SES_PERMANENT)
             raise

@@ -4,13 +4,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from headsup.delivery.channels import Channel, NoRoute, Route, choose_route
+from headsup.delivery.channels import Channel, Route
 from headsup.delivery.customers import Customer, CustomerDirectory
+from headsup.delivery.holds import HeldNotices
 from headsup.delivery.ledger import AlreadyRecorded, Ledger, Outcome, Status
+from headsup.delivery.policy import DAY, DeliveryPolicy, Hold, Skip, decide
 from headsup.delivery.rendering import InvalidPayload, NoticeRenderer, sms_segments
 from headsup.delivery.senders import EmailSender, PermanentSendError, SmsSender, TeamPublisher
 from headsup.notices import Audience, NoticeRequest
-from headsup.notices.request import SMS_FIRST_KINDS
+from headsup.preferences.store import PreferenceStore
 from headsup.shared.errors import describe_error
 from headsup.shared.observability import logger, metrics
 
@@ -44,6 +46,10 @@ class NoticeDelivery:
         email: EmailSender,
         sms: SmsSender,
         team: TeamPublisher,
+        preferences: PreferenceStore,
+        policy: DeliveryPolicy,
+        holds: HeldNotices,
+        unsubscribe_links: Callable[[str, str], str],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._customers = customers
@@ -52,6 +58,10 @@ class NoticeDelivery:
         self._email = email
         self._sms = sms
         self._team = team
+        self._preferences = preferences
+        self._policy = policy
+        self._holds = holds
+        self._unsubscribe_links = unsubscribe_links  # (customer_id, topic) -> signed URL
         self._clock = clock
 
     def deliver(self, request: NoticeRequest, attempt: Attempt) -> Status:
@@ -108,16 +118,35 @@ class NoticeDelivery:
         customer = self._customers.get(request.customer_id)
         if customer is None:
             raise UnknownCustomer(f"customer {request.customer_id} not found")
-        route = choose_route(customer, self._sms.is_opted_out, sms_first=request.kind in SMS_FIRST_KINDS)
-        if isinstance(route, NoRoute):
-            return Outcome(Status.SKIPPED, reason=f"{route.reason}: {route.detail}")
-        return self._send(request, customer, route)
+        now = self._clock()
+        decision = decide(
+            request,
+            customer,
+            self._preferences.get(customer.customer_id),
+            self._ledger.recent_sends(customer.customer_id, since=now - DAY),
+            now,
+            self._policy,
+            self._sms.is_opted_out,
+        )
+        if isinstance(decision, Skip):
+            return Outcome(Status.SKIPPED, reason=f"{decision.reason}: {decision.detail}")
+        if isinstance(decision, Hold):
+            self._holds.hold(request, decision.until)
+            return Outcome(
+                Status.HELD, reason=decision.reason, channel=decision.route.channel, hold_until=decision.until
+            )
+        return self._send(request, customer, decision.route)
 
     def _send(self, request: NoticeRequest, customer: Customer, route: Route) -> Outcome:
         if route.channel is Channel.EMAIL:
-            email = self._renderer.render_email(request, customer)
+            unsubscribe_url = self._unsubscribe_links(customer.customer_id, request.topic)
+            email = self._renderer.render_email(request, customer, unsubscribe_url=unsubscribe_url)
             message_id = self._email.send_email(
-                route.address, email, notice_id=request.notice_id, kind=request.kind
+                route.address,
+                email,
+                notice_id=request.notice_id,
+                kind=request.kind,
+                unsubscribe_url=unsubscribe_url,
             )
         else:
             sms = self._renderer.render_sms(request, customer)
@@ -126,4 +155,6 @@ class NoticeDelivery:
             message_id = self._sms.send_sms(
                 route.address, sms, notice_id=request.notice_id, kind=request.kind
             )
-        return Outcome(Status.SENT, channel=route.channel, provider_message_id=message_id)
+        return Outcome(
+            Status.SENT, channel=route.channel, provider_message_id=message_id, counts_towards_cap=True
+        )

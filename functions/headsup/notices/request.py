@@ -75,6 +75,9 @@ class NoticeRequest(BaseModel):
     detected_at: AwareDatetime
     # Kind-specific facts for the templates; validated against the kind's model at render time.
     payload: dict[str, Any] = Field(default_factory=dict)
+    # After this the notice is no use to the customer ("on the way" once the visit is over): it
+    # is skipped as `expired` rather than held past it or sent late.
+    expires_at: AwareDatetime | None = None
 
     @property
     def topic(self) -> Topic:

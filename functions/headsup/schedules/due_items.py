@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-ItemType = Literal["callback", "ticket", "visit"]
+ItemType = Literal["callback", "ticket", "visit", "held"]
 _deserializer = TypeDeserializer()
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -275,7 +275,7 @@ class DynamoDueItems:
         return True
 
 
-_STATE_ATTRIBUTES = frozenset({"promise", "level", "deadline", "late_eta"})
+_STATE_ATTRIBUTES = frozenset({"promise", "level", "deadline", "late_eta", "request"})
 
 
 def _attribute(value: Any) -> dict[str, Any]:

@@ -92,6 +92,9 @@ class Sweep:
 
     def _one(self, record: DueRecord, now: datetime, report: SweepReport) -> None:
         ids = {"item_key": record.item_key, "due_at": record.due_at}
+        if record.item_type == "held":
+            self._release(record, report)
+            return
         try:
             source = self._sources[record.item_type].get(record.item_id)
             if source is None:
@@ -130,6 +133,22 @@ class Sweep:
                 "Due item acted on",
                 extra={**ids, "notices": [{"kind": n.kind, "notice_id": n.notice_id} for n in notices]},
             )
+
+    def _release(self, record: DueRecord, report: SweepReport) -> None:
+        """A notice the delivery policy held (quiet hours, frequency cap) may go now: queue it
+        again; delivery claims it from the ledger's `held` and decides afresh."""
+        try:
+            request = NoticeRequest.model_validate_json(record.state["request"])
+            self._queue.put(request)
+            self._due_items.forget(record)
+        except Exception as exc:  # noqa: BLE001 - it stays due; the next sweep tries again
+            logger.error(
+                "Held notice not released", extra={"item_key": record.item_key, "error": describe_error(exc)}
+            )
+            report.failed += 1
+            return
+        report.notices.append(request)
+        logger.info("Held notice released", extra={"notice_id": request.notice_id, "kind": request.kind})
 
     def _callback(
         self, source: dict[str, Any], record: DueRecord, now: datetime

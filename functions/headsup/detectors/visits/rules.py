@@ -13,6 +13,10 @@ from headsup.detectors.visits.models import Visit
 from headsup.notices import NoticeKind, NoticeRequest, make_notice_id
 from headsup.notices.payloads import VisitDonePayload, VisitOnTheWayPayload, VisitRunningLatePayload
 
+# "On the way" and "running late" are worth nothing once the visit is long past: held (quiet
+# hours, the daily cap) beyond this, they are skipped as expired instead of sent late.
+RELEVANT_FOR = timedelta(hours=3)
+
 
 @dataclass(frozen=True)
 class VisitPolicy:
