@@ -41,6 +41,7 @@ def build_unsubscribe() -> Unsubscribe:
 @event_source(data_class=APIGatewayProxyEventV2)
 def lambda_handler(event: APIGatewayProxyEventV2, context: LambdaContext) -> dict[str, Any]:
     unsubscribe = build_unsubscribe()
+    metrics.add_metric(name="UnsubscribeRequests", unit="Count", value=1)
     # The route is /unsubscribe/{token}; a client that percent-encoded the token is forgiven
     # (ours contain only URL-safe characters, never '%').
     token = unquote(event.path_parameters.get("token", ""))
