@@ -8,7 +8,9 @@ VENV := .venv
 SAM_VENV := .venv-sam
 BIN := $(VENV)/bin
 SAM := $(SAM_VENV)/bin/sam
+CHECKOV_VENV := .venv-checkov
 SAM_CLI_VERSION := 1.170.0
+CHECKOV_VERSION := 3.3.30
 CFN_LINT_VERSION := 1.58.0
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
@@ -31,16 +33,23 @@ $(SAM_VENV)/.installed: Makefile
 	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==$(SAM_CLI_VERSION) cfn-lint==$(CFN_LINT_VERSION)
 	touch $@
 
-install: $(BIN)/.installed $(SAM_VENV)/.installed  ## create both venvs
+# checkov pins a boto3 that conflicts with sam-cli's: a third venv of its own.
+$(CHECKOV_VENV)/.installed: Makefile
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+	touch $@
+
+install: $(BIN)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed  ## create the three venvs
 
 demo: $(BIN)/.installed  ## run the whole pipeline locally against moto and write build/demo/outbox.html
 	$(BIN)/python -m infra.demo
 
-test: $(BIN)/.installed $(SAM_VENV)/.installed  ## lint, type-check, validate the template and run every test
+test: $(BIN)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed  ## lint, type-check, check the template (sam, cfn-lint, checkov) and run every test
 	$(BIN)/ruff check functions infra tests bench
 	$(BIN)/ruff format --check functions infra tests bench
 	$(BIN)/mypy
-	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" $(BIN)/pytest
+	PATH="$(CURDIR)/$(SAM_VENV)/bin:$(CURDIR)/$(CHECKOV_VENV)/bin:$$PATH" $(BIN)/pytest
 
 lint: $(BIN)/.installed  ## ruff (fixing what it can) and format
 	$(BIN)/ruff check --fix functions infra tests bench
@@ -49,9 +58,10 @@ lint: $(BIN)/.installed  ## ruff (fixing what it can) and format
 typecheck: $(BIN)/.installed  ## mypy --strict on the package
 	$(BIN)/mypy
 
-validate: $(SAM_VENV)/.installed  ## sam validate --lint and cfn-lint on template.yaml
+validate: $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed  ## sam validate --lint, cfn-lint and checkov on template.yaml
 	$(SAM) validate --lint --template template.yaml --region $(AWS_DEFAULT_REGION)
 	$(SAM_VENV)/bin/cfn-lint template.yaml
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact
 
 bench: $(BIN)/.installed  ## print cost figures (AWS calls per notice, sweep read amplification)
 	$(BIN)/python -m bench.notice_cost
@@ -60,8 +70,8 @@ bench: $(BIN)/.installed  ## print cost figures (AWS calls per notice, sweep rea
 build: $(SAM_VENV)/.installed  ## sam build (no Docker needed)
 	PATH="$(dir $(PYTHON)):$$PATH" $(SAM) build --template template.yaml
 
-deploy: build  ## sam deploy --guided (needs AWS credentials)
+deploy: build  ## sam deploy --guided (needs AWS credentials; defaults in samconfig.toml)
 	$(SAM) deploy --guided
 
 clean:  ## remove venvs and build output
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam build .pytest_cache .mypy_cache .ruff_cache .coverage
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam build .pytest_cache .mypy_cache .ruff_cache .coverage

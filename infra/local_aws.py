@@ -680,7 +680,18 @@ def _create_configuration_set_event_destination(
     return {"Ref": name}
 
 
+def _create_log_group(deployment: Deployment, logical_id: str, properties: dict[str, Any]) -> dict[str, str]:
+    name = _physical_name(deployment, logical_id, properties, "LogGroupName")
+    logs = boto3.client("logs", region_name=deployment.region)
+    logs.create_log_group(logGroupName=name)
+    if "RetentionInDays" in properties:
+        logs.put_retention_policy(logGroupName=name, retentionInDays=int(properties["RetentionInDays"]))
+    arn = f"arn:{PARTITION}:logs:{deployment.region}:{deployment.account_id}:log-group:{name}:*"
+    return {"Ref": name, "Arn": arn}
+
+
 _PROVISIONERS: Final[dict[str, Callable[[Deployment, str, dict[str, Any]], dict[str, str]]]] = {
+    "AWS::Logs::LogGroup": _create_log_group,
     "AWS::DynamoDB::Table": _create_table,
     "AWS::SQS::Queue": _create_queue,
     "AWS::SNS::Topic": _create_topic,
