@@ -2,7 +2,9 @@
 sweep, the daily cap, one-click unsubscribe through the HTTP API, SES bounces through SNS, and a
 replayed mixed day in which every notice ends in exactly one recorded outcome."""
 
+import io
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
@@ -196,7 +198,7 @@ def test_a_bounce_switches_the_customer_to_sms(pipeline: LocalPipeline) -> None:
 
 
 def test_every_notice_of_a_replayed_mixed_day_ends_in_exactly_one_recorded_outcome(
-    pipeline: LocalPipeline,
+    pipeline: LocalPipeline, lambda_logs: io.StringIO
 ) -> None:
     # Given the demo's whole sample day: bills, callbacks, tickets and visits, with the business's
     # changes along the way
@@ -236,3 +238,13 @@ def test_every_notice_of_a_replayed_mixed_day_ends_in_exactly_one_recorded_outco
     assert len(sent_emails()) + len(sent_sms()) == len(customer_sends)
     assert set(outcomes_before) <= {entry["notice_id"] for entry in ledger}
     assert sends_before <= len(customer_sends)
+    # ... and in all that day's logs, not one email address, phone number or name of a customer
+    logs = lambda_logs.getvalue()
+    assert "Notice outcome recorded" in logs
+    for person in data["customers"]:
+        for field in ("email", "phone", "first_name", "last_name"):
+            value = person.get(field)
+            if value:
+                assert not re.search(rf"(?<!\w){re.escape(value)}(?!\w)", logs), (
+                    f"{field} of {person['customer_id']}"
+                )

@@ -196,3 +196,9 @@ def test_every_event_source_has_a_failure_path() -> None:
                 assert redrive["deadLetterTargetArn"], (logical_id, name)
             else:
                 assert kind == "HttpApi", f"{logical_id}.{name}: no failure path checked for {kind}"
+
+
+def test_sending_rate_is_capped_by_a_parameter() -> None:
+    notices = functions()["NoticeDeliveryFunction"]["Properties"]["Events"]["Notices"]["Properties"]
+    assert notices["ScalingConfig"]["MaximumConcurrency"] == {"Ref": "DeliveryMaxConcurrency"}
+    assert "DeliveryMaxConcurrency" in load_template()["Parameters"]
