@@ -690,7 +690,19 @@ def _create_log_group(deployment: Deployment, logical_id: str, properties: dict[
     return {"Ref": name, "Arn": arn}
 
 
+def _create_kms_key(deployment: Deployment, logical_id: str, properties: dict[str, Any]) -> dict[str, str]:
+    kms = boto3.client("kms", region_name=deployment.region)
+    request: dict[str, Any] = {"Description": str(properties.get("Description", logical_id))}
+    if "KeyPolicy" in properties:
+        request["Policy"] = json.dumps(properties["KeyPolicy"])
+    key = kms.create_key(**request)["KeyMetadata"]
+    if _is_true_flag(properties.get("EnableKeyRotation", False)):
+        kms.enable_key_rotation(KeyId=key["KeyId"])
+    return {"Ref": key["KeyId"], "Arn": key["Arn"], "KeyId": key["KeyId"]}
+
+
 _PROVISIONERS: Final[dict[str, Callable[[Deployment, str, dict[str, Any]], dict[str, str]]]] = {
+    "AWS::KMS::Key": _create_kms_key,
     "AWS::Logs::LogGroup": _create_log_group,
     "AWS::DynamoDB::Table": _create_table,
     "AWS::SQS::Queue": _create_queue,

@@ -518,11 +518,14 @@ def test_bounces_and_complaints_are_routed_to_the_feedback_topic(deployment: Dep
     assert recorded.matching_event_types == ["bounce", "complaint"]
 
 
-def test_the_feedback_topic_is_encrypted(deployment: Deployment) -> None:
+def test_the_feedback_topic_is_encrypted_with_the_template_key(deployment: Deployment) -> None:
     attributes = boto3.client("sns").get_topic_attributes(TopicArn=deployment.ref(FEEDBACK_TOPIC))[
         "Attributes"
     ]
-    assert attributes["KmsMasterKeyId"] == "alias/aws/sns"
+    # SES cannot publish to a topic under the AWS managed key, so the template gives it its own
+    assert attributes["KmsMasterKeyId"] == deployment.ref("NotificationsKey")
+    key = boto3.client("kms").describe_key(KeyId=attributes["KmsMasterKeyId"])["KeyMetadata"]
+    assert key["KeyState"] == "Enabled"
 
 
 def test_the_ledger_has_the_customer_sent_index_as_declared(deployment: Deployment) -> None:
