@@ -1,0 +1,202 @@
+"""infra.population.busy_day: a seeded busy day that keeps the data contract."""
+
+import random
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from headsup.delivery.channels import normalised_e164
+from headsup.delivery.customers import customer_from_item
+from headsup.detectors.bill_increase.models import Bill
+from headsup.detectors.bill_increase.rules import Thresholds, detect_increase
+from headsup.detectors.callbacks.models import Callback
+from headsup.detectors.tickets.models import Ticket
+from headsup.detectors.visits.models import Visit
+from headsup.shared.contract import ContractRecord
+
+from infra.population import busy_day
+
+MODEL_OF: dict[str, type[ContractRecord]] = {
+    "CallbacksTable": Callback,
+    "TicketsTable": Ticket,
+    "VisitsTable": Visit,
+}
+CUSTOMER_ATTRIBUTES = {
+    "customer_id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "locale",
+    "timezone",
+    "channels",
+    "do_not_contact",
+}
+PREFERENCE_ATTRIBUTES = {
+    "customer_id",
+    "opted_out_topics",
+    "opted_out_channels",
+    "suppressed_email",
+    "suppressed_reason",
+    "updated_at",
+    "last_change",
+}
+
+
+@pytest.fixture(scope="module")
+def day() -> dict[str, Any]:
+    return busy_day()
+
+
+def test_the_same_seed_gives_the_same_day_and_another_seed_another() -> None:
+    first = busy_day(customers=60, seed=11)
+    random.seed(0)  # the module's own generator: global random state has no say
+    assert busy_day(customers=60, seed=11) == first
+    assert busy_day(customers=60, seed=12) != first
+    assert busy_day(customers=60, seed=11, day=date(2026, 12, 1)) != first
+
+
+def test_a_day_has_the_shape_of_the_sample_data(day: dict[str, Any]) -> None:
+    assert set(day) == {
+        "customers",
+        "preferences",
+        "bills",
+        "corrections",
+        "day",
+        "callbacks",
+        "tickets",
+        "visits",
+        "changes",
+    }
+    assert day["day"] == {"start": "2026-11-24T08:00:00Z", "end": "2026-11-25T08:00:00Z"}
+    for bill in day["bills"]:
+        assert isinstance(bill["amount"], Decimal)
+        assert all(isinstance(item["amount"], Decimal) for item in bill.get("line_items", []))
+
+
+def test_counts_for_300_customers(day: dict[str, Any]) -> None:
+    customers = day["customers"]
+    assert len(customers) == 300
+    assert len({c["customer_id"] for c in customers}) == 300
+    assert (len(day["callbacks"]), len(day["tickets"]), len(day["visits"])) == (60, 75, 45)
+    billed = {bill["customer_id"] for bill in day["bills"]}
+    assert 0.85 * 300 <= len(billed) < 300
+    assert day["corrections"]
+    assert len(day["changes"]) > len(day["callbacks"]) + len(day["visits"])
+
+
+def test_customers_are_spread_over_zones_locales_and_channels(day: dict[str, Any]) -> None:
+    customers = day["customers"]
+    zones = Counter(c.get("timezone") for c in customers)
+    assert {
+        "America/Los_Angeles",
+        "America/New_York",
+        "Europe/Berlin",
+        "Europe/Madrid",
+        "Asia/Tokyo",
+        "Australia/Sydney",
+    } <= set(zones)
+    assert None in zones  # some take the template's default zone and locale
+    assert {"en-US", "en-GB", "de-DE", "es-ES", "es-MX"} <= {c.get("locale") for c in customers}
+    channels = Counter(tuple(c["channels"]) if "channels" in c else None for c in customers)
+    assert {("email",), ("sms",), ("email", "sms"), ("sms", "email"), None} <= set(channels)
+    assert any("email" in c and "phone" not in c for c in customers)
+    assert any("phone" in c and "email" not in c for c in customers)
+    assert 1 <= sum(c.get("phone", "").endswith("99") for c in customers) <= 20  # SNS opted out in moto
+    assert 1 <= sum(bool(c.get("do_not_contact")) for c in customers) <= 20
+    preferences = day["preferences"]
+    assert any(p.get("opted_out_topics") for p in preferences)
+    assert any(p.get("opted_out_channels") for p in preferences)
+    assert {p["customer_id"] for p in preferences} <= {c["customer_id"] for c in customers}
+
+
+def test_about_a_third_of_this_months_bills_went_up_enough_to_tell(day: dict[str, Any]) -> None:
+    bills: dict[str, dict[str, Bill]] = {}
+    for item in day["bills"]:
+        bill = Bill.from_item(item)
+        bills.setdefault(bill.customer_id, {})[bill.period] = bill
+    thresholds = Thresholds(percent=Decimal(10), minimum=Decimal("5.00"))
+    outcomes: Counter[str] = Counter()
+    for periods in bills.values():
+        if "2026-10" not in periods or "2026-11" not in periods:
+            outcomes["no baseline"] += 1
+            continue
+        previous, current = periods["2026-10"], periods["2026-11"]
+        if detect_increase(previous, current, thresholds):
+            outcomes["notice"] += 1
+            assert current.line_items != previous.line_items  # the increase shows in the items
+        elif current.amount > previous.amount:
+            outcomes["small increase"] += 1
+        elif current.amount == previous.amount:
+            outcomes["equal"] += 1
+        else:
+            outcomes["decrease"] += 1
+    with_baseline = sum(outcomes.values()) - outcomes["no baseline"]
+    assert 0.22 <= outcomes["notice"] / with_baseline <= 0.38, outcomes
+    assert (
+        min(outcomes["small increase"], outcomes["equal"], outcomes["decrease"], outcomes["no baseline"]) > 0
+    )
+
+
+def test_every_record_keeps_the_data_contract(day: dict[str, Any]) -> None:
+    customer_ids = {c["customer_id"] for c in day["customers"]}
+    for item in day["customers"]:
+        assert set(item) <= CUSTOMER_ATTRIBUTES
+        customer = customer_from_item(item, default_locale="en-US", default_timezone="America/New_York")
+        assert customer.locale == item.get("locale", "en-US")  # a locale Babel knows: no fallback
+        assert customer.timezone == item.get("timezone", "America/New_York")
+        assert set(customer.channels) <= {"email", "sms"}
+        if customer.phone:
+            assert normalised_e164(customer.phone) == customer.phone
+    for item in day["bills"] + day["corrections"]:
+        assert Bill.from_item(item).customer_id in customer_ids
+    for table, key in (
+        ("CallbacksTable", "callbacks"),
+        ("TicketsTable", "tickets"),
+        ("VisitsTable", "visits"),
+    ):
+        for item in day[key]:
+            assert MODEL_OF[table].from_item(item).customer_id in customer_ids  # type: ignore[attr-defined]
+    for item in day["preferences"]:
+        assert set(item) <= PREFERENCE_ATTRIBUTES
+        assert set(item.get("opted_out_topics", ())) <= {"billing", "callbacks", "tickets", "visits"}
+        assert set(item.get("opted_out_channels", ())) <= {"email", "sms"}
+
+
+def test_changes_are_valid_records_at_times_inside_the_day_in_order(day: dict[str, Any]) -> None:
+    start = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+    times = [datetime.fromisoformat(change["at"]) for change in day["changes"]]
+    assert times == sorted(times)
+    assert all(start < at < start + timedelta(hours=24) for at in times)
+    keys = {"CallbacksTable": "callback_id", "TicketsTable": "ticket_id", "VisitsTable": "visit_id"}
+    initial = {
+        table: {item[keys[table]] for item in day[name]}
+        for table, name in (
+            ("CallbacksTable", "callbacks"),
+            ("TicketsTable", "tickets"),
+            ("VisitsTable", "visits"),
+        )
+    }
+    for change in day["changes"]:
+        record = MODEL_OF[change["table"]].from_item(change["item"])
+        assert change["item"][keys[change["table"]]] in initial[change["table"]]
+        assert record is not None
+
+
+def test_visits_fall_in_the_customers_working_hours(day: dict[str, Any]) -> None:
+    zones = {c["customer_id"]: c.get("timezone", "America/New_York") for c in day["customers"]}
+    for item in day["visits"]:
+        visit = Visit.from_item(item)
+        local = visit.window_start.astimezone(ZoneInfo(zones[visit.customer_id]))
+        assert 8 <= local.hour < 17
+
+
+def test_a_tiny_population_still_has_every_scenario() -> None:
+    tiny = busy_day(customers=3, seed=1)
+    assert len(tiny["customers"]) == 3
+    assert (len(tiny["callbacks"]), len(tiny["tickets"]), len(tiny["visits"])) == (5, 11, 5)
+    with pytest.raises(ValueError, match="at least one"):
+        busy_day(customers=0)
