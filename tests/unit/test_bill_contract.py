@@ -65,3 +65,25 @@ def test_notice_id_is_stable_and_ignores_how_an_amount_is_written() -> None:
     assert first == again
     assert first != other
     assert len(first) == 32
+
+
+@pytest.mark.parametrize("amount", ["1e30", "-1e30", "1e15", "-1e15"])
+def test_amounts_beyond_any_real_bill_are_rejected_not_told(amount: str) -> None:
+    with pytest.raises(InvalidBill, match=r"amount: Input should be (less|greater) than"):
+        Bill.from_item(valid_item(amount=Decimal(amount)))
+
+
+def test_line_item_amounts_have_the_same_limit() -> None:
+    with pytest.raises(InvalidBill, match=r"line_items\.0\.amount: Input should be less than"):
+        Bill.from_item(valid_item(line_items=[{"description": "Plan", "amount": Decimal("1e30")}]))
+
+
+@pytest.mark.parametrize(
+    ("due_date", "arrived_as"), [(Decimal(0), "N"), (Decimal(20261215), "N"), (True, "BOOL")]
+)
+def test_due_date_written_as_a_number_is_rejected_not_read_as_an_epoch(
+    due_date: object, arrived_as: str
+) -> None:
+    with pytest.raises(InvalidBill) as caught:
+        Bill.from_item(valid_item(due_date=due_date))
+    assert caught.value.problems == [f"due_date: must be an ISO 8601 string (S), got {arrived_as}"]

@@ -111,6 +111,13 @@ def test_items_with_the_same_description_are_summed() -> None:
     ]
 
 
+def test_a_tiny_earlier_bill_gives_a_long_percentage_not_a_crash() -> None:
+    # 1E-25 -> 100 is 1E+29 %, more digits than Decimal's default 28-digit context can round.
+    notice = detect_increase(bill("2026-10", "1E-25"), bill("2026-11", "100"), DEFAULT)
+    assert notice is not None
+    assert notice.percent == Decimal("99999999999999999999999999900.0")
+
+
 amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("100000"), places=2)
 
 

@@ -1,10 +1,28 @@
 """Base for records the business writes: validated on the way in, failing with their key."""
 
-from typing import Any, ClassVar, Self
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic_core import PydanticCustomError
 
-from headsup.shared.errors import InvalidRecord, contract_problems
+from headsup.shared.errors import InvalidRecord, contract_problems, dynamodb_type
+
+
+def _not_a_number(value: Any) -> Any:
+    """Dates and times are ISO 8601 strings (S). Pydantic would read a number as epoch seconds or
+    milliseconds, whichever its size suggests: a guess, so it is rejected instead."""
+    if isinstance(value, bool | int | float | Decimal):
+        raise PydanticCustomError(
+            "iso_8601_string", "must be an ISO 8601 string (S), got {type}", {"type": dynamodb_type(value)}
+        )
+    return value
+
+
+# An instant with its offset ("2026-11-24T16:00:00Z"); without one it is ambiguous and rejected.
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_not_a_number)]
+IsoDate = Annotated[date, BeforeValidator(_not_a_number)]
 
 
 class ContractRecord(BaseModel):

@@ -1,5 +1,6 @@
 """How an error is described in logs and in the ledger: what went wrong, never whose data."""
 
+from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -41,10 +42,22 @@ def _describe(error: ErrorDetails) -> str:
     where = ".".join(map(str, error["loc"])) or "item"
     if error["type"] == "is_instance_of" and "Decimal" in error["msg"]:
         # Name the DynamoDB type the value arrived as (S, BOOL...), not the value.
-        return f"{where}: must be a DynamoDB number (N), got {_dynamodb_type(error['input'])}"
+        return f"{where}: must be a DynamoDB number (N), got {dynamodb_type(error['input'])}"
     return f"{where}: {error['msg']}"
 
 
-def _dynamodb_type(value: object) -> str:
-    names = {str: "S", bool: "BOOL", list: "L", dict: "M", bytes: "B", type(None): "NULL"}
+def dynamodb_type(value: object) -> str:
+    """The DynamoDB type a deserialized value arrived as (`S`, `N`, `BOOL`...), for messages that
+    must name what is wrong without quoting the value."""
+    names = {
+        str: "S",
+        Decimal: "N",
+        int: "N",
+        float: "N",
+        bool: "BOOL",
+        list: "L",
+        dict: "M",
+        bytes: "B",
+        type(None): "NULL",
+    }
     return names.get(type(value), type(value).__name__)

@@ -1,6 +1,5 @@
 """A bill as the business writes it to BillsTable (docs/data-contract.md), validated."""
 
-from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
@@ -8,14 +7,16 @@ from babel.numbers import list_currencies
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from headsup.notices.payloads import CurrencyCode, Period
-from headsup.shared.contract import ContractRecord
+from headsup.shared.contract import ContractRecord, IsoDate
 from headsup.shared.errors import InvalidRecord
 
 _KNOWN_CURRENCIES = frozenset(list_currencies())
 
 # DynamoDB numbers arrive as Decimal; strict rejects an amount stored as a string or bool
-# instead of guessing what the business meant.
-Amount = Annotated[Decimal, Field(strict=True, allow_inf_nan=False)]
+# instead of guessing what the business meant. No bill is a quadrillion in any currency: an
+# amount that large is a data error (units, a stray exponent), not something to tell a customer.
+AMOUNT_LIMIT = Decimal("1e15")
+Amount = Annotated[Decimal, Field(strict=True, allow_inf_nan=False, gt=-AMOUNT_LIMIT, lt=AMOUNT_LIMIT)]
 
 
 class InvalidBill(InvalidRecord):
@@ -37,7 +38,7 @@ class Bill(ContractRecord):
     period: Period
     amount: Amount
     currency: CurrencyCode = "USD"
-    due_date: date | None = None
+    due_date: IsoDate | None = None
     line_items: tuple[LineItem, ...] = ()
 
     @field_validator("currency")

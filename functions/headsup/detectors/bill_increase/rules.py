@@ -2,12 +2,13 @@
 
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from headsup.detectors.bill_increase.models import Bill
 from headsup.notices.payloads import BillIncreasePayload, LineItemChange
 
 _HUNDRED = Decimal(100)
+_TENTH = Decimal("0.1")
 
 
 @dataclass(frozen=True)
@@ -44,10 +45,18 @@ def detect_increase(
         previous_amount=previous.amount,
         new_amount=current.amount,
         difference=difference,
-        percent=percent.quantize(Decimal("0.1")),
+        percent=_to_tenths(percent),
         due_date=current.due_date,
         changed_items=changed_line_items(previous, current),
     )
+
+
+def _to_tenths(value: Decimal) -> Decimal:
+    """`value` rounded to one decimal, however many digits it has: a tiny earlier bill (0.0001)
+    makes a percentage longer than the default 28-digit context, where quantize would raise."""
+    with localcontext() as context:
+        context.prec = max(context.prec, value.adjusted() + 3)
+        return value.quantize(_TENTH)
 
 
 def changed_line_items(previous: Bill, current: Bill) -> list[LineItemChange]:

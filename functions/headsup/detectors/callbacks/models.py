@@ -2,9 +2,9 @@
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
-from headsup.shared.contract import ContractRecord
+from headsup.shared.contract import ContractRecord, IsoDateTime
 from headsup.shared.errors import InvalidRecord
 
 
@@ -18,7 +18,7 @@ class Callback(ContractRecord):
 
     callback_id: Annotated[str, Field(min_length=1)]
     customer_id: Annotated[str, Field(min_length=1)]
-    promised_at: AwareDatetime  # a time without an offset is ambiguous: rejected, not guessed
+    promised_at: IsoDateTime  # a time without an offset is ambiguous: rejected, not guessed
     status: Literal["pending", "done", "cancelled"]
     topic: Annotated[str, Field(min_length=1)]
     agent_name: str | None = None

@@ -2,9 +2,9 @@
 
 from typing import Annotated, Literal, Self
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
-from headsup.shared.contract import ContractRecord
+from headsup.shared.contract import ContractRecord, IsoDateTime
 from headsup.shared.errors import InvalidRecord
 
 Priority = Literal["urgent", "high", "normal", "low"]
@@ -24,9 +24,9 @@ class Ticket(ContractRecord):
     subject: Annotated[str, Field(min_length=1)]
     status: Literal["new", "open", "pending", "on_hold", "solved", "closed"]
     priority: Priority = "normal"
-    created_at: AwareDatetime
-    updated_at: AwareDatetime
-    solved_at: AwareDatetime | None = None
+    created_at: IsoDateTime
+    updated_at: IsoDateTime
+    solved_at: IsoDateTime | None = None
 
     @model_validator(mode="after")
     def _solved_has_a_time(self) -> Self:

@@ -2,9 +2,9 @@
 
 from typing import Annotated, Literal, Self
 
-from pydantic import AwareDatetime, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
-from headsup.shared.contract import ContractRecord
+from headsup.shared.contract import ContractRecord, IsoDateTime
 from headsup.shared.errors import InvalidRecord
 
 VisitStatus = Literal["scheduled", "en_route", "arrived", "done", "cancelled"]
@@ -21,9 +21,9 @@ class Visit(ContractRecord):
 
     visit_id: Annotated[str, Field(min_length=1)]
     customer_id: Annotated[str, Field(min_length=1)]
-    window_start: AwareDatetime
-    window_end: AwareDatetime
-    eta: AwareDatetime
+    window_start: IsoDateTime
+    window_end: IsoDateTime
+    eta: IsoDateTime
     status: VisitStatus
     technician_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
     delay_reason: str | None = None
