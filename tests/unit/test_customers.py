@@ -26,3 +26,23 @@ def test_unknown_locale_and_timezone_fall_back_to_defaults() -> None:
 def test_missing_first_name_is_an_invalid_customer() -> None:
     with pytest.raises(InvalidCustomer, match="first_name"):
         customer_from_item({"customer_id": "c1"}, default_locale="en-US", default_timezone="UTC")
+
+
+def test_a_phone_stored_as_a_number_makes_sms_unusable_not_the_customer_invalid() -> None:
+    from decimal import Decimal
+
+    from headsup.delivery.channels import Channel, Route, choose_route
+
+    person = customer_from_item(
+        {
+            "customer_id": "c1",
+            "first_name": "Ana",
+            "email": "ana@example.com",
+            "phone": Decimal(4915112345678),
+            "channels": ["sms", "email"],
+        },
+        default_locale="en-US",
+        default_timezone="UTC",
+    )
+    assert person.phone is None
+    assert choose_route(person, lambda _: False) == Route(Channel.EMAIL, "ana@example.com")

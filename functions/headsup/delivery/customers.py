@@ -8,7 +8,7 @@ from babel import Locale, UnknownLocaleError
 from boto3.dynamodb.types import TypeDeserializer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from headsup.shared.errors import InvalidRecord, contract_problems
+from headsup.shared.errors import InvalidRecord, contract_problems, dynamodb_type
 from headsup.shared.observability import logger
 
 if TYPE_CHECKING:
@@ -56,10 +56,25 @@ def customer_from_item(item: dict[str, Any], *, default_locale: str, default_tim
     data["timezone"] = _known_timezone(data.get("timezone"), default_timezone, customer_id)
     if data.get("channels") is None:
         data.pop("channels", None)
+    for channel_field in ("email", "phone"):
+        data[channel_field] = _contact_text(data.get(channel_field), channel_field, customer_id)
     try:
         return Customer.model_validate(data)
     except ValidationError as exc:
         raise InvalidCustomer({"customer_id": customer_id}, contract_problems(exc)) from exc
+
+
+def _contact_text(value: object, field: str, customer_id: str) -> str | None:
+    """An address or phone written as something other than a string (a phone stored as a number)
+    makes that channel unusable, as any other bad format does; the customer stays reachable on
+    the others."""
+    if value is None or isinstance(value, str):
+        return value
+    logger.warning(
+        "Contact field is not a string; channel unusable",
+        extra={"customer_id": customer_id, "field": field, "type": dynamodb_type(value)},
+    )
+    return None
 
 
 def _known_locale(value: object, default: str, customer_id: str) -> str:
