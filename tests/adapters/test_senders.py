@@ -1,13 +1,21 @@
 """SES and SNS adapters: what moto records, and how provider errors are sorted."""
 
 from collections.abc import Iterator
+from typing import Any, cast
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
 from botocore.stub import Stubber
 from headsup.delivery.rendering import RenderedEmail, RenderedSms
-from headsup.delivery.senders import PermanentSendError, SesEmailSender, SnsSmsSender
+from headsup.delivery.senders import (
+    SEND_CLIENT_CONFIG,
+    PermanentSendError,
+    SendThrottled,
+    SesEmailSender,
+    SnsSmsSender,
+    UnconfirmedSend,
+)
 from moto import mock_aws
 
 from infra.local_aws import provision, sent_emails, sent_sms
@@ -52,38 +60,120 @@ def test_sns_opt_out_is_reported(aws: None) -> None:
     assert sender.is_opted_out("+14155550123") is False
 
 
-def stubbed_ses(code: str) -> SesEmailSender:
+def stubbed_ses(*errors: tuple[str, str], succeed: bool = False) -> tuple[SesEmailSender, list[float]]:
+    """An SES sender whose client answers with `errors` (code, message) in turn, then maybe a send."""
     client = boto3.client("sesv2", region_name="us-east-1")
     stub = Stubber(client)
-    stub.add_client_error("send_email", service_error_code=code, service_message="refused ana@example.com")
+    for code, message in errors:
+        stub.add_client_error("send_email", service_error_code=code, service_message=message)
+    if succeed:
+        stub.add_response("send_email", {"MessageId": "ses-1"})
     stub.activate()
-    return SesEmailSender("notices@example.com", sender_name="Example Co", client=client)
+    sleeps: list[float] = []
+    sender = SesEmailSender(
+        "notices@example.com", sender_name="Example Co", client=client, sleep=sleeps.append
+    )
+    return sender, sleeps
+
+
+def send(sender: SesEmailSender) -> str:
+    return sender.send_email("ana@example.com", EMAIL, notice_id="n-1", kind="bill_increase")
 
 
 @pytest.mark.parametrize(
     "code", ["MessageRejected", "MailFromDomainNotVerifiedException", "BadRequestException"]
 )
 def test_permanent_ses_rejection_is_a_permanent_send_error_without_the_address(code: str) -> None:
+    sender, sleeps = stubbed_ses((code, "refused ana@example.com"))
     with pytest.raises(PermanentSendError) as caught:
-        stubbed_ses(code).send_email("ana@example.com", EMAIL, notice_id="n-1", kind="bill_increase")
+        send(sender)
     assert caught.value.code == code
     assert "ana@example.com" not in str(caught.value)
+    assert sleeps == []  # no retry storm
 
 
-@pytest.mark.parametrize("code", ["TooManyRequestsException", "Throttling", "InternalFailure"])
-def test_transient_ses_errors_propagate_to_be_retried(code: str) -> None:
+MAX_RATE = ("Throttling", "Maximum sending rate exceeded.")
+
+
+@pytest.mark.parametrize("code", ["Throttling", "TooManyRequestsException"])
+def test_rate_throttling_is_retried_with_backoff_until_ses_accepts(code: str) -> None:
+    sender, sleeps = stubbed_ses((code, "Maximum sending rate exceeded."), MAX_RATE, succeed=True)
+
+    assert send(sender) == "ses-1"
+    assert len(sleeps) == 2
+    # Jittered exponential backoff: each wait within its growing ceiling (0.2 s, 0.4 s ...)
+    assert all(0 <= wait <= 0.2 * 2 ** (n + 1) for n, wait in enumerate(sleeps))
+
+
+def test_throttling_that_outlasts_the_retries_goes_back_to_the_queue() -> None:
+    sender, sleeps = stubbed_ses(*[MAX_RATE] * 4)
+    with pytest.raises(SendThrottled, match="Throttling"):
+        send(sender)
+    assert len(sleeps) == 3  # four attempts, then the queue's retry takes over
+
+
+def test_daily_quota_is_not_retried_in_process() -> None:
+    sender, sleeps = stubbed_ses(("Throttling", "Daily message quota exceeded."))
+    with pytest.raises(SendThrottled):
+        send(sender)
+    assert sleeps == []
+
+
+def test_other_ses_errors_propagate_to_be_retried_by_the_queue() -> None:
+    sender, sleeps = stubbed_ses(("InternalFailure", "try later"))
     with pytest.raises(ClientError) as caught:
-        stubbed_ses(code).send_email("ana@example.com", EMAIL, notice_id="n-1", kind="bill_increase")
-    assert caught.value.response["Error"]["Code"] == code
+        send(sender)
+    assert caught.value.response["Error"]["Code"] == "InternalFailure"
+    assert sleeps == []
 
 
-@pytest.mark.parametrize(("code", "permanent"), [("InvalidParameter", True), ("Throttled", False)])
-def test_sns_errors_are_sorted_into_permanent_and_transient(code: str, permanent: bool) -> None:
+class SilentClient:
+    """A client whose request goes out and whose answer never comes back."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+        self.calls = 0
+
+    def send_email(self, **_: object) -> dict[str, str]:
+        self.calls += 1
+        raise self.error
+
+    publish = send_email
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ReadTimeoutError(endpoint_url="https://email.us-east-1.amazonaws.com"),
+        ConnectionClosedError(endpoint_url="https://email.us-east-1.amazonaws.com"),
+    ],
+)
+def test_a_send_without_an_answer_is_unconfirmed_and_not_repeated(error: Exception) -> None:
+    client = SilentClient(error)
+    sender = SesEmailSender("notices@example.com", sender_name="Example Co", client=cast(Any, client))
+
+    with pytest.raises(UnconfirmedSend):
+        send(sender)
+    assert client.calls == 1
+
+
+def test_sending_clients_make_one_attempt_per_call() -> None:
+    # botocore's retries would repeat a timed-out send, which SES may already have accepted
+    config = SEND_CLIENT_CONFIG.retries or {}
+    assert config.get("total_max_attempts") == 1
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [("InvalidParameter", PermanentSendError), ("Throttled", SendThrottled), ("InternalError", ClientError)],
+)
+def test_sns_errors_are_sorted_into_permanent_and_transient(code: str, expected: type[Exception]) -> None:
     client = boto3.client("sns", region_name="us-east-1")
     stub = Stubber(client)
-    stub.add_client_error("publish", service_error_code=code)
+    for _ in range(4):
+        stub.add_client_error("publish", service_error_code=code)
     stub.activate()
-    sender = SnsSmsSender(sender_id="ExampleCo", client=client)
+    sender = SnsSmsSender(sender_id="ExampleCo", client=client, sleep=lambda _: None)
 
-    with pytest.raises(PermanentSendError if permanent else ClientError):
+    with pytest.raises(expected):
         sender.send_sms("+14155550123", RenderedSms("hi"), notice_id="n-1", kind="bill_increase")

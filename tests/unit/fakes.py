@@ -16,8 +16,10 @@ from headsup.delivery.ledger import (
     Claim,
     ClaimHeld,
     ClaimLost,
+    Intent,
     Outcome,
     Status,
+    UnfinishedSend,
 )
 from headsup.delivery.rendering import RenderedEmail, RenderedSms
 from headsup.notices import NoticeRequest
@@ -30,6 +32,9 @@ class LedgerEntry:
     token: str
     lease_until: datetime
     attempts: int
+    intent: Intent = Intent.RECORD
+    channel: str | None = None
+    released: bool = False
     outcome: Outcome | None = None
     last_error: str | None = None
 
@@ -40,18 +45,39 @@ class InMemoryLedger:
     sends: list[tuple[datetime, str]] = field(default_factory=list)  # (sent_at, customer_id)
     customer_of: dict[str, str] = field(default_factory=dict)
 
-    def claim(self, request: NoticeRequest, *, now: datetime, lease_until: datetime) -> Claim:
+    def claim(
+        self,
+        request: NoticeRequest,
+        *,
+        now: datetime,
+        lease_until: datetime,
+        intent: Intent,
+        channel: str | None = None,
+    ) -> Claim:
         entry = self.entries.get(request.notice_id)
         if entry is not None:
             if entry.status in SETTLED_STATUSES:
                 raise AlreadyRecorded(request.notice_id, entry.status)
-            if entry.status is Status.IN_PROGRESS and entry.lease_until >= now:
-                raise ClaimHeld(request.notice_id)
+            if entry.status is Status.IN_PROGRESS and not entry.released:
+                if entry.lease_until >= now:
+                    raise ClaimHeld(request.notice_id)
+                if entry.intent is Intent.SEND:
+                    raise UnfinishedSend(request.notice_id, entry.channel)
         self.customer_of[request.notice_id] = request.customer_id
         attempts = (entry.attempts if entry else 0) + 1
         token = f"token-{attempts}"
-        self.entries[request.notice_id] = LedgerEntry(Status.IN_PROGRESS, token, lease_until, attempts)
+        self.entries[request.notice_id] = LedgerEntry(
+            Status.IN_PROGRESS, token, lease_until, attempts, intent=intent, channel=channel
+        )
         return Claim(request.notice_id, token, attempts)
+
+    def settle_unfinished(self, unfinished: UnfinishedSend, *, now: datetime) -> None:
+        entry = self.entries[unfinished.notice_id]
+        if entry.status is not Status.IN_PROGRESS or entry.released or entry.lease_until >= now:
+            raise ClaimHeld(unfinished.notice_id)
+        entry.status = Status.UNCONFIRMED
+        entry.outcome = Outcome(Status.UNCONFIRMED, channel=entry.channel)
+        self.sends.append((now, self.customer_of[unfinished.notice_id]))
 
     def record(self, claim: Claim, outcome: Outcome, *, now: datetime) -> None:
         entry = self.entries[claim.notice_id]
@@ -68,7 +94,7 @@ class InMemoryLedger:
     def release(self, claim: Claim, *, error: str, now: datetime) -> None:
         entry = self.entries[claim.notice_id]
         if entry.token == claim.token and entry.status is Status.IN_PROGRESS:
-            entry.lease_until = datetime.min.replace(tzinfo=now.tzinfo)
+            entry.released = True
             entry.last_error = error
 
 
@@ -80,10 +106,15 @@ class InMemoryCustomers:
         return self.customers.get(customer_id)
 
 
+class LambdaTimedOut(BaseException):
+    """The runtime ends the invocation: no except or finally block of the handler's runs on."""
+
+
 @dataclass
 class RecordingEmail:
     sent: list[tuple[str, RenderedEmail]] = field(default_factory=list)
     failures: list[Exception] = field(default_factory=list)  # raised, in order, before succeeding
+    die_after_accepting: bool = False  # the invocation is killed while SES's answer is on its way
 
     def send_email(
         self, to: str, email: RenderedEmail, *, notice_id: str, kind: str, unsubscribe_url: str | None = None
@@ -91,6 +122,9 @@ class RecordingEmail:
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append((to, email))
+        if self.die_after_accepting:
+            self.die_after_accepting = False
+            raise LambdaTimedOut
         return f"ses-{len(self.sent)}"
 
 

@@ -2,10 +2,10 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from headsup.delivery.ledger import ClaimHeld, Status
+from headsup.delivery.ledger import ClaimHeld, Intent, Status
 from headsup.delivery.policy import DeliveryPolicy, QuietHours
 from headsup.delivery.rendering import NoticeRenderer
-from headsup.delivery.senders import PermanentSendError
+from headsup.delivery.senders import PermanentSendError, UnconfirmedSend
 from headsup.delivery.service import Attempt, NoticeDelivery, UnknownCustomer
 
 from tests.unit.builders import customer, notice_request
@@ -13,6 +13,7 @@ from tests.unit.fakes import (
     InMemoryCustomers,
     InMemoryLedger,
     InMemoryPreferences,
+    LambdaTimedOut,
     RecordingEmail,
     RecordingHolds,
     RecordingSms,
@@ -30,6 +31,7 @@ def first_attempt(number: int = 1, max_attempts: int = 3) -> Attempt:
 
 class World:
     def __init__(self) -> None:
+        self.now = NOW
         self.ledger = InMemoryLedger()
         self.customers = InMemoryCustomers({"cust-1": customer()})
         self.email = RecordingEmail()
@@ -49,7 +51,7 @@ class World:
             policy=DeliveryPolicy(quiet_hours=QuietHours(start=time(0), end=time(0)), max_per_day=100),
             holds=self.holds,
             unsubscribe_links=lambda customer_id, topic: f"https://example.com/u/{customer_id}/{topic}",
-            clock=lambda: NOW,
+            clock=lambda: self.now,
         )
 
 
@@ -133,8 +135,71 @@ def test_last_attempt_is_recorded_as_dead_lettered_before_it_is_raised(world: Wo
 
 def test_copy_arriving_while_another_is_sending_is_retried_later(world: World) -> None:
     request = notice_request()
-    world.ledger.claim(request, now=NOW, lease_until=NOW + timedelta(seconds=40))  # another invocation
+    world.ledger.claim(  # another invocation, sending right now
+        request, now=NOW, lease_until=NOW + timedelta(seconds=40), intent=Intent.SEND, channel="email"
+    )
 
     with pytest.raises(ClaimHeld):
         world.delivery.deliver(request, first_attempt(2))
     assert world.email.sent == []
+
+
+def test_invocation_that_dies_after_ses_accepted_is_not_sent_again(world: World) -> None:
+    # Given an invocation that handed the email to SES and was killed before recording it
+    request = notice_request()
+    world.email.die_after_accepting = True
+    with pytest.raises(LambdaTimedOut):
+        world.delivery.deliver(request, first_attempt())
+
+    # When SQS redelivers the message after its visibility timeout (the lease has run out)
+    world.now = NOW + timedelta(minutes=3)
+    status = world.delivery.deliver(request, first_attempt(2))
+
+    # Then it is settled as unconfirmed on its channel, and SES got it once
+    assert status is Status.UNCONFIRMED
+    assert len(world.email.sent) == 1
+    entry = world.ledger.entries[request.notice_id]
+    assert (entry.status, entry.channel) == (Status.UNCONFIRMED, "email")
+    assert world.delivery.deliver(request, first_attempt(3)) is Status.UNCONFIRMED
+    assert len(world.email.sent) == 1
+
+
+def test_invocation_that_dies_before_its_claim_leaves_the_notice_to_the_retry(world: World) -> None:
+    request = notice_request()
+    customers = world.customers
+
+    class DyingDirectory:
+        def get(self, customer_id: str) -> object:
+            raise LambdaTimedOut
+
+    world.delivery._customers = DyingDirectory()  # type: ignore[attr-defined]
+    with pytest.raises(LambdaTimedOut):
+        world.delivery.deliver(request, first_attempt())
+    assert request.notice_id not in world.ledger.entries
+
+    world.delivery._customers = customers  # type: ignore[attr-defined]
+    assert world.delivery.deliver(request, first_attempt(2)) is Status.SENT
+    assert len(world.email.sent) == 1
+
+
+def test_send_without_an_answer_is_recorded_unconfirmed_not_retried(world: World) -> None:
+    world.email.failures.append(UnconfirmedSend("ReadTimeoutError"))
+    request = notice_request()
+
+    assert world.delivery.deliver(request, first_attempt()) is Status.UNCONFIRMED
+    assert world.delivery.deliver(request, first_attempt(2)) is Status.UNCONFIRMED
+    assert world.email.sent == []
+    outcome = world.ledger.entries[request.notice_id].outcome
+    assert outcome is not None
+    assert outcome.reason == "UnconfirmedSend: ReadTimeoutError"
+
+
+def test_duplicate_arriving_after_the_outcome_sends_nothing_and_records_nothing_new(world: World) -> None:
+    request = notice_request()
+    world.delivery.deliver(request, first_attempt())
+    attempts = world.ledger.entries[request.notice_id].attempts
+
+    for number in range(2, 5):
+        assert world.delivery.deliver(request, first_attempt(number, max_attempts=5)) is Status.SENT
+    assert len(world.email.sent) == 1
+    assert world.ledger.entries[request.notice_id].attempts == attempts

@@ -1,7 +1,7 @@
 """NoticeLedgerTable: the idempotency claim on a notice and then its one recorded outcome.
 
-A notice moves `in_progress` -> `sent` | `skipped` | `failed` | `dead_lettered` | `held`. The
-first three are settled and never overwritten. `dead_lettered` is final for the queue but not for
+A notice moves `in_progress` -> `sent` | `skipped` | `failed` | `unconfirmed` | `dead_lettered`
+| `held`. The first four are settled and never overwritten. `dead_lettered` is final for the queue but not for
 the notice: when an operator redrives it from the dead-letter queue (after fixing what was wrong),
 it may be claimed again, since it was never delivered. `held` (quiet hours, frequency cap) is
 claimed again when the sweep releases it at `hold_until`.
@@ -10,9 +10,12 @@ The claim is a conditional write, so of two copies of the same SQS message (or a
 stream record) only one can be sending at a time, and once an outcome is settled every later
 copy is acknowledged without sending.
 
-The claim has a lease that outlives the invocation holding it; if that invocation dies
-before recording an outcome, a redelivery after the lease takes over. See docs/decisions.md
-for the window this leaves (a crash between the provider accepting and the ledger write).
+The claim is taken only once the notice is ready to go, and says what its holder is about
+to do (`intent`). It has a lease that outlives the invocation holding it. If that invocation
+dies without recording an outcome (a timeout, out of memory), a redelivery after the lease
+looks at the intent: a holder that was only recording a decision is taken over and the work
+redone; a holder that was *sending* may have been answered by SES/SNS just before it died, so
+the notice is settled as `unconfirmed` instead of being sent again. See docs/decisions.md.
 """
 
 import secrets
@@ -37,10 +40,20 @@ class Status(StrEnum):
     FAILED = "failed"
     DEAD_LETTERED = "dead_lettered"
     HELD = "held"  # by the delivery policy, until `hold_until`; then delivered again
+    # The send was under way when its invocation died or lost its connection: the provider
+    # may or may not have accepted it. Never sent again (that could be a duplicate).
+    UNCONFIRMED = "unconfirmed"
 
 
 # Outcomes after which a copy of the notice is acknowledged without sending.
-SETTLED_STATUSES = frozenset({Status.SENT, Status.SKIPPED, Status.FAILED})
+SETTLED_STATUSES = frozenset({Status.SENT, Status.SKIPPED, Status.FAILED, Status.UNCONFIRMED})
+
+
+class Intent(StrEnum):
+    """What the holder of a claim is about to do, so a successor knows what a crash may have left."""
+
+    SEND = "send"  # call SES/SNS
+    RECORD = "record"  # only record a decision (skip, hold, failure): safe to redo
 
 
 @dataclass(frozen=True)
@@ -75,10 +88,32 @@ class ClaimLost(RuntimeError):
     """Our lease expired and another invocation took the notice over before we recorded."""
 
 
+class UnfinishedSend(RuntimeError):
+    """An earlier invocation began sending this notice and died before recording the answer."""
+
+    def __init__(self, notice_id: str, channel: str | None) -> None:
+        self.notice_id = notice_id
+        self.channel = channel
+        super().__init__(f"notice {notice_id}: an earlier attempt died while sending")
+
+
+UNFINISHED_SEND_REASON = "the attempt that was sending it ended before the provider's answer was recorded"
+
+
 class Ledger(Protocol):
-    def claim(self, request: NoticeRequest, *, now: datetime, lease_until: datetime) -> Claim: ...
+    def claim(
+        self,
+        request: NoticeRequest,
+        *,
+        now: datetime,
+        lease_until: datetime,
+        intent: Intent,
+        channel: str | None = None,
+    ) -> Claim: ...
 
     def record(self, claim: Claim, outcome: Outcome, *, now: datetime) -> None: ...
+
+    def settle_unfinished(self, unfinished: UnfinishedSend, *, now: datetime) -> None: ...
 
     def release(self, claim: Claim, *, error: str, now: datetime) -> None: ...
 
@@ -91,7 +126,15 @@ class DynamoLedger:
         self.retention = retention
         self.client = client or boto3.client("dynamodb")
 
-    def claim(self, request: NoticeRequest, *, now: datetime, lease_until: datetime) -> Claim:
+    def claim(
+        self,
+        request: NoticeRequest,
+        *,
+        now: datetime,
+        lease_until: datetime,
+        intent: Intent,
+        channel: str | None = None,
+    ) -> Claim:
         token = secrets.token_hex(8)
         try:
             response = self.client.update_item(
@@ -101,19 +144,26 @@ class DynamoLedger:
                     "SET #status = :in_progress, claim_token = :token, lease_until = :lease,"
                     " kind = :kind, customer_id = :customer, topic = :topic,"
                     " detected_at = :detected, created_at = if_not_exists(created_at, :now),"
-                    " updated_at = :now, expires_at = :expires"
+                    " updated_at = :now, expires_at = :expires, intent = :intent, channel = :channel"
                     " ADD attempts :one"
                 ),
+                # Free, released after a definite failure (lease 0), or left by a holder that
+                # died while only recording a decision. Never from a holder that was sending.
                 ConditionExpression=(
                     "attribute_not_exists(notice_id)"
-                    " OR (#status = :in_progress AND lease_until < :now_epoch)"
                     " OR #status = :dead_lettered OR #status = :held"
+                    " OR (#status = :in_progress AND (lease_until = :released"
+                    " OR (lease_until < :now_epoch AND intent = :record)))"
                 ),
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
                     ":in_progress": {"S": Status.IN_PROGRESS},
                     ":dead_lettered": {"S": Status.DEAD_LETTERED},
                     ":held": {"S": Status.HELD},
+                    ":released": {"N": "0"},
+                    ":record": {"S": Intent.RECORD},
+                    ":intent": {"S": intent},
+                    ":channel": {"S": channel} if channel else {"NULL": True},
                     ":token": {"S": token},
                     ":lease": {"N": str(int(lease_until.timestamp()))},
                     ":now_epoch": {"N": str(int(now.timestamp()))},
@@ -131,12 +181,43 @@ class DynamoLedger:
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-            existing = self._existing(exc, request.notice_id)
-            status = Status(existing["status"]["S"]) if existing else Status.IN_PROGRESS
+            existing = self._existing(exc, request.notice_id) or {}
+            status = Status(existing["status"]["S"]) if "status" in existing else Status.IN_PROGRESS
             if status in SETTLED_STATUSES:
                 raise AlreadyRecorded(request.notice_id, status) from exc
+            if status is Status.IN_PROGRESS and _lease_expired(existing, now):
+                raise UnfinishedSend(request.notice_id, existing.get("channel", {}).get("S")) from exc
             raise ClaimHeld(f"notice {request.notice_id} is being delivered by another invocation") from exc
         return Claim(request.notice_id, token, int(response["Attributes"]["attempts"]["N"]))
+
+    def settle_unfinished(self, unfinished: UnfinishedSend, *, now: datetime) -> None:
+        """Record `unconfirmed` for a send whose holder died; it counts towards the cap, as it
+        probably reached the customer."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key={"notice_id": {"S": unfinished.notice_id}},
+                UpdateExpression=(
+                    "SET #status = :unconfirmed, reason = :reason, updated_at = :now, completed_at = :now,"
+                    " sent_at = :now REMOVE lease_until"
+                ),
+                ConditionExpression=(
+                    "#status = :in_progress AND lease_until < :now_epoch AND lease_until > :released"
+                ),
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":unconfirmed": {"S": Status.UNCONFIRMED},
+                    ":reason": {"S": UNFINISHED_SEND_REASON},
+                    ":now": {"S": now.isoformat()},
+                    ":in_progress": {"S": Status.IN_PROGRESS},
+                    ":now_epoch": {"N": str(int(now.timestamp()))},
+                    ":released": {"N": "0"},
+                },
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            raise ClaimHeld(f"notice {unfinished.notice_id} changed while being settled") from exc
 
     def record(self, claim: Claim, outcome: Outcome, *, now: datetime) -> None:
         names = {"#status": "status"}
@@ -221,3 +302,9 @@ class DynamoLedger:
         # moto and older SDKs may not return the old item with the condition failure.
         item = cast("dict[str, Any] | None", exc.response.get("Item"))
         return item if item is not None else self.get(notice_id)
+
+
+def _lease_expired(item: dict[str, Any], now: datetime) -> bool:
+    """A lease that ran out without being released: its holder died."""
+    lease = int(item.get("lease_until", {}).get("N", "0"))
+    return 0 < lease < now.timestamp()

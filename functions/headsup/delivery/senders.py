@@ -1,17 +1,30 @@
 """Email through SES and SMS through SNS, behind small interfaces.
 
-Provider errors are sorted into two kinds, because they call for opposite handling:
-a permanent rejection is recorded and never retried (retrying a rejected address only hurts
-sender reputation); anything else is transient and retried through the queue.
+Provider answers are sorted by what they say about the message, because each calls for
+different handling:
+- a permanent rejection (`PermanentSendError`) is recorded and never retried: retrying a
+  rejected address only hurts sender reputation;
+- throttling ("Maximum sending rate exceeded") means the message was *not* accepted, so it is
+  retried here with jittered exponential backoff, then (`SendThrottled`) through the queue;
+- no answer at all (a read timeout or a dropped connection after the request went out) means
+  the provider may or may not have accepted it (`UnconfirmedSend`): it is never sent again;
+- any other error is transient and retried through the queue.
+
+The SDK's own retries are off for the sending calls: botocore would also retry a read timeout,
+which can send the same message twice.
 """
 
+import time
+from collections.abc import Callable, Mapping
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import TYPE_CHECKING, Any, Protocol
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.config import Config
+from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from headsup.delivery.rendering import RenderedEmail, RenderedSms
 
@@ -28,6 +41,59 @@ class PermanentSendError(RuntimeError):
         # Only the provider's error code: its message can quote the recipient's address.
         self.code = code
         super().__init__(code)
+
+
+class SendThrottled(RuntimeError):
+    """The provider's rate limit held for every in-process retry; the queue retries it later."""
+
+
+class UnconfirmedSend(RuntimeError):
+    """The request went out but no answer came back: the message may have been accepted."""
+
+
+# One attempt per call: a retried read timeout could be a second copy of an accepted message.
+SEND_CLIENT_CONFIG = Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=10)
+
+_THROTTLING = frozenset(
+    {"Throttling", "ThrottlingException", "TooManyRequestsException", "Throttled", "ThrottledException"}
+)
+# In-process retries cover a burst over the per-second rate; the daily quota needs hours, so
+# that goes straight back to the queue.
+_THROTTLE_ATTEMPTS = 4
+
+
+def _is_rate_throttle(exc: BaseException) -> bool:
+    if not isinstance(exc, ClientError):
+        return False
+    error = exc.response.get("Error", {})
+    return error.get("Code") in _THROTTLING and "daily" not in str(error.get("Message", "")).lower()
+
+
+def call_provider(
+    send: Callable[[], Mapping[str, object]],
+    permanent: frozenset[str],
+    sleep: Callable[[float], None],
+) -> Mapping[str, object]:
+    """Call the provider once, retrying only answers that prove the message was not accepted."""
+    retrying = Retrying(
+        retry=retry_if_exception(_is_rate_throttle),
+        stop=stop_after_attempt(_THROTTLE_ATTEMPTS),
+        wait=wait_random_exponential(multiplier=0.2, max=3),
+        sleep=sleep,
+        reraise=True,
+    )
+    try:
+        return retrying(send)
+    except (ReadTimeoutError, ConnectionClosedError) as exc:
+        raise UnconfirmedSend(type(exc).__name__) from exc
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        code = error.get("Code", "")
+        if code in permanent:
+            raise PermanentSendError(code) from exc
+        if code in _THROTTLING:
+            raise SendThrottled(code) from exc
+        raise
 
 
 # SES v2 SendEmail errors that will not go away on retry.
@@ -56,22 +122,29 @@ class TeamPublisher(Protocol):
 class SnsTeamPublisher:
     """Escalations and warnings for the team, on EscalationTopic."""
 
-    def __init__(self, topic_arn: str, client: "SNSClient | None" = None) -> None:
+    def __init__(
+        self, topic_arn: str, client: "SNSClient | None" = None, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
         self._topic_arn = topic_arn
-        self._client = client or boto3.client("sns")
+        self._client = client or boto3.client("sns", config=SEND_CLIENT_CONFIG)
+        self._sleep = sleep
 
     def publish(self, subject: str, body: str, *, notice_id: str, kind: str) -> str:
-        response = self._client.publish(
-            TopicArn=self._topic_arn,
-            Subject=subject,
-            Message=body,
-            # Lets subscribers filter (e.g. only SLA warnings to the on-call pager).
-            MessageAttributes={
-                "kind": {"DataType": "String", "StringValue": kind},
-                "notice_id": {"DataType": "String", "StringValue": notice_id},
-            },
+        response = call_provider(
+            lambda: self._client.publish(
+                TopicArn=self._topic_arn,
+                Subject=subject,
+                Message=body,
+                # Lets subscribers filter (e.g. only SLA warnings to the on-call pager).
+                MessageAttributes={
+                    "kind": {"DataType": "String", "StringValue": kind},
+                    "notice_id": {"DataType": "String", "StringValue": notice_id},
+                },
+            ),
+            _SNS_PERMANENT,
+            self._sleep,
         )
-        return response["MessageId"]
+        return str(response["MessageId"])
 
 
 class SesEmailSender:
@@ -82,12 +155,14 @@ class SesEmailSender:
         reply_to: str | None = None,
         configuration_set: str | None = None,
         client: "SESV2Client | None" = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._sender = sender
         self._sender_name = sender_name
         self._reply_to = reply_to
         self._configuration_set = configuration_set
-        self._client = client or boto3.client("sesv2")
+        self._client = client or boto3.client("sesv2", config=SEND_CLIENT_CONFIG)
+        self._sleep = sleep
 
     def build_mime(
         self, to: str, email: RenderedEmail, *, notice_id: str, unsubscribe_url: str | None = None
@@ -128,18 +203,23 @@ class SesEmailSender:
         if self._configuration_set:
             # SES reports bounces and complaints for this set to SesFeedbackFunction.
             request["ConfigurationSetName"] = self._configuration_set
-        try:
-            response = self._client.send_email(**request)
-        except ClientError as exc:
-            _raise_if_permanent(exc, _SES_PERMANENT)
-            raise
-        return response["MessageId"]
+        response = call_provider(lambda: self._client.send_email(**request), _SES_PERMANENT, self._sleep)
+        return str(response["MessageId"])
 
 
 class SnsSmsSender:
-    def __init__(self, sender_id: str | None = None, client: "SNSClient | None" = None) -> None:
+    def __init__(
+        self,
+        sender_id: str | None = None,
+        client: "SNSClient | None" = None,
+        lookup_client: "SNSClient | None" = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._sender_id = sender_id
-        self._client = client or boto3.client("sns")
+        self._client = client or boto3.client("sns", config=SEND_CLIENT_CONFIG)
+        # The opt-out lookup changes nothing, so it keeps the SDK's retries.
+        self._lookup_client = lookup_client or client or boto3.client("sns")
+        self._sleep = sleep
 
     def send_sms(self, to: str, sms: RenderedSms, *, notice_id: str, kind: str) -> str:
         attributes: dict[str, MessageAttributeValueTypeDef] = {
@@ -148,20 +228,13 @@ class SnsSmsSender:
         }
         if self._sender_id:
             attributes["AWS.SNS.SMS.SenderID"] = {"DataType": "String", "StringValue": self._sender_id}
-        try:
-            response = self._client.publish(PhoneNumber=to, Message=sms.text, MessageAttributes=attributes)
-        except ClientError as exc:
-            _raise_if_permanent(exc, _SNS_PERMANENT)
-            raise
-        return response["MessageId"]
+        response = call_provider(
+            lambda: self._client.publish(PhoneNumber=to, Message=sms.text, MessageAttributes=attributes),
+            _SNS_PERMANENT,
+            self._sleep,
+        )
+        return str(response["MessageId"])
 
     def is_opted_out(self, phone: str) -> bool:
-        response = self._client.check_if_phone_number_is_opted_out(phoneNumber=phone)
+        response = self._lookup_client.check_if_phone_number_is_opted_out(phoneNumber=phone)
         return bool(response["isOptedOut"])
-
-
-def _raise_if_permanent(exc: ClientError, permanent: frozenset[str]) -> None:
-    error = exc.response.get("Error", {})
-    code = error.get("Code", "")
-    if code in permanent:
-        raise PermanentSendError(code) from exc

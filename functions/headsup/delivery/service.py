@@ -1,4 +1,10 @@
-"""Deliver one notice request: claim it, pick a route, render, send, record one outcome."""
+"""Deliver one notice request: decide, render, claim, send, record one outcome.
+
+The order matters. Everything that can fail without side effects (reading the customer, the
+policy, rendering) happens before the claim, so a failure there leaves nothing to clean up
+and the queue simply retries. The claim then says what its holder is about to do; see
+ledger.py for what a successor does when the holder dies.
+"""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -7,10 +13,24 @@ from datetime import UTC, datetime
 from headsup.delivery.channels import Channel, Route
 from headsup.delivery.customers import Customer, CustomerDirectory
 from headsup.delivery.holds import HeldNotices
-from headsup.delivery.ledger import AlreadyRecorded, Ledger, Outcome, Status
+from headsup.delivery.ledger import (
+    AlreadyRecorded,
+    Claim,
+    Intent,
+    Ledger,
+    Outcome,
+    Status,
+    UnfinishedSend,
+)
 from headsup.delivery.policy import DAY, DeliveryPolicy, Hold, Skip, decide
 from headsup.delivery.rendering import InvalidPayload, NoticeRenderer, sms_segments
-from headsup.delivery.senders import EmailSender, PermanentSendError, SmsSender, TeamPublisher
+from headsup.delivery.senders import (
+    EmailSender,
+    PermanentSendError,
+    SmsSender,
+    TeamPublisher,
+    UnconfirmedSend,
+)
 from headsup.notices import Audience, NoticeRequest
 from headsup.preferences.store import PreferenceStore
 from headsup.shared.errors import describe_error
@@ -34,6 +54,22 @@ class Attempt:
     @property
     def is_last(self) -> bool:
         return self.number >= self.max_attempts
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """A rendered notice, ready to go: `send()` hands it to SES/SNS and returns the message id."""
+
+    channel: str
+    send: Callable[[], str]
+    counts_towards_cap: bool = True
+
+
+@dataclass(frozen=True)
+class Decided:
+    """A notice that will not be sent now: skipped, held, or failed before any send."""
+
+    outcome: Outcome
 
 
 class NoticeDelivery:
@@ -70,51 +106,116 @@ class NoticeDelivery:
         Raises when the notice should be retried through the queue; on the last attempt the
         outcome `dead_lettered` is recorded first, so the ledger accounts for it as well.
         """
-        ids = {"notice_id": request.notice_id, "customer_id": request.customer_id, "kind": request.kind}
         try:
-            claim = self._ledger.claim(request, now=self._clock(), lease_until=attempt.lease_until)
+            plan = self._plan(request)
+        except InvalidPayload as exc:
+            plan = Decided(Outcome(Status.FAILED, reason=f"{type(exc).__name__}: {exc}"))
+        except Exception as exc:
+            # Nothing is claimed or sent yet: the queue retries, and the last attempt is recorded.
+            self._retry_later(request, attempt, claim=None, exc=exc)
+            raise
+        if isinstance(plan, Decided):
+            return self._settle(request, attempt, Intent.RECORD, None, lambda: self._decided(request, plan))
+        return self._settle(request, attempt, Intent.SEND, plan.channel, lambda: self._dispatch(plan))
+
+    def _settle(
+        self,
+        request: NoticeRequest,
+        attempt: Attempt,
+        intent: Intent,
+        channel: str | None,
+        act: Callable[[], Outcome],
+    ) -> Status:
+        """Claim the notice, `act`, and record the one outcome."""
+        ids = self._ids(request)
+        now = self._clock()
+        try:
+            claim = self._ledger.claim(
+                request, now=now, lease_until=attempt.lease_until, intent=intent, channel=channel
+            )
         except AlreadyRecorded as done:
             logger.info("Duplicate notice request ignored", extra={**ids, "status": done.status})
             metrics.add_metric(name="DuplicatesIgnored", unit="Count", value=1)
             return done.status
+        except UnfinishedSend as unfinished:
+            self._ledger.settle_unfinished(unfinished, now=now)
+            return self._recorded(request, Outcome(Status.UNCONFIRMED, channel=unfinished.channel))
 
         try:
-            outcome = self._attempt(request)
-        except (PermanentSendError, InvalidPayload) as exc:
-            outcome = Outcome(Status.FAILED, reason=f"{type(exc).__name__}: {exc}")
+            outcome = act()
+        except PermanentSendError as exc:
+            outcome = Outcome(Status.FAILED, reason=f"{type(exc).__name__}: {exc}", channel=channel)
+        except UnconfirmedSend as exc:
+            outcome = Outcome(Status.UNCONFIRMED, reason=describe_error(exc), channel=channel)
         except Exception as exc:
-            # Any other error is retried through the queue (it is re-raised below), but the ledger
-            # must hear of it first: released for the retry, or dead-lettered on the last attempt.
-            reason = describe_error(exc)
-            if attempt.is_last:
-                self._ledger.record(claim, Outcome(Status.DEAD_LETTERED, reason=reason), now=self._clock())
-                logger.error(
-                    "Notice dead-lettered", extra={**ids, "reason": reason, "attempt": attempt.number}
-                )
-                metrics.add_metric(name="NoticesDeadLettered", unit="Count", value=1)
-            else:
-                self._ledger.release(claim, error=reason, now=self._clock())
-                metrics.add_metric(name="NoticeRetries", unit="Count", value=1)
-                logger.warning(
-                    "Notice will be retried", extra={**ids, "reason": reason, "attempt": attempt.number}
-                )
+            self._retry_later(request, attempt, claim=claim, exc=exc)
             raise
-
         self._ledger.record(claim, outcome, now=self._clock())
+        return self._recorded(request, outcome)
+
+    def _recorded(self, request: NoticeRequest, outcome: Outcome) -> Status:
         logger.info(
             "Notice outcome recorded",
-            extra={**ids, "status": outcome.status, "reason": outcome.reason, "channel": outcome.channel},
+            extra={
+                **self._ids(request),
+                "status": outcome.status,
+                "reason": outcome.reason,
+                "channel": outcome.channel,
+            },
         )
         metrics.add_metric(name=f"Notices{outcome.status.title()}", unit="Count", value=1)
         return outcome.status
 
-    def _attempt(self, request: NoticeRequest) -> Outcome:
+    def _retry_later(
+        self, request: NoticeRequest, attempt: Attempt, *, claim: Claim | None, exc: Exception
+    ) -> None:
+        """Tell the ledger of an error the queue will retry: released, or dead-lettered on the
+        last attempt. The caller re-raises."""
+        ids, reason = self._ids(request), describe_error(exc)
+        if attempt.is_last:
+            dead = Outcome(Status.DEAD_LETTERED, reason=reason)
+            if claim is None:
+                self._settle(request, attempt, Intent.RECORD, None, lambda: dead)
+            else:
+                self._ledger.record(claim, dead, now=self._clock())
+            logger.error("Notice dead-lettered", extra={**ids, "reason": reason, "attempt": attempt.number})
+            metrics.add_metric(name="NoticesDeadLettered", unit="Count", value=1)
+            return
+        if claim is not None:
+            self._ledger.release(claim, error=reason, now=self._clock())
+        metrics.add_metric(name="NoticeRetries", unit="Count", value=1)
+        logger.warning("Notice will be retried", extra={**ids, "reason": reason, "attempt": attempt.number})
+
+    @staticmethod
+    def _ids(request: NoticeRequest) -> dict[str, str]:
+        return {"notice_id": request.notice_id, "customer_id": request.customer_id, "kind": request.kind}
+
+    def _decided(self, request: NoticeRequest, plan: Decided) -> Outcome:
+        if plan.outcome.status is Status.HELD and plan.outcome.hold_until is not None:
+            self._holds.hold(request, plan.outcome.hold_until)
+        return plan.outcome
+
+    @staticmethod
+    def _dispatch(plan: Dispatch) -> Outcome:
+        message_id = plan.send()
+        return Outcome(
+            Status.SENT,
+            channel=plan.channel,
+            provider_message_id=message_id,
+            counts_towards_cap=plan.counts_towards_cap,
+        )
+
+    def _plan(self, request: NoticeRequest) -> Dispatch | Decided:
+        """Everything before the claim: read, decide, render. No side effects."""
         if request.audience is Audience.TEAM:
             escalation = self._renderer.render_escalation(request)
-            message_id = self._team.publish(
-                escalation.subject, escalation.body, notice_id=request.notice_id, kind=request.kind
+            return Dispatch(
+                TEAM_CHANNEL,
+                lambda: self._team.publish(
+                    escalation.subject, escalation.body, notice_id=request.notice_id, kind=request.kind
+                ),
+                counts_towards_cap=False,
             )
-            return Outcome(Status.SENT, channel=TEAM_CHANNEL, provider_message_id=message_id)
         customer = self._customers.get(request.customer_id)
         if customer is None:
             raise UnknownCustomer(f"customer {request.customer_id} not found")
@@ -129,32 +230,37 @@ class NoticeDelivery:
             self._sms.is_opted_out,
         )
         if isinstance(decision, Skip):
-            return Outcome(Status.SKIPPED, reason=f"{decision.reason}: {decision.detail}")
+            return Decided(Outcome(Status.SKIPPED, reason=f"{decision.reason}: {decision.detail}"))
         if isinstance(decision, Hold):
-            self._holds.hold(request, decision.until)
-            return Outcome(
-                Status.HELD, reason=decision.reason, channel=decision.route.channel, hold_until=decision.until
+            return Decided(
+                Outcome(
+                    Status.HELD,
+                    reason=decision.reason,
+                    channel=decision.route.channel,
+                    hold_until=decision.until,
+                )
             )
-        return self._send(request, customer, decision.route)
+        return self._render(request, customer, decision.route)
 
-    def _send(self, request: NoticeRequest, customer: Customer, route: Route) -> Outcome:
+    def _render(self, request: NoticeRequest, customer: Customer, route: Route) -> Dispatch:
         if route.channel is Channel.EMAIL:
             unsubscribe_url = self._unsubscribe_links(customer.customer_id, request.topic)
             email = self._renderer.render_email(request, customer, unsubscribe_url=unsubscribe_url)
-            message_id = self._email.send_email(
-                route.address,
-                email,
-                notice_id=request.notice_id,
-                kind=request.kind,
-                unsubscribe_url=unsubscribe_url,
+            return Dispatch(
+                route.channel,
+                lambda: self._email.send_email(
+                    route.address,
+                    email,
+                    notice_id=request.notice_id,
+                    kind=request.kind,
+                    unsubscribe_url=unsubscribe_url,
+                ),
             )
-        else:
-            sms = self._renderer.render_sms(request, customer)
-            segments = sms_segments(sms.text)
-            metrics.add_metric(name="SmsSegments", unit="Count", value=segments)
-            message_id = self._sms.send_sms(
-                route.address, sms, notice_id=request.notice_id, kind=request.kind
-            )
-        return Outcome(
-            Status.SENT, channel=route.channel, provider_message_id=message_id, counts_towards_cap=True
-        )
+        sms = self._renderer.render_sms(request, customer)
+
+        def send_sms() -> str:
+            # Segments are what SMS is billed by.
+            metrics.add_metric(name="SmsSegments", unit="Count", value=sms_segments(sms.text))
+            return self._sms.send_sms(route.address, sms, notice_id=request.notice_id, kind=request.kind)
+
+        return Dispatch(route.channel, send_sms)
