@@ -22,6 +22,7 @@ import traceback
 import urllib.parse
 import uuid
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -54,6 +55,18 @@ if TYPE_CHECKING:
 LOGGER = logging.getLogger(__name__)
 
 LambdaHandler = Callable[[dict[str, Any], Any], Any]
+
+# The function whose invocation is running, so tools can tell its AWS calls from the emulator's own.
+invoking: ContextVar[str | None] = ContextVar("invoking", default=None)
+
+
+class InvocationKilled(BaseException):
+    """Raised inside a handler to stand for Lambda ending the invocation (a timeout, running out of
+    memory): unlike an exception, none of the handler's except or finally blocks run on."""
+
+
+class FunctionTimedOut(Exception):
+    """What the event source sees of a killed invocation: a function error for the whole batch."""
 
 PARTITION: Final = "aws"
 OPT: Final = "/opt"
@@ -411,7 +424,13 @@ class Deployment:
         # Left set afterwards: handlers read their settings once, at cold start, as in Lambda.
         os.environ.update(self.function_env(function_logical_id))
         target = handler if handler is not None else self.handler(function_logical_id)
-        return target(event, self.lambda_context(function_logical_id))
+        token = invoking.set(function_logical_id)
+        try:
+            return target(event, self.lambda_context(function_logical_id))
+        except InvocationKilled as killed:
+            raise FunctionTimedOut(f"{function_logical_id} was killed mid-invocation") from killed
+        finally:
+            invoking.reset(token)
 
     def event_properties(self, function_logical_id: str, event_name: str, event_type: str) -> dict[str, Any]:
         """The resolved Properties of one of the function's Events, checked to be of ``event_type``."""
@@ -1214,6 +1233,10 @@ class SqsSource:
         self.batch_size = min(int(self.properties.get("BatchSize", 10)), _SQS_MAX_BATCH)
         self._sqs: SQSClient = boto3.client("sqs", region_name=deployment.region)
         self.queue_url = _queue_url(self._sqs, self.queue_arn)
+        # False: a failed message comes back at once, so one drain plays out all its retries.
+        # True: it stays hidden for the queue's VisibilityTimeout, as in AWS; the caller moves
+        # the clock on (e.g. LocalPipeline.run_schedule) before it is received again.
+        self.honour_visibility_timeout = False
 
     @property
     def reports_item_failures(self) -> bool:
@@ -1250,9 +1273,10 @@ class SqsSource:
         failed = self._invoke(event, report, handler)
         for message in messages:
             if message["MessageId"] in failed:
-                self._sqs.change_message_visibility(
-                    QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-                )
+                if not self.honour_visibility_timeout:
+                    self._sqs.change_message_visibility(
+                        QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                    )
                 report.failures += 1
                 report.failed_message_ids.append(message["MessageId"])
             else:

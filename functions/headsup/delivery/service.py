@@ -150,7 +150,16 @@ class NoticeDelivery:
         except Exception as exc:
             self._retry_later(request, attempt, claim=claim, exc=exc)
             raise
-        self._ledger.record(claim, outcome, now=self._clock())
+        try:
+            self._ledger.record(claim, outcome, now=self._clock())
+        except Exception:
+            # The claim stays unreleased, so the redelivery settles it as unconfirmed; this line
+            # is what lets an operator confirm it was in fact accepted.
+            logger.exception(
+                "Notice outcome could not be recorded",
+                extra={**ids, "status": outcome.status, "provider_message_id": outcome.provider_message_id},
+            )
+            raise
         return self._recorded(request, outcome)
 
     def _recorded(self, request: NoticeRequest, outcome: Outcome) -> Status:

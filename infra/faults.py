@@ -1,0 +1,128 @@
+"""Fault injection around the real (moto) AWS calls the functions make.
+
+Every AWS call goes through botocore's `BaseClient._make_api_call`; `injected(plan)` wraps it,
+and for each call made *inside a function invocation* (the emulator's own calls are left
+alone) the first matching rule decides what happens instead of, or around, the real call:
+
+- `error`: the call fails with an AWS error (Throttling, MessageRejected,
+  ConditionalCheckFailedException...) and never reaches moto;
+- `no_answer_after`: the call reaches moto (the provider accepts it) and then the answer is
+  lost: a read timeout, as when the network drops after the request went out;
+- `kill_after`: the call reaches moto, then Lambda ends the invocation (a timeout) before the
+  function hears back; none of its except blocks run;
+- `twice`: the call is made twice (SQS delivering a message twice).
+
+Rules are seeded and counted, so a faulty run is reproducible and a test can assert how many
+faults it really injected.
+"""
+
+import random
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError, ReadTimeoutError
+
+from infra.local_aws import InvocationKilled, invoking
+
+Action = Literal["error", "no_answer_after", "kill_after", "twice"]
+Params = Mapping[str, Any]
+
+
+@dataclass
+class Rule:
+    service: str  # botocore service name: sesv2, sns, sqs, dynamodb
+    operation: str  # API operation: SendEmail, Publish, UpdateItem...
+    action: Action
+    error_code: str = ""
+    message: str = ""
+    when: Callable[[Params], bool] = lambda _params: True
+    probability: float = 1.0
+    times: int | None = None  # at most this many injections; None for no limit
+    function: str | None = None  # only inside this function's invocations
+    injected: int = 0
+    seen: int = 0  # matching calls, injected or not
+
+    def matches(self, service: str, operation: str, params: Params, function: str) -> bool:
+        return (
+            (self.service, self.operation) == (service, operation)
+            and (self.function is None or self.function == function)
+            and (self.times is None or self.injected < self.times)
+            and self.when(params)
+        )
+
+
+@dataclass
+class FaultPlan:
+    seed: int = 0
+    rules: list[Rule] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)  # noqa: S311 - reproducible faults, not secrets
+
+    def add(self, rule: Rule) -> Rule:
+        self.rules.append(rule)
+        return rule
+
+    def error(self, service: str, operation: str, code: str, message: str = "", **options: Any) -> Rule:
+        return self.add(Rule(service, operation, "error", error_code=code, message=message, **options))
+
+    def no_answer_after(self, service: str, operation: str, **options: Any) -> Rule:
+        return self.add(Rule(service, operation, "no_answer_after", **options))
+
+    def kill_after(self, service: str, operation: str, **options: Any) -> Rule:
+        return self.add(Rule(service, operation, "kill_after", **options))
+
+    def twice(self, service: str, operation: str, **options: Any) -> Rule:
+        return self.add(Rule(service, operation, "twice", **options))
+
+    def pick(self, service: str, operation: str, params: Params, function: str) -> Rule | None:
+        for rule in self.rules:
+            if rule.matches(service, operation, params, function):
+                rule.seen += 1
+                if self._random.random() < rule.probability:
+                    rule.injected += 1
+                    return rule
+        return None
+
+
+def _client_error(rule: Rule, operation: str) -> ClientError:
+    status = 400 if rule.error_code != "InternalFailure" else 500
+    return ClientError(
+        {
+            "Error": {"Code": rule.error_code, "Message": rule.message},
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        },
+        operation,
+    )
+
+
+@contextmanager
+def injected(plan: FaultPlan) -> Iterator[FaultPlan]:
+    original = BaseClient._make_api_call
+
+    def call(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        function = invoking.get()
+        rule = (
+            plan.pick(self.meta.service_model.service_name, operation, params, function)
+            if function is not None
+            else None
+        )
+        if rule is None:
+            return original(self, operation, params)
+        if rule.action == "error":
+            raise _client_error(rule, operation)
+        original(self, operation, params)  # the provider has it now, whatever happens next
+        if rule.action == "no_answer_after":
+            raise ReadTimeoutError(endpoint_url=self.meta.endpoint_url)
+        if rule.action == "kill_after":
+            raise InvocationKilled(f"{function} killed after {operation} was accepted")
+        return original(self, operation, params)  # twice
+
+    BaseClient._make_api_call = call  # type: ignore[method-assign]
+    try:
+        yield plan
+    finally:
+        BaseClient._make_api_call = original  # type: ignore[method-assign]
