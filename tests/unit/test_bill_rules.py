@@ -111,11 +111,23 @@ def test_items_with_the_same_description_are_summed() -> None:
     ]
 
 
-def test_a_tiny_earlier_bill_gives_a_long_percentage_not_a_crash() -> None:
-    # 1E-25 -> 100 is 1E+29 %, more digits than Decimal's default 28-digit context can round.
-    notice = detect_increase(bill("2026-10", "1E-25"), bill("2026-11", "100"), DEFAULT)
+@pytest.mark.parametrize(
+    ("previous", "currency"), [("0.004", "USD"), ("1E-25", "USD"), ("0.4", "JPY"), ("0.0009", "BHD")]
+)
+def test_an_earlier_bill_that_shows_as_zero_is_no_baseline(previous: str, currency: str) -> None:
+    # 1E-25 -> 100 would be a rise of 1E+29 %: too long to round, and nonsense to tell anyone
+    notice = detect_increase(
+        bill("2026-10", previous, currency=currency), bill("2026-11", "100", currency=currency), DEFAULT
+    )
+    assert notice is None
+
+
+def test_the_smallest_unit_of_the_currency_is_a_baseline() -> None:
+    notice = detect_increase(
+        bill("2026-10", "0.001", currency="BHD"), bill("2026-11", "999999999999999", currency="BHD"), DEFAULT
+    )
     assert notice is not None
-    assert notice.percent == Decimal("99999999999999999999999999900.0")
+    assert notice.percent == Decimal("99999999999999899900.0")  # 1E+20 %, rounded to a tenth
 
 
 amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("100000"), places=2)

@@ -2,13 +2,14 @@
 
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import Decimal, localcontext
+from decimal import Decimal
+
+from babel.numbers import get_currency_precision
 
 from headsup.detectors.bill_increase.models import Bill
 from headsup.notices.payloads import BillIncreasePayload, LineItemChange
 
 _HUNDRED = Decimal(100)
-_TENTH = Decimal("0.1")
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,11 @@ def detect_increase(
     """
     if previous is None or previous.currency != current.currency:
         return None  # different currencies are never compared: no exchange rate is right
-    if previous.amount <= 0:
-        return None  # a zero or credit balance is no baseline for "your bill went up by N %"
+    if previous.amount < _smallest_unit(previous.currency):
+        # A zero or credit balance is no baseline for "your bill went up by N %", and neither is
+        # one that shows as zero ($0.004): its percentage would be astronomical (and too long
+        # to round).
+        return None
     difference = current.amount - previous.amount
     if difference <= 0:
         return None
@@ -45,18 +49,15 @@ def detect_increase(
         previous_amount=previous.amount,
         new_amount=current.amount,
         difference=difference,
-        percent=_to_tenths(percent),
+        percent=percent.quantize(Decimal("0.1")),
         due_date=current.due_date,
         changed_items=changed_line_items(previous, current),
     )
 
 
-def _to_tenths(value: Decimal) -> Decimal:
-    """`value` rounded to one decimal, however many digits it has: a tiny earlier bill (0.0001)
-    makes a percentage longer than the default 28-digit context, where quantize would raise."""
-    with localcontext() as context:
-        context.prec = max(context.prec, value.adjusted() + 3)
-        return value.quantize(_TENTH)
+def _smallest_unit(currency: str) -> Decimal:
+    """One cent, one yen, one fils: the least amount a bill in `currency` shows."""
+    return Decimal(1).scaleb(-get_currency_precision(currency))
 
 
 def changed_line_items(previous: Bill, current: Bill) -> list[LineItemChange]:
