@@ -54,10 +54,20 @@ class Rule:
         )
 
 
+@dataclass(frozen=True)
+class Call:
+    function: str
+    service: str
+    operation: str
+    params: Params
+    fault: Action | None
+
+
 @dataclass
 class FaultPlan:
     seed: int = 0
     rules: list[Rule] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)  # every call made inside an invocation
 
     def __post_init__(self) -> None:
         self._random = random.Random(self.seed)  # noqa: S311 - reproducible faults, not secrets
@@ -105,11 +115,11 @@ def injected(plan: FaultPlan) -> Iterator[FaultPlan]:
 
     def call(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
         function = invoking.get()
-        rule = (
-            plan.pick(self.meta.service_model.service_name, operation, params, function)
-            if function is not None
-            else None
-        )
+        if function is None:
+            return original(self, operation, params)
+        service = self.meta.service_model.service_name
+        rule = plan.pick(service, operation, params, function)
+        plan.calls.append(Call(function, service, operation, params, rule.action if rule else None))
         if rule is None:
             return original(self, operation, params)
         if rule.action == "error":

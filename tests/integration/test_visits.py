@@ -7,10 +7,12 @@ real delivery function."""
 
 import io
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 
 from infra.local_aws import sent_emails, sent_sms
 from infra.pipeline import LocalPipeline
@@ -45,11 +47,14 @@ def at(minutes_after_window_start: int) -> str:
 
 
 @pytest.fixture
-def visits(pipeline: LocalPipeline) -> LocalPipeline:
-    pipeline.put_customers([MARIA])
-    pipeline.put_visits([visit()])
-    pipeline.index_changes()
-    return pipeline
+def visits(pipeline: LocalPipeline) -> Iterator[LocalPipeline]:
+    # The morning of the visit: an "on the way" after the technician is due would be skipped
+    # as expired, as it should be.
+    with time_machine.travel(WINDOW_START - timedelta(minutes=20), tick=True):
+        pipeline.put_customers([MARIA])
+        pipeline.put_visits([visit()])
+        pipeline.index_changes()
+        yield pipeline
 
 
 def settle(pipeline: LocalPipeline) -> None:

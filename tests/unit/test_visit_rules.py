@@ -102,6 +102,21 @@ def test_setting_off_gives_one_on_the_way_notice_with_the_first_name_and_the_eta
     assert said.address_hint == "side gate"
 
 
+def test_visit_news_expires_instead_of_waiting_out_a_hold() -> None:
+    # "On the way" is no news once the technician is due; "running late" an hour after the new ETA
+    on_the_way = the_only(NoticeKind.VISIT_ON_THE_WAY, change(visit(), visit(status="en_route")))
+    assert on_the_way.expires_at == ON_TIME_ETA
+
+    late_eta = minutes_after_window(40)
+    late = the_only(NoticeKind.VISIT_RUNNING_LATE, change(visit(), visit(eta=late_eta)))
+    assert late.expires_at == late_eta + timedelta(hours=1)
+
+    # With no new ETA (the window ended and nobody arrived), an hour from when that was seen
+    now = minutes_after_window(5)
+    unannounced = the_only(NoticeKind.VISIT_RUNNING_LATE, on_window_end(visit(), None, now))
+    assert unannounced.expires_at == now + timedelta(hours=1)
+
+
 def test_a_visit_first_seen_en_route_is_announced_once() -> None:
     # Given no earlier image (the business inserts the visit already en route)
     step = change(None, visit(status="en_route"))

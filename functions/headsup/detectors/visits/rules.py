@@ -68,6 +68,9 @@ def on_window_end(visit: Visit, late_eta: datetime | None, now: datetime) -> Vis
     return VisitStep([_running_late(visit, now, new_eta=new_eta)], late_eta=new_eta)
 
 
+RUNNING_LATE_SHELF_LIFE = timedelta(hours=1)
+
+
 def _worth_a_late_notice(visit: Visit, late_eta: datetime | None, policy: VisitPolicy) -> bool:
     if visit.eta <= visit.window_end:
         return False
@@ -75,7 +78,12 @@ def _worth_a_late_notice(visit: Visit, late_eta: datetime | None, policy: VisitP
 
 
 def _request(
-    kind: NoticeKind, visit: Visit, now: datetime, payload: dict[str, object], *facts: str | datetime
+    kind: NoticeKind,
+    visit: Visit,
+    now: datetime,
+    payload: dict[str, object],
+    *facts: str | datetime,
+    expires_at: datetime | None = None,
 ) -> NoticeRequest:
     return NoticeRequest(
         notice_id=make_notice_id(kind, visit.visit_id, *facts),
@@ -83,6 +91,7 @@ def _request(
         customer_id=visit.customer_id,
         detected_at=now,
         payload=payload,
+        expires_at=expires_at,
     )
 
 
@@ -94,7 +103,10 @@ def _on_the_way(visit: Visit, now: datetime) -> NoticeRequest:
         address_hint=visit.address_hint,
     )
     # One per visit: a technician who turns back and sets off again does not re-announce.
-    return _request(NoticeKind.VISIT_ON_THE_WAY, visit, now, payload.model_dump(mode="json"))
+    # Once the technician is due at the door, "on the way" is no news: held past that, it is skipped.
+    return _request(
+        NoticeKind.VISIT_ON_THE_WAY, visit, now, payload.model_dump(mode="json"), expires_at=visit.eta
+    )
 
 
 def _running_late(visit: Visit, now: datetime, *, new_eta: datetime | None) -> NoticeRequest:
@@ -109,7 +121,17 @@ def _running_late(visit: Visit, now: datetime, *, new_eta: datetime | None) -> N
     # Keyed by the ETA announced (or the window, when none is known): the same slip seen twice
     # (a replayed record, the sweep and the stream) is one notice.
     fact: datetime = new_eta if new_eta is not None else visit.window_end
-    return _request(NoticeKind.VISIT_RUNNING_LATE, visit, now, payload.model_dump(mode="json"), fact)
+    # News about today's visit: worth sending until shortly after the new ETA, not a day later
+    # (the frequency cap or quiet hours could otherwise hold it that long).
+    expires_at = max(new_eta or now, now) + RUNNING_LATE_SHELF_LIFE
+    return _request(
+        NoticeKind.VISIT_RUNNING_LATE,
+        visit,
+        now,
+        payload.model_dump(mode="json"),
+        fact,
+        expires_at=expires_at,
+    )
 
 
 def _thank_you(visit: Visit, now: datetime) -> NoticeRequest:
