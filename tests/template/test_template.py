@@ -202,3 +202,16 @@ def test_sending_rate_is_capped_by_a_parameter() -> None:
     notices = functions()["NoticeDeliveryFunction"]["Properties"]["Events"]["Notices"]["Properties"]
     assert notices["ScalingConfig"]["MaximumConcurrency"] == {"Ref": "DeliveryMaxConcurrency"}
     assert "DeliveryMaxConcurrency" in load_template()["Parameters"]
+
+
+def test_custom_metric_alarms_watch_what_the_functions_emit() -> None:
+    # The alarm's namespace and service dimension are the Powertools settings the functions run with,
+    # and its metric is the one delivery emits for an unconfirmed outcome (Notices + status).
+    from headsup.delivery.ledger import Status
+
+    env = load_template()["Globals"]["Function"]["Environment"]["Variables"]
+    alarm = load_template()["Resources"]["UnconfirmedNoticesAlarm"]["Properties"]
+    assert alarm["Namespace"] == env["POWERTOOLS_METRICS_NAMESPACE"]
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": env["POWERTOOLS_SERVICE_NAME"]}]
+    assert alarm["MetricName"] == f"Notices{Status.UNCONFIRMED.title()}"
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
