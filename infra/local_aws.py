@@ -68,6 +68,7 @@ class InvocationKilled(BaseException):
 class FunctionTimedOut(Exception):
     """What the event source sees of a killed invocation: a function error for the whole batch."""
 
+
 PARTITION: Final = "aws"
 OPT: Final = "/opt"
 # Lambda's limit for one SQS receive.

@@ -240,4 +240,3 @@ def test_no_customer_email_phone_or_name_in_the_logs_of_the_faulty_day(day: dict
                 assert not re.search(rf"(?<![\w.+-]){re.escape(value)}(?![\w-])", logs), (
                     f"{field} of {person['customer_id']}"
                 )
-
