@@ -7,8 +7,9 @@ one outcome the ledger holds for the notice.
 
 import io
 import json
+from collections import Counter
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -47,11 +48,11 @@ def jonas_bill_goes_up(pipeline: LocalPipeline) -> None:
     )
 
 
-def after_visibility_timeout(pipeline: LocalPipeline, minutes: int) -> time_machine.travel:
-    """The clock once SQS makes a failed message visible again (the queue's VisibilityTimeout)."""
+def after_visibility_timeout(pipeline: LocalPipeline) -> time_machine.travel:
+    """The clock once SQS makes a message that failed just now visible again (VisibilityTimeout)."""
     properties = pipeline.deployment.resolve(pipeline.deployment.resources["NoticeQueue"]["Properties"])
     timeout = int(properties["VisibilityTimeout"])
-    return time_machine.travel(BUSINESS_HOURS + timedelta(seconds=timeout * minutes + 1), tick=True)
+    return time_machine.travel(datetime.now(UTC) + timedelta(seconds=timeout + 5), tick=True)
 
 
 def only_entry(pipeline: LocalPipeline) -> dict[str, object]:
@@ -152,16 +153,17 @@ def test_sns_errors_transient_are_retried_and_permanent_are_recorded(
 
 
 @pytest.mark.parametrize(
-    ("operation", "code"),
+    ("operation", "code", "queue_retries"),
     [
-        ("GetItem", "ProvisionedThroughputExceededException"),  # the customer read
-        ("Query", "ThrottlingException"),  # the frequency cap's read of recent sends
-        ("UpdateItem", "ConditionalCheckFailedException"),  # a claim that loses a race
-        ("UpdateItem", "ProvisionedThroughputExceededException"),  # the claim itself throttled
+        # The batch's customers and preferences: each record then reads its own, no retry needed
+        ("BatchGetItem", "ProvisionedThroughputExceededException", 0),
+        ("Query", "ThrottlingException", 1),  # the frequency cap's read of recent sends
+        ("UpdateItem", "ConditionalCheckFailedException", 1),  # a claim that loses a race
+        ("UpdateItem", "ProvisionedThroughputExceededException", 1),  # the claim itself throttled
     ],
 )
 def test_dynamodb_throttling_and_condition_failures_in_delivery_are_retried_and_sent_once(
-    pipeline: LocalPipeline, faults: FaultPlan, operation: str, code: str
+    pipeline: LocalPipeline, faults: FaultPlan, operation: str, code: str, queue_retries: int
 ) -> None:
     fault = faults.error("dynamodb", operation, code, times=1, function=DELIVERY)
     ana_bill_goes_up(pipeline)
@@ -169,9 +171,30 @@ def test_dynamodb_throttling_and_condition_failures_in_delivery_are_retried_and_
     _, delivered = pipeline.run()
 
     assert fault.injected == 1
-    assert delivered.failures == 1
+    assert delivered.failures == queue_retries
     assert len(sent_emails()) == 1
     assert only_entry(pipeline)["status"] == "sent"
+
+
+def test_a_batch_reads_its_customers_and_preferences_in_one_call_each(
+    pipeline: LocalPipeline, faults: FaultPlan
+) -> None:
+    ana_bill_goes_up(pipeline)
+    jonas_bill_goes_up(pipeline)
+
+    _, delivered = pipeline.run()
+
+    assert delivered.invocations == 1
+    reads = Counter(
+        (call.operation, call.params.get("TableName") or next(iter(call.params["RequestItems"])))
+        for call in faults.calls
+        if call.function == DELIVERY and call.operation in {"GetItem", "BatchGetItem"}
+    )
+    assert reads == {
+        ("BatchGetItem", pipeline.deployment.ref("CustomersTable")): 1,
+        ("BatchGetItem", pipeline.deployment.ref("PreferencesTable")): 1,
+    }
+    assert (len(sent_emails()), len(sent_sms())) == (1, 1)
 
 
 def test_crash_after_ses_accepted_is_never_sent_again_and_is_accounted_unconfirmed(
@@ -188,7 +211,7 @@ def test_crash_after_ses_accepted_is_never_sent_again_and_is_accounted_unconfirm
     assert only_entry(pipeline)["status"] == "in_progress"
 
     # When SQS redelivers it after the visibility timeout
-    with after_visibility_timeout(pipeline, 1):
+    with after_visibility_timeout(pipeline):
         redelivered = pipeline.deliver_notices()
 
     # Then it is not sent again: one email, and the ledger settles it as unconfirmed
@@ -231,7 +254,7 @@ def test_ledger_write_failing_after_the_send_is_settled_unconfirmed_on_redeliver
 
     pipeline.run()
     assert failed_write.injected == 1
-    with after_visibility_timeout(pipeline, 1):
+    with after_visibility_timeout(pipeline):
         pipeline.deliver_notices()
 
     assert len(sent_emails()) == 1
@@ -271,7 +294,7 @@ def test_copy_redelivered_while_the_first_is_sending_waits_and_then_sends_nothin
     ledger.record(first, Outcome(Status.SENT, channel="email", provider_message_id="m-1"), now=BUSINESS_HOURS)
 
     # Then the second copy, seen again after the visibility timeout, is acknowledged without a send
-    with after_visibility_timeout(pipeline, 1):
+    with after_visibility_timeout(pipeline):
         again = pipeline.deliver_notices()
     assert (again.processed, len(sent_emails())) == (1, 0)
     assert only_entry(pipeline)["status"] == "sent"
@@ -327,14 +350,14 @@ def test_killed_invocation_before_any_claim_leaves_nothing_to_clean_up(
     pipeline: LocalPipeline, faults: FaultPlan
 ) -> None:
     pipeline.notice_queue.honour_visibility_timeout = True
-    killed = faults.kill_after("dynamodb", "GetItem", times=1, function=DELIVERY)
+    killed = faults.kill_after("dynamodb", "BatchGetItem", times=1, function=DELIVERY)
     ana_bill_goes_up(pipeline)
 
     pipeline.run()
     assert killed.injected == 1
     assert pipeline.ledger() == []
 
-    with after_visibility_timeout(pipeline, 1):
+    with after_visibility_timeout(pipeline):
         pipeline.deliver_notices()
     assert len(sent_emails()) == 1
     assert only_entry(pipeline)["status"] == "sent"

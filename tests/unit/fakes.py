@@ -5,6 +5,7 @@ outcome is never overwritten), so a test of the delivery logic fails if the logi
 those rules, instead of passing because a mock was told what to return.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -105,6 +106,9 @@ class InMemoryCustomers:
     def get(self, customer_id: str) -> Customer | None:
         return self.customers.get(customer_id)
 
+    def prefetch(self, customer_ids: Iterable[str]) -> None:
+        """Nothing to save in memory."""
+
 
 class LambdaTimedOut(BaseException):
     """The runtime ends the invocation: no except or finally block of the handler's runs on."""
@@ -156,6 +160,9 @@ class InMemoryPreferences:
 
     def get(self, customer_id: str) -> Preferences:
         return self.preferences.get(customer_id, Preferences(customer_id))
+
+    def prefetch(self, customer_ids: Iterable[str]) -> None:
+        """Nothing to save in memory."""
 
 
 @dataclass

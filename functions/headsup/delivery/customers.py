@@ -1,5 +1,6 @@
 """Customers as the business writes them to CustomersTable (docs/data-contract.md)."""
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -8,6 +9,7 @@ from babel import Locale, UnknownLocaleError
 from boto3.dynamodb.types import TypeDeserializer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from headsup.shared.batch_reads import PrefetchCache
 from headsup.shared.errors import InvalidRecord, contract_problems, dynamodb_type
 from headsup.shared.observability import logger
 
@@ -102,6 +104,8 @@ def _known_timezone(value: object, default: str, customer_id: str) -> str:
 class CustomerDirectory(Protocol):
     def get(self, customer_id: str) -> Customer | None: ...
 
+    def prefetch(self, customer_ids: Iterable[str]) -> None: ...
+
 
 class DynamoCustomerDirectory:
     def __init__(
@@ -116,12 +120,19 @@ class DynamoCustomerDirectory:
         self._default_locale = default_locale
         self._default_timezone = default_timezone
         self._client = client or boto3.client("dynamodb")
+        self._prefetched = PrefetchCache()
+
+    def prefetch(self, customer_ids: Iterable[str]) -> None:
+        """Read the batch's customers in one call; `get` then serves them (this batch only)."""
+        self._prefetched.fill(self._client, self._table_name, "customer_id", customer_ids)
 
     def get(self, customer_id: str) -> Customer | None:
-        response = self._client.get_item(
-            TableName=self._table_name, Key={"customer_id": {"S": customer_id}}, ConsistentRead=True
-        )
-        raw = response.get("Item")
+        fetched, raw = self._prefetched.lookup(customer_id)
+        if not fetched:
+            response = self._client.get_item(
+                TableName=self._table_name, Key={"customer_id": {"S": customer_id}}, ConsistentRead=True
+            )
+            raw = response.get("Item")
         if raw is None:
             return None
         item = {key: _deserializer.deserialize(value) for key, value in raw.items()}

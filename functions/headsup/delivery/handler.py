@@ -1,5 +1,6 @@
 """NoticeQueue -> one recorded outcome per notice. Failed messages are retried, then dead-lettered."""
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ from headsup.delivery.senders import SesEmailSender, SnsSmsSender, SnsTeamPublis
 from headsup.delivery.service import Attempt, NoticeDelivery
 from headsup.delivery.settings import DeliverySettings
 from headsup.notices import NoticeRequest
+from headsup.notices.request import TEAM_KINDS
 from headsup.preferences.links import UnsubscribeLinks
 from headsup.preferences.store import DynamoPreferenceStore
 from headsup.schedules.due_items import DynamoDueItems
@@ -28,6 +30,7 @@ from headsup.shared.cold_start import once
 from headsup.shared.observability import logger, metrics, tracer
 
 processor = ReportingBatchProcessor(EventType.SQS)
+_TEAM_KINDS = {kind.value for kind in TEAM_KINDS}  # no customer to read for these
 
 # A claim must outlive the invocation that holds it, with room for clock skew.
 _LEASE_MARGIN = timedelta(seconds=10)
@@ -98,10 +101,25 @@ def handle_record(record: SQSRecord, lambda_context: LambdaContext) -> None:
     build_delivery().deliver(request, attempt)
 
 
+def customer_ids_of(event: dict[str, Any]) -> set[str]:
+    """The customers a batch is about, read leniently: a malformed body fails later, on its own."""
+    ids = set()
+    for record in event.get("Records", []):
+        try:
+            body = json.loads(record.get("body", ""))
+        except (TypeError, ValueError):
+            continue
+        customer_id = body.get("customer_id") if isinstance(body, dict) else None
+        if isinstance(customer_id, str) and body.get("kind") not in _TEAM_KINDS:
+            ids.add(customer_id)
+    return ids
+
+
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    build_delivery().prefetch(customer_ids_of(event))
     return process_partial_response(
         event=event,
         record_handler=handle_record,

@@ -6,7 +6,7 @@ and the queue simply retries. The claim then says what its holder is about to do
 ledger.py for what a successor does when the holder dies.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -99,6 +99,13 @@ class NoticeDelivery:
         self._holds = holds
         self._unsubscribe_links = unsubscribe_links  # (customer_id, topic) -> signed URL
         self._clock = clock
+
+    def prefetch(self, customer_ids: Iterable[str]) -> None:
+        """Read a batch's customers and preferences up front: two calls for the batch instead of
+        two per notice."""
+        ids = set(customer_ids)
+        self._customers.prefetch(ids)
+        self._preferences.prefetch(ids)
 
     def deliver(self, request: NoticeRequest, attempt: Attempt) -> Status:
         """Return the outcome recorded for this notice (by this call or an earlier one).

@@ -1,0 +1,68 @@
+"""One BatchGetItem for a whole batch's items instead of one GetItem per record.
+
+Delivery reads each notice's customer and preferences; for an SQS batch of ten that is twenty
+GetItem calls, or two BatchGetItem calls. The result is kept only for the invocation that
+fetched it (see PrefetchCache), so nothing read is older than the batch being processed.
+"""
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from headsup.shared.errors import describe_error
+from headsup.shared.observability import logger
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+_MAX_KEYS = 100  # BatchGetItem's limit per request
+_MAX_ROUNDS = 5  # for UnprocessedKeys, which DynamoDB returns when it throttles part of a batch
+
+
+def batch_get(
+    client: "DynamoDBClient", table: str, key_name: str, ids: Iterable[str]
+) -> dict[str, dict[str, Any]]:
+    """Items by id (strongly consistent); ids with no item are absent from the result."""
+    wanted = sorted(set(ids))
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(wanted), _MAX_KEYS):
+        keys: list[dict[str, Any]] = [{key_name: {"S": i}} for i in wanted[start : start + _MAX_KEYS]]
+        for _ in range(_MAX_ROUNDS):
+            response: dict[str, Any] = dict(
+                client.batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
+            )
+            for item in response.get("Responses", {}).get(table, []):
+                found[item[key_name]["S"]] = item
+            keys = list(response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", []))
+            if not keys:
+                break
+        else:
+            raise RuntimeError(f"BatchGetItem on {table} left {len(keys)} keys unprocessed")
+    return found
+
+
+class PrefetchCache:
+    """What the current invocation prefetched: a hit, a known miss (no item), or not fetched."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, dict[str, Any] | None] = {}
+
+    def fill(self, client: "DynamoDBClient", table: str, key_name: str, ids: Iterable[str]) -> None:
+        wanted = set(ids)
+        self._items = {}
+        if not wanted:
+            return
+        try:
+            found = batch_get(client, table, key_name, wanted)
+        except Exception as exc:  # noqa: BLE001 - each record then reads its own item, as before
+            logger.warning("Prefetch failed; reading per record", extra={"error": describe_error(exc)})
+            return
+        self._items = {i: found.get(i) for i in wanted}
+
+    def lookup(self, key: str) -> tuple[bool, dict[str, Any] | None]:
+        """(True, item or None) when prefetched; (False, None) when it must be read."""
+        if key in self._items:
+            return True, self._items[key]
+        return False, None
+
+    def forget(self, key: str) -> None:
+        self._items.pop(key, None)

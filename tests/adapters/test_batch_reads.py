@@ -1,0 +1,99 @@
+"""Prefetching a batch's items with BatchGetItem, against moto and a stubbed client."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from headsup.delivery.customers import DynamoCustomerDirectory
+from headsup.preferences.store import DynamoPreferenceStore
+from headsup.shared.batch_reads import PrefetchCache, batch_get
+from moto import mock_aws
+
+from infra.local_aws import Deployment, provision
+from infra.pipeline import to_dynamodb
+
+
+@pytest.fixture
+def deployment() -> Iterator[Deployment]:
+    with mock_aws():
+        yield provision()
+
+
+def put_customers(deployment: Deployment, count: int) -> None:
+    client = boto3.client("dynamodb")
+    for n in range(count):
+        item = {"customer_id": f"c-{n:03d}", "first_name": "Ana", "email": f"c{n}@example.com"}
+        client.put_item(TableName=deployment.ref("CustomersTable"), Item=to_dynamodb(item))
+
+
+def test_batch_get_reads_more_than_a_request_holds_and_leaves_out_missing_ids(deployment: Deployment) -> None:
+    put_customers(deployment, 230)
+    wanted = [f"c-{n:03d}" for n in range(230)] + ["nobody"]
+
+    found = batch_get(boto3.client("dynamodb"), deployment.ref("CustomersTable"), "customer_id", wanted)
+
+    assert sorted(found) == wanted[:-1]
+    assert found["c-007"]["email"] == {"S": "c7@example.com"}
+
+
+def test_unprocessed_keys_are_asked_for_again() -> None:
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    stub = Stubber(client)
+    first, second = {"customer_id": {"S": "a"}}, {"customer_id": {"S": "b"}}
+    stub.add_response(
+        "batch_get_item",
+        {"Responses": {"T": [first]}, "UnprocessedKeys": {"T": {"Keys": [second]}}},
+        {"RequestItems": {"T": {"Keys": [first, second], "ConsistentRead": True}}},
+    )
+    stub.add_response(
+        "batch_get_item",
+        {"Responses": {"T": [second]}},
+        {"RequestItems": {"T": {"Keys": [second], "ConsistentRead": True}}},
+    )
+    with stub:
+        assert set(batch_get(client, "T", "customer_id", ["b", "a"])) == {"a", "b"}
+    stub.assert_no_pending_responses()
+
+
+def test_a_failed_prefetch_leaves_each_record_to_read_its_own() -> None:
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    stub = Stubber(client)
+    stub.add_client_error("batch_get_item", service_error_code="ProvisionedThroughputExceededException")
+    cache = PrefetchCache()
+    with stub:
+        cache.fill(client, "T", "customer_id", ["a"])
+    assert cache.lookup("a") == (False, None)
+
+
+def test_prefetched_customers_are_served_for_that_batch_only(deployment: Deployment) -> None:
+    put_customers(deployment, 2)
+    directory = DynamoCustomerDirectory(
+        deployment.ref("CustomersTable"), default_locale="en-US", default_timezone="UTC"
+    )
+    directory.prefetch(["c-000", "nobody"])
+    boto3.client("dynamodb").delete_item(
+        TableName=deployment.ref("CustomersTable"), Key={"customer_id": {"S": "c-000"}}
+    )
+
+    # Served as read at the start of the batch; a known miss is not read again; others are read
+    customer = directory.get("c-000")
+    assert customer is not None
+    assert customer.customer_id == "c-000"
+    assert directory.get("nobody") is None
+    assert directory.get("c-001") is not None
+    # The next batch reads afresh
+    directory.prefetch(["c-000"])
+    assert directory.get("c-000") is None
+
+
+def test_prefetched_preferences_and_a_write_forgets_what_it_changed(deployment: Deployment) -> None:
+    store = DynamoPreferenceStore(deployment.ref("PreferencesTable"))
+    store.opt_out_topic("c-000", "billing", source="test", now=datetime(2026, 11, 24, tzinfo=UTC))
+    store.prefetch(["c-000", "c-001"])
+
+    assert store.get("c-000").opted_out_topics == {"billing"}
+    assert store.get("c-001").opted_out_topics == frozenset()
+    store.opt_out_topic("c-001", "visits", source="test", now=datetime(2026, 11, 24, tzinfo=UTC))
+    assert store.get("c-001").opted_out_topics == {"visits"}
