@@ -8,6 +8,11 @@ from babel import Locale
 from babel.dates import format_date, format_skeleton, format_time
 from babel.numbers import format_currency, format_percent
 
+from headsup.delivery.locale_data import isolate_locales
+
+# Before any notice is formatted: one customer's locale must never leak into the next one's.
+isolate_locales()
+
 
 class LocaleFormatter:
     """Exposed to templates as `fmt`; every figure in a notice goes through it."""
