@@ -21,6 +21,7 @@ import time_machine
 from moto import mock_aws
 
 from infra.faults import FaultPlan, Rule, injected
+from infra.iam import denied
 from infra.local_aws import sent_emails, sent_sms, topic_messages
 from infra.pipeline import LocalPipeline, lambda_output_to
 from infra.population import busy_day
@@ -56,11 +57,19 @@ def faults_of_a_bad_day(plan: FaultPlan, rejected_addresses: set[str]) -> dict[s
         "sns killed after accepting": plan.kill_after(
             "sns", "Publish", probability=0.03, times=2, when=lambda p: "PhoneNumber" in p
         ),
+        # A batch's prefetch throttled: each record then reads its own customer and preferences
+        "dynamodb throttled batch read": plan.error(
+            "dynamodb",
+            "BatchGetItem",
+            "ProvisionedThroughputExceededException",
+            probability=0.1,
+            function=DELIVERY,
+        ),
         "dynamodb throttled read": plan.error(
             "dynamodb",
             "GetItem",
             "ProvisionedThroughputExceededException",
-            probability=0.03,
+            probability=0.2,
             function=DELIVERY,
         ),
         "dynamodb throttled claim": plan.error(
@@ -240,3 +249,24 @@ def test_no_customer_email_phone_or_name_in_the_logs_of_the_faulty_day(day: dict
                 assert not re.search(rf"(?<![\w.+-]){re.escape(value)}(?![\w-])", logs), (
                     f"{field} of {person['customer_id']}"
                 )
+
+
+def test_every_call_of_the_day_is_allowed_by_its_functions_template_policy(day: dict[str, Any]) -> None:
+    # moto does not enforce IAM: a permission missing from template.yaml would only fail in AWS
+    deployment = day["pipeline"].deployment
+    calls = {
+        (call.function, call.service, call.operation, json.dumps(call.params, sort_keys=True, default=str))
+        for call in day["plan"].calls
+    }
+    assert {(function, service) for function, service, _, _ in calls} >= {
+        ("NoticeDeliveryFunction", "sesv2"),
+        ("NoticeDeliveryFunction", "sns"),
+        ("DueSweepFunction", "dynamodb"),
+        ("BillIncreaseDetectorFunction", "sqs"),
+    }
+    refused = {
+        (function, action, resource)
+        for function, service, operation, params in calls
+        for action, resource in denied(deployment, function, service, operation, json.loads(params))
+    }
+    assert refused == set()
