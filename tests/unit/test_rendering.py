@@ -87,3 +87,14 @@ def test_payload_that_does_not_match_its_kind_is_rejected(renderer: NoticeRender
 )
 def test_sms_segments_count_gsm7_and_ucs2(text: str, segments: int) -> None:
     assert sms_segments(text) == segments
+
+
+def test_sms_greets_a_paragraph_long_name_by_its_start_and_stays_within_what_sns_accepts(
+    renderer: NoticeRenderer,
+) -> None:
+    name = "Ana" + "x" * 9_997
+    sms = renderer.render_sms(notice_request(), customer(first_name=name))
+    assert f"Hi {name[:40]}," in sms.text
+    assert len(sms.text.encode()) <= 1600
+    # the email, which has room, keeps the name whole
+    assert name in renderer.render_email(notice_request(), customer(first_name=name)).text

@@ -62,6 +62,7 @@ _SNS_SUBJECT_LIMIT = 99  # SNS: "less than 100 characters"
 # Folds template line breaks, and also the no-break spaces Babel puts in "52,00 €", which are
 # not in the GSM-7 alphabet and would turn a 1-segment SMS into a UCS-2 one.
 _WHITESPACE = re.compile(r"\s+")
+SMS_NAME_LIMIT = 40  # characters of a first name an SMS greets with
 
 
 class NoticeRenderer:
@@ -108,6 +109,11 @@ class NoticeRenderer:
         )
 
     def render_sms(self, request: NoticeRequest, customer: Customer) -> RenderedSms:
+        # SNS refuses an SMS over 1,600 bytes; a name as long as a paragraph must not cost the notice.
+        if len(customer.first_name) > SMS_NAME_LIMIT:
+            customer = customer.model_copy(
+                update={"first_name": customer.first_name[:SMS_NAME_LIMIT].rstrip()}
+            )
         context = self._context(request, customer)
         text = self._render(self._text, _in_language(customer, request, "sms.txt.j2"), context, request)
         return RenderedSms(text=_WHITESPACE.sub(" ", gsm_friendly(text)).strip())
