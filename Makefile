@@ -63,9 +63,8 @@ validate: $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed  ## sam validate --l
 	$(SAM_VENV)/bin/cfn-lint template.yaml
 	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact
 
-bench: $(BIN)/.installed  ## print cost figures (AWS calls per notice, sweep read amplification)
-	$(BIN)/python -m bench.notice_cost
-	$(BIN)/python -m bench.sweep_reads
+bench: $(BIN)/.installed  ## benchmarks (calls and cost per notice, sweep reads, cold start, throughput, memory) -> build/bench/results.json
+	$(BIN)/python -m bench.run
 
 build: $(SAM_VENV)/.installed  ## sam build (no Docker needed)
 	PATH="$(dir $(PYTHON)):$$PATH" $(SAM) build --template template.yaml

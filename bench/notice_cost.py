@@ -1,61 +1,30 @@
 """What one bill-increase notice costs end to end, in AWS API calls and (emulated) time.
 
 Runs the real handlers on moto, provisioned from template.yaml, for N customers whose bills
-went up, counting every AWS call the functions make (botocore `before-call` events) by
+went up, counting every AWS call the functions make (bench.calls, wrapping botocore) by
 function and operation. Wall times are moto's, in process: they show the code's own overhead,
 not AWS latency. Usage: python -m bench.notice_cost [customers] (default 200).
 """
 
 import sys
 import time
-from collections import Counter
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from contextvars import ContextVar
+from contextlib import ExitStack
+from datetime import UTC, datetime
 from decimal import Decimal
 from io import StringIO
 from typing import Any
 
-from botocore.client import BaseClient
+import time_machine
 from moto import mock_aws
 
-from infra.local_aws import Deployment, sent_emails, sent_sms
+from bench.calls import counting_calls
+from bench.results import Figure, record
+from infra.local_aws import sent_emails, sent_sms
 from infra.pipeline import LocalPipeline, lambda_output_to
 
-_function: ContextVar[str | None] = ContextVar("function", default=None)
-
-
-@contextmanager
-def counting_calls() -> Iterator[Counter[tuple[str, str]]]:
-    """Count AWS calls made inside function invocations, keyed by (function, service.Operation).
-
-    Wraps botocore's single entry point for API calls, so no client can slip past the count.
-    """
-    calls: Counter[tuple[str, str]] = Counter()
-    original_call = BaseClient._make_api_call
-
-    def count(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
-        function = _function.get()
-        if function is not None:
-            calls[(function, f"{self.meta.service_model.service_name}.{operation_name}")] += 1
-        return original_call(self, operation_name, api_params)
-
-    original_invoke = Deployment.invoke
-
-    def invoke(self: Deployment, function_logical_id: str, event: dict[str, Any], **kwargs: Any) -> Any:
-        token = _function.set(function_logical_id)
-        try:
-            return original_invoke(self, function_logical_id, event, **kwargs)
-        finally:
-            _function.reset(token)
-
-    BaseClient._make_api_call = count  # type: ignore[method-assign]
-    Deployment.invoke = invoke  # type: ignore[method-assign]
-    try:
-        yield calls
-    finally:
-        Deployment.invoke = original_invoke  # type: ignore[method-assign]
-        BaseClient._make_api_call = original_call  # type: ignore[method-assign]
+# Inside the customers' sending window (11:00 in New York, their default zone): delivery reads the
+# clock for quiet hours, and an SMS outside them would be held instead of sent.
+BUSINESS_HOURS = datetime(2026, 11, 24, 16, 0, tzinfo=UTC)
 
 
 def customers_and_bills(count: int, channel: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -83,10 +52,11 @@ def customers_and_bills(count: int, channel: str) -> tuple[list[dict[str, Any]],
     return customers, bills
 
 
-def measure(count: int, channel: str) -> None:
+def measure(count: int, channel: str) -> dict[str, Any]:
     with ExitStack() as stack:
+        stack.enter_context(time_machine.travel(BUSINESS_HOURS, tick=True))
         stack.enter_context(mock_aws())
-        calls = stack.enter_context(counting_calls())
+        log = stack.enter_context(counting_calls())
         pipeline = LocalPipeline.provision()
         stack.enter_context(lambda_output_to(StringIO(), pipeline.deployment))
         customers, bills = customers_and_bills(count, channel)
@@ -98,6 +68,9 @@ def measure(count: int, channel: str) -> None:
         deliver = pipeline.deliver_notices()
         finished = time.perf_counter()
         notices = len(sent_emails()) + len(sent_sms())
+    calls = log.by_operation()
+    if notices == 0:
+        raise RuntimeError(f"no {channel} notice was sent: nothing to measure")
 
     print(f"\n== {count} customers, channel {channel}: {notices} notices sent ==")
     print(f"detector: {detect.invocations} invocations, {detected_at - started:.3f} s")
@@ -118,12 +91,31 @@ def measure(count: int, channel: str) -> None:
         "  (plus Lambda's own event-source polling, not counted here: stream GetRecords per batch,"
         " SQS ReceiveMessage/DeleteMessageBatch per batch of up to 10)"
     )
+    return {
+        "customers": count,
+        "notices": notices,
+        "stream_records": records,
+        "calls": {f"{function} {operation}": n for (function, operation), n in sorted(calls.items())},
+        "calls_per_notice": total / notices,
+        "own_path_calls_per_notice": own,
+        "wall_ms_per_notice": (finished - started) / notices * 1000,
+    }
 
 
 def main() -> int:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 200
-    for channel in ("email", "sms"):
-        measure(count, channel)
+    results = {channel: measure(count, channel) for channel in ("email", "sms")}
+    summary = [
+        Figure(f"bill-increase notice by {channel}: AWS calls per notice", r["calls_per_notice"], "calls")
+        for channel, r in results.items()
+    ]
+    summary += [
+        Figure(
+            f"bill-increase notice by {channel}: wall time per notice (moto)", r["wall_ms_per_notice"], "ms"
+        )
+        for channel, r in results.items()
+    ]
+    record("notice_cost", summary, results)
     return 0
 
 

@@ -17,7 +17,8 @@ Keys, as in sample_data.json: `customers`, `bills`, `corrections` (later version
 current bills, put after the first detection), `day` (`start`/`end` of the simulated day),
 `callbacks`, `tickets`, `visits`, `changes` (`{"at", "table", "item"}`), plus `preferences`:
 PreferencesTable items (topic and channel opt-outs, a suppressed address), to be put with
-`LocalPipeline.put_items("PreferencesTable", ...)` before the day starts.
+`LocalPipeline.put_items("PreferencesTable", ...)` before the day starts. `simulate_day` runs it
+all through a LocalPipeline.
 """
 
 import random
@@ -26,8 +27,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+import time_machine
+
+if TYPE_CHECKING:
+    from infra.pipeline import LocalPipeline
 
 BILLS_ARRIVE = time(7, 30)  # UTC, before the simulated day's first sweep
 DAY_STARTS = time(8, 0)  # UTC; the day is 24 hours of sweeps from here
@@ -596,6 +602,8 @@ class _Generator:
             visit["address_hint"] = hint
         table = "VisitsTable"
 
+        visit_now = dict(visit)
+
         def update(at: datetime, **fields: Any) -> None:
             nonlocal visit_now
             visit_now = {
@@ -604,7 +612,6 @@ class _Generator:
             }
             self._change(at, table, visit_now)
 
-        visit_now = dict(visit)
         if scenario == "on_time":
             eta = window_start + timedelta(minutes=5 * rng.randint(0, 12))
             update(window_start - timedelta(minutes=20), status="en_route", eta=eta)
@@ -637,3 +644,35 @@ class _Generator:
         else:
             update(window_start - timedelta(hours=rng.randint(1, 3)), status="cancelled")
         return visit
+
+
+def simulate_day(pipeline: "LocalPipeline", data: dict[str, Any]) -> list[datetime]:
+    """Run a busy day through `pipeline`: customers and their preferences, the bills at 07:30 UTC
+    (then the corrections), and the day's sweeps with the business's changes at their times.
+
+    Returns the sweep ticks. Provision the pipeline at or before 07:30 UTC of the day: moto's
+    queues keep their own timestamps, so the clock must only move forward.
+    """
+    start = datetime.fromisoformat(data["day"]["start"])
+    pipeline.put_customers(data["customers"])
+    pipeline.put_items("PreferencesTable", data["preferences"])
+    bills_at = datetime.combine(start.date(), BILLS_ARRIVE, tzinfo=UTC)
+    with time_machine.travel(bills_at, tick=True):
+        pipeline.put_bills(data["bills"])
+        pipeline.run()
+        pipeline.put_bills(data["corrections"])
+        pipeline.run()
+    pipeline.put_callbacks(data["callbacks"])
+    pipeline.put_tickets(data["tickets"])
+    pipeline.put_visits(data["visits"])
+    changes = list(data["changes"])
+
+    def business(tick: datetime) -> None:
+        while changes and datetime.fromisoformat(changes[0]["at"]) <= tick:
+            change = changes.pop(0)
+            pipeline.put_items(change["table"], [change["item"]])
+
+    ticks = pipeline.run_schedule(start, datetime.fromisoformat(data["day"]["end"]), on_tick=business)
+    if changes:
+        raise RuntimeError(f"{len(changes)} change(s) fell after the day's last sweep")
+    return ticks

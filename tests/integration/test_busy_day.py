@@ -2,7 +2,7 @@
 
 import io
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import time_machine
 from headsup.notices import NoticeKind
@@ -10,7 +10,7 @@ from moto import mock_aws
 
 from infra.local_aws import sent_emails, sent_sms
 from infra.pipeline import LocalPipeline, lambda_output_to
-from infra.population import busy_day
+from infra.population import busy_day, simulate_day
 
 
 def test_a_busy_day_of_60_customers_raises_every_notice_kind_each_with_one_outcome() -> None:
@@ -19,32 +19,15 @@ def test_a_busy_day_of_60_customers_raises_every_notice_kind_each_with_one_outco
     with time_machine.travel(datetime(2026, 11, 24, 7, 30, tzinfo=UTC), tick=True), mock_aws():
         pipeline = LocalPipeline.provision()
         with lambda_output_to(io.StringIO(), pipeline.deployment):
-            pipeline.put_customers(data["customers"])
-            pipeline.put_items("PreferencesTable", data["preferences"])
-            # When the bills arrive at 07:30 UTC (and a few are corrected) ...
-            pipeline.put_bills(data["bills"])
-            pipeline.run()
-            pipeline.put_bills(data["corrections"])
-            pipeline.run()
-            pipeline.put_callbacks(data["callbacks"])
-            pipeline.put_tickets(data["tickets"])
-            pipeline.put_visits(data["visits"])
-            changes = list(data["changes"])
-
-            def business(tick: datetime) -> None:
-                while changes and datetime.fromisoformat(changes[0]["at"]) <= tick:
-                    change = changes.pop(0)
-                    pipeline.put_items(change["table"], [change["item"]])
-
-            # ... and the day's sweeps run, with the business's and technicians' changes at their times
-            start = datetime.fromisoformat(data["day"]["start"])
-            pipeline.run_schedule(start, start + timedelta(hours=24), on_tick=business)
+            # When the bills arrive at 07:30 UTC (a few corrected after), and the day's sweeps run
+            # with the business's and the technicians' changes at their times
+            ticks = simulate_day(pipeline, data)
             ledger = pipeline.ledger()
             emails, texts = sent_emails(), sent_sms()
             dead_letters, detector_failures = pipeline.dead_letters(), pipeline.detector_failures()
 
     # Then every kind of notice occurred and was sent at least once
-    assert not changes
+    assert len(ticks) == 24 * 12 + 1
     kinds = Counter(entry["kind"] for entry in ledger)
     assert set(kinds) == {kind.value for kind in NoticeKind}, kinds
     sent_kinds = {entry["kind"] for entry in ledger if entry["status"] == "sent"}

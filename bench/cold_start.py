@@ -1,0 +1,249 @@
+"""Cold start: how long importing each function's handler module takes, against a bare `import boto3`.
+
+For every `AWS::Serverless::Function` in template.yaml, the handler module (its `Handler` minus the
+function name) is imported in a fresh interpreter, `python -X importtime -c "import <module>"`,
+with the environment Lambda would give it: the template's variables (Globals and the function's,
+resolved against a moto deployment), `AWS_REGION`, `AWS_LAMBDA_FUNCTION_NAME`, `LAMBDA_TASK_ROOT`
+(so Powertools' Tracer is active, as `Tracing: Active` makes it in Lambda) and
+`PYTHONPATH=functions`. A bare `import boto3` is measured the same way in the same run; runs are
+interleaved so that a busy machine slows all of them alike. The figure is the median of the runs'
+import times (the sum of importtime's cumulative column over the imports the `-c` statement made,
+interpreter start-up excluded) and its ratio to boto3's median.
+
+For a handler over the goal, the five slowest imports the headsup code makes of other packages are
+listed (importtime's cumulative column; nested imports are inside their importer's figure).
+Usage: python -m bench.cold_start [runs] (default 7).
+"""
+
+import os
+import re
+import statistics
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from moto import mock_aws
+from rich.console import Console
+from rich.table import Table
+
+from bench.results import Figure, record
+from infra.local_aws import provision
+from infra.template import REPO_ROOT
+
+GOAL_RATIO = 1.3
+_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S.*)$")
+_PASSTHROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR")
+
+
+@dataclass
+class Node:
+    name: str
+    self_us: int
+    cumulative_us: int
+    children: list["Node"] = field(default_factory=list)
+
+
+@dataclass
+class Measurement:
+    total_us: int
+    top: list[Node]  # the imports the -c statement made, in order
+
+
+def parse_importtime(stderr: str) -> list[Node]:
+    """importtime's lines as a tree; returns the top-level imports.
+
+    A module's line is printed when its import finishes, after its children's lines, indented one
+    level (two spaces) more than its importer.
+    """
+    pending: dict[int, list[Node]] = {}
+    for raw in stderr.splitlines():
+        match = _LINE.match(raw)
+        if match is None:
+            continue
+        self_us, cumulative_us, indent, name = match.groups()
+        depth = (len(indent) - 1) // 2
+        node = Node(name.strip(), int(self_us), int(cumulative_us), pending.pop(depth + 1, []))
+        pending.setdefault(depth, []).append(node)
+    return pending.get(0, [])
+
+
+def _base_env() -> dict[str, str]:
+    env = {name: os.environ[name] for name in _PASSTHROUGH if name in os.environ}
+    env |= {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    return env
+
+
+def measure(statement: str, env: dict[str, str], startup: set[str]) -> Measurement:
+    completed = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", statement],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO_ROOT,
+    )
+    top = [node for node in parse_importtime(completed.stderr) if node.name not in startup]
+    return Measurement(sum(node.cumulative_us for node in top), top)
+
+
+def _root(name: str) -> str:
+    return name.split(".")[0]
+
+
+def aws_sdk_inside(node: Node) -> int:
+    """µs of boto3/botocore imported inside `node` (the first importer of the SDK pays for it)."""
+    if _root(node.name) in ("boto3", "botocore"):
+        return node.cumulative_us
+    return sum(aws_sdk_inside(child) for child in node.children)
+
+
+def slowest_imports(top: list[Node], count: int = 5) -> list[tuple[str, str, int, int]]:
+    """(module, imported by, cumulative µs, of which boto3/botocore µs) of the slowest imports headsup
+    code makes of other packages."""
+    found: list[tuple[str, str, int, int]] = []
+
+    def walk(node: Node, importer: str) -> None:
+        if _root(node.name) == "headsup":
+            for child in node.children:
+                walk(child, node.name)
+        else:
+            found.append((node.name, importer, node.cumulative_us, aws_sdk_inside(node)))
+
+    for node in top:
+        walk(node, "(handler module)")
+    return sorted(found, key=lambda item: -item[2])[:count]
+
+
+def self_time_by_package(top: list[Node]) -> dict[str, int]:
+    """µs spent in each top-level package's own module code (self times add up to the total)."""
+    totals: dict[str, int] = {}
+
+    def walk(node: Node) -> None:
+        totals[_root(node.name)] = totals.get(_root(node.name), 0) + node.self_us
+        for child in node.children:
+            walk(child)
+
+    for node in top:
+        walk(node)
+    return dict(sorted(totals.items(), key=lambda item: -item[1]))
+
+
+def handler_modules() -> dict[str, tuple[str, dict[str, str], int]]:
+    """function logical id -> (handler module, the environment Lambda gives it, MemorySize)."""
+    with mock_aws():
+        deployment = provision()
+        modules = {}
+        for function_id in deployment.function_ids():
+            properties = deployment.resolve(deployment.function_properties(function_id))
+            module = str(properties["Handler"]).rpartition(".")[0]
+            env = deployment.function_env(function_id)
+            env.pop("POWERTOOLS_TRACE_DISABLED", None)  # a local override: Lambda traces (Tracing: Active)
+            env |= {
+                "AWS_LAMBDA_FUNCTION_NAME": deployment.function_name(function_id),
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(properties.get("MemorySize", 128)),
+                "LAMBDA_TASK_ROOT": str(REPO_ROOT / "functions"),
+            }
+            modules[function_id] = (module, env, int(properties.get("MemorySize", 128)))
+    return modules
+
+
+def main() -> int:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+    base = _base_env()
+    startup = {node.name for node in parse_importtime(_run_startup(base))}
+    targets: dict[str, tuple[str, dict[str, str]]] = {"(baseline)": ("boto3", base)}
+    for function_id, (module, env, _) in handler_modules().items():
+        targets[function_id] = (module, base | env | {"PYTHONPATH": str(REPO_ROOT / "functions")})
+
+    samples: dict[str, list[Measurement]] = {name: [] for name in targets}
+    for _ in range(runs):  # interleaved: a busy moment slows every target alike
+        for name, (module, env) in targets.items():
+            samples[name].append(measure(f"import {module}", env, startup))
+
+    def median(name: str) -> Measurement:
+        ordered = sorted(samples[name], key=lambda m: m.total_us)
+        return ordered[len(ordered) // 2]
+
+    baseline_us = statistics.median(m.total_us for m in samples["(baseline)"])
+    console = Console(width=150)
+    table = Table(title=f"Cold start: handler import time, median of {runs} fresh interpreters")
+    for column in ("function", "handler module", "ms", "ratio to boto3", f"goal ≤ {GOAL_RATIO}"):
+        table.add_column(column, justify="right" if column in ("ms", "ratio to boto3") else "left")
+    table.add_row("(baseline)", "boto3", f"{baseline_us / 1000:.0f}", "1.00", "")
+    results: dict[str, Any] = {
+        "runs": runs,
+        "baseline": {"module": "boto3", "median_ms": baseline_us / 1000},
+        "functions": {},
+    }
+    summary = []
+    over: list[tuple[str, Measurement]] = []
+    for function_id, (module, _) in targets.items():
+        if function_id == "(baseline)":
+            continue
+        median_us = statistics.median(m.total_us for m in samples[function_id])
+        ratio = median_us / baseline_us
+        passed = ratio <= GOAL_RATIO
+        table.add_row(
+            function_id, module, f"{median_us / 1000:.0f}", f"{ratio:.2f}", "pass" if passed else "FAIL"
+        )
+        slowest = slowest_imports(median(function_id).top)
+        results["functions"][function_id] = {
+            "module": module,
+            "median_ms": median_us / 1000,
+            "runs_ms": [m.total_us / 1000 for m in samples[function_id]],
+            "ratio_to_boto3": ratio,
+            "passed": passed,
+            "slowest_imports": [
+                {
+                    "module": name,
+                    "imported_by": importer,
+                    "cumulative_ms": us / 1000,
+                    "of_which_boto3_ms": sdk / 1000,
+                }
+                for name, importer, us, sdk in slowest
+            ],
+            "self_ms_by_package": {
+                package: us / 1000 for package, us in self_time_by_package(median(function_id).top).items()
+            },
+        }
+        summary.append(Figure(f"cold start {function_id} / import boto3", ratio, "x", goal=GOAL_RATIO))
+        if not passed:
+            over.append((function_id, median(function_id)))
+    console.print(table)
+    for function_id, measurement in over:
+        slow = Table(title=f"{function_id}: the 5 slowest imports made by headsup code (cumulative)")
+        for column in ("module", "imported by", "ms", "of which boto3/botocore ms"):
+            slow.add_column(column, justify="left" if column in ("module", "imported by") else "right")
+        for name, importer, us, sdk in slowest_imports(measurement.top):
+            slow.add_row(name, importer, f"{us / 1000:.1f}", f"{sdk / 1000:.1f}")
+        console.print(slow)
+        packages = self_time_by_package(measurement.top)
+        console.print(
+            "  own module time by package: "
+            + ", ".join(f"{package} {us / 1000:.0f} ms" for package, us in list(packages.items())[:8])
+        )
+    record("cold_start", summary, results)
+    return 0
+
+
+def _run_startup(env: dict[str, str]) -> str:
+    """importtime of an interpreter that imports nothing: what start-up imports on its own."""
+    return subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "pass"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO_ROOT,
+    ).stderr
+
+
+if __name__ == "__main__":
+    sys.exit(main())
