@@ -9,7 +9,7 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, redirect_stdout
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -155,33 +155,6 @@ class LocalPipeline:
             ticks.append(tick)
             tick += self.sweep.interval()
         return ticks
-
-    def play_day(
-        self, data: Mapping[str, Any], *, bills_at: datetime, start: datetime, hours: float = 24
-    ) -> list[datetime]:
-        """A day of `data` (infra.population / sample_data.json shape) through every handler.
-
-        Customers and their preferences first; the bills (then their corrections) at `bills_at`;
-        then callbacks, tickets and visits, and the template's sweeps from `start` for `hours`,
-        each tick applying the business's `changes` that are due by then.
-        """
-        self.put_customers(data["customers"])
-        self.put_items("PreferencesTable", data.get("preferences", []))
-        with time_machine.travel(bills_at, tick=True):
-            for bills in (data["bills"], data.get("corrections", [])):
-                self.put_bills(bills)
-                self.run()
-        self.put_callbacks(data["callbacks"])
-        self.put_tickets(data["tickets"])
-        self.put_visits(data["visits"])
-        changes = sorted(data["changes"], key=lambda change: change["at"])
-
-        def business(tick: datetime) -> None:
-            while changes and datetime.fromisoformat(changes[0]["at"]) <= tick:
-                change = changes.pop(0)
-                self.put_items(change["table"], [change["item"]])
-
-        return self.run_schedule(start, start + timedelta(hours=hours), on_tick=business)
 
     def escalations(self) -> list[PublishedMessage]:
         return topic_messages(self.deployment, "EscalationTopic")

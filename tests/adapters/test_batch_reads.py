@@ -9,6 +9,7 @@ from botocore.stub import Stubber
 from headsup.delivery.customers import DynamoCustomerDirectory
 from headsup.preferences.store import DynamoPreferenceStore
 from headsup.shared.batch_reads import PrefetchCache, batch_get
+from headsup.shared.observability import metrics
 from moto import mock_aws
 
 from infra.local_aws import Deployment, provision
@@ -62,9 +63,12 @@ def test_a_failed_prefetch_leaves_each_record_to_read_its_own() -> None:
     stub = Stubber(client)
     stub.add_client_error("batch_get_item", service_error_code="ProvisionedThroughputExceededException")
     cache = PrefetchCache()
+    metrics.clear_metrics()
     with stub:
         cache.fill(client, "T", "customer_id", ["a"])
     assert cache.lookup("a") == (False, None)
+    assert "PrefetchFailures" in metrics.metric_set  # counted, so a silent fallback shows up
+    metrics.clear_metrics()
 
 
 def test_prefetched_customers_are_served_for_that_batch_only(deployment: Deployment) -> None:

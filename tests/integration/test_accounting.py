@@ -24,7 +24,7 @@ from infra.faults import FaultPlan, Rule, injected
 from infra.iam import denied
 from infra.local_aws import sent_emails, sent_sms, topic_messages
 from infra.pipeline import LocalPipeline, lambda_output_to
-from infra.population import busy_day
+from infra.population import busy_day, simulate_day
 
 CUSTOMERS = 200
 DELIVERY = "NoticeDeliveryFunction"
@@ -103,7 +103,7 @@ def day() -> Iterator[dict[str, Any]]:
         logs = io.StringIO()
         with lambda_output_to(logs, pipeline.deployment):
             rules = faults_of_a_bad_day(plan, rejected)
-            pipeline.play_day(data, bills_at=datetime(2026, 11, 24, 7, 30, tzinfo=UTC), start=start)
+            simulate_day(pipeline, data)
             # The faults stop; a further day lets held notices and retries play out.
             plan.rules.clear()
             pipeline.run_schedule(start + timedelta(hours=24, minutes=5), start + timedelta(hours=48))

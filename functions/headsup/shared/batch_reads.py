@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from headsup.shared.errors import describe_error
-from headsup.shared.observability import logger
+from headsup.shared.observability import logger, metrics
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -55,6 +55,7 @@ class PrefetchCache:
             found = batch_get(client, table, key_name, wanted)
         except Exception as exc:  # noqa: BLE001 - each record then reads its own item, as before
             logger.warning("Prefetch failed; reading per record", extra={"error": describe_error(exc)})
+            metrics.add_metric(name="PrefetchFailures", unit="Count", value=1)
             return
         self._items = {i: found.get(i) for i in wanted}
 
