@@ -7,6 +7,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from headsup.delivery.customers import DynamoCustomerDirectory
+from headsup.detectors.bill_increase.bills_repository import DynamoBillsRepository, month_before
 from headsup.preferences.store import DynamoPreferenceStore
 from headsup.shared.batch_reads import PrefetchCache, batch_get
 from headsup.shared.observability import metrics
@@ -101,3 +102,32 @@ def test_prefetched_preferences_and_a_write_forgets_what_it_changed(deployment: 
     assert store.get("c-001").opted_out_topics == frozenset()
     store.opt_out_topic("c-001", "visits", source="test", now=datetime(2026, 11, 24, tzinfo=UTC))
     assert store.get("c-001").opted_out_topics == {"visits"}
+
+
+@pytest.mark.parametrize(
+    ("period", "before"),
+    [("2026-11", "2026-10"), ("2026-01", "2025-12"), ("2026-13", None), ("26-11", None), (202611, None)],
+)
+def test_the_month_before_a_period(period: object, before: str | None) -> None:
+    assert month_before(period) == before
+
+
+def test_earlier_bills_are_prefetched_for_a_batch_and_a_gap_is_queried(deployment: Deployment) -> None:
+    client = boto3.client("dynamodb")
+    table = deployment.ref("BillsTable")
+    for customer, period, amount in [("a", "2026-10", 100), ("b", "2026-08", 50), ("b", "2026-09", 60)]:
+        item = {"customer_id": customer, "period": period, "amount": amount}
+        client.put_item(TableName=table, Item=to_dynamodb(item))
+    bills = DynamoBillsRepository(table)
+
+    bills.prefetch([("a", "2026-11"), ("b", "2026-11"), ("a", "bad")])
+    client.delete_item(TableName=table, Key={"customer_id": {"S": "a"}, "period": {"S": "2026-10"}})
+
+    # The month before, as read for the batch (the deletion after it is not seen) ...
+    earlier = bills.previous_bill("a", "2026-11")
+    assert earlier is not None
+    assert earlier.period == "2026-10"
+    # ... and with no bill the month before, the latest earlier one, queried
+    gap = bills.previous_bill("b", "2026-11")
+    assert gap is not None
+    assert gap.period == "2026-09"

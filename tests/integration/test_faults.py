@@ -176,14 +176,28 @@ def test_dynamodb_throttling_and_condition_failures_in_delivery_are_retried_and_
     assert only_entry(pipeline)["status"] == "sent"
 
 
-def test_a_batch_reads_its_customers_and_preferences_in_one_call_each(
+def test_a_batch_reads_its_earlier_bills_customers_and_preferences_in_one_call_each(
     pipeline: LocalPipeline, faults: FaultPlan
 ) -> None:
-    ana_bill_goes_up(pipeline)
-    jonas_bill_goes_up(pipeline)
+    # Given last month's bills, already processed
+    pipeline.put_bills(
+        [bill("cust-ana", "2026-10", "100"), bill("cust-jonas", "2026-10", "40", currency="EUR")]
+    )
+    pipeline.run()
+    faults.calls.clear()
 
+    # When this month's higher bills arrive, in one stream batch
+    pipeline.put_bills(
+        [bill("cust-ana", "2026-11", "150"), bill("cust-jonas", "2026-11", "60", currency="EUR")]
+    )
     _, delivered = pipeline.run()
 
+    # Then the detector read both earlier bills in one call (no Query per record) ...
+    detector_calls = Counter(
+        call.operation for call in faults.calls if call.function == "BillIncreaseDetectorFunction"
+    )
+    assert detector_calls == {"BatchGetItem": 1, "SendMessage": 2}
+    # ... and delivery the customers and their preferences in one call per table
     assert delivered.invocations == 1
     reads = Counter(
         (call.operation, call.params.get("TableName") or next(iter(call.params["RequestItems"])))

@@ -5,7 +5,7 @@ GetItem calls, or two BatchGetItem calls. The result is kept only for the invoca
 fetched it (see PrefetchCache), so nothing read is older than the batch being processed.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from headsup.shared.errors import describe_error
@@ -18,26 +18,32 @@ _MAX_KEYS = 100  # BatchGetItem's limit per request
 _MAX_ROUNDS = 5  # for UnprocessedKeys, which DynamoDB returns when it throttles part of a batch
 
 
+def batch_get_items(
+    client: "DynamoDBClient", table: str, keys: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The items at `keys` (distinct keys, strongly consistent); keys with no item give nothing."""
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(keys), _MAX_KEYS):
+        pending = list(keys[start : start + _MAX_KEYS])
+        for _ in range(_MAX_ROUNDS):
+            response: dict[str, Any] = dict(
+                client.batch_get_item(RequestItems={table: {"Keys": pending, "ConsistentRead": True}})
+            )
+            found += response.get("Responses", {}).get(table, [])
+            pending = list(response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", []))
+            if not pending:
+                break
+        else:
+            raise RuntimeError(f"BatchGetItem on {table} left {len(pending)} keys unprocessed")
+    return found
+
+
 def batch_get(
     client: "DynamoDBClient", table: str, key_name: str, ids: Iterable[str]
 ) -> dict[str, dict[str, Any]]:
-    """Items by id (strongly consistent); ids with no item are absent from the result."""
-    wanted = sorted(set(ids))
-    found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(wanted), _MAX_KEYS):
-        keys: list[dict[str, Any]] = [{key_name: {"S": i}} for i in wanted[start : start + _MAX_KEYS]]
-        for _ in range(_MAX_ROUNDS):
-            response: dict[str, Any] = dict(
-                client.batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
-            )
-            for item in response.get("Responses", {}).get(table, []):
-                found[item[key_name]["S"]] = item
-            keys = list(response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", []))
-            if not keys:
-                break
-        else:
-            raise RuntimeError(f"BatchGetItem on {table} left {len(keys)} keys unprocessed")
-    return found
+    """Items of a table keyed by one string attribute, by id; ids with no item are absent."""
+    keys = [{key_name: {"S": i}} for i in sorted(set(ids))]
+    return {item[key_name]["S"]: item for item in batch_get_items(client, table, keys)}
 
 
 class PrefetchCache:

@@ -1,11 +1,16 @@
 """Reading earlier bills from BillsTable."""
 
+import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer
 
 from headsup.detectors.bill_increase.models import Bill
+from headsup.shared.batch_reads import batch_get_items
+from headsup.shared.errors import describe_error
+from headsup.shared.observability import logger, metrics
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -13,17 +18,55 @@ if TYPE_CHECKING:
 _deserializer = TypeDeserializer()
 
 
+_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def month_before(period: object) -> str | None:
+    """`2026-01` -> `2025-12`; None for anything that is not a YYYY-MM period."""
+    match = _PERIOD.match(period) if isinstance(period, str) else None
+    if match is None or not 1 <= int(match[2]) <= 12:
+        return None
+    year, month = int(match[1]), int(match[2])
+    return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
+
+
 class BillsRepository(Protocol):
     def previous_bill(self, customer_id: str, before_period: str) -> Bill | None: ...
+
+    def prefetch(self, bills: Iterable[tuple[str, str]]) -> None: ...
 
 
 class DynamoBillsRepository:
     def __init__(self, table_name: str, client: "DynamoDBClient | None" = None) -> None:
         self._table_name = table_name
         self._client = client or boto3.client("dynamodb")
+        self._month_before: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def prefetch(self, bills: Iterable[tuple[str, str]]) -> None:
+        """Read the month before each (customer_id, period) of a batch in one call.
+
+        Bills are monthly, so the month before is almost always the previous bill, and one
+        BatchGetItem replaces a Query per record; when it is missing, `previous_bill` queries.
+        """
+        wanted = {(customer, before) for customer, period in bills if (before := month_before(period))}
+        self._month_before = {}
+        if not wanted:
+            return
+        keys = [{"customer_id": {"S": c}, "period": {"S": p}} for c, p in sorted(wanted)]
+        try:
+            found = batch_get_items(self._client, self._table_name, keys)
+        except Exception as exc:  # noqa: BLE001 - each record then queries, as before
+            logger.warning("Prefetch failed; reading per record", extra={"error": describe_error(exc)})
+            metrics.add_metric(name="PrefetchFailures", unit="Count", value=1)
+            return
+        self._month_before = {(item["customer_id"]["S"], item["period"]["S"]): item for item in found}
 
     def previous_bill(self, customer_id: str, before_period: str) -> Bill | None:
         """The customer's most recent bill for a period before `before_period` (YYYY-MM sorts)."""
+        before = month_before(before_period)
+        prefetched = self._month_before.get((customer_id, before)) if before else None
+        if prefetched is not None:
+            return Bill.from_item({key: _deserializer.deserialize(v) for key, v in prefetched.items()})
         response = self._client.query(
             TableName=self._table_name,
             KeyConditionExpression="customer_id = :customer AND period < :period",

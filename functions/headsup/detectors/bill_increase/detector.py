@@ -1,5 +1,6 @@
 """Turn one change on BillsTable into at most one bill-increase notice request."""
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -18,6 +19,10 @@ class BillIncreaseDetector:
         self._bills = bills
         self._queue = queue
         self._thresholds = thresholds
+
+    def prefetch_baselines(self, bills: Iterable[tuple[str, str]]) -> None:
+        """Read the earlier bills a batch of new (customer_id, period) bills compares with, at once."""
+        self._bills.prefetch(bills)
 
     def on_bill_change(
         self, change: ChangeKind, new_image: dict[str, Any], old_image: dict[str, Any] | None

@@ -54,12 +54,28 @@ def handle_record(record: DynamoDBRecord) -> None:
         raise
 
 
+def new_bills_of(event: dict[str, Any]) -> list[tuple[str, str]]:
+    """(customer_id, period) of the batch's bills that compare with an earlier bill: new ones,
+    and changed ones without an old image. Read leniently: a malformed record fails on its own."""
+    bills = []
+    for record in event.get("Records", []):
+        change = record.get("dynamodb") or {}
+        if record.get("eventName") == "REMOVE" or change.get("OldImage"):
+            continue
+        image = change.get("NewImage") or {}
+        customer, period = image.get("customer_id", {}).get("S"), image.get("period", {}).get("S")
+        if isinstance(customer, str) and isinstance(period, str):
+            bills.append((customer, period))
+    return bills
+
+
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     # One value per invocation: a metric per record would hit Powertools' 100-value auto-flush.
     metrics.add_metric(name="BillChangesProcessed", unit="Count", value=len(event.get("Records", [])))
+    build_detector().prefetch_baselines(new_bills_of(event))
     return process_partial_response(
         event=event, record_handler=handle_record, processor=processor, context=context
     )
