@@ -208,10 +208,11 @@ def test_custom_metric_alarms_watch_what_the_functions_emit() -> None:
     # The alarm's namespace and service dimension are the Powertools settings the functions run with,
     # and its metric is the one delivery emits for an unconfirmed outcome (Notices + status).
     from headsup.delivery.ledger import Status
+    from headsup.delivery.service import outcome_metric
 
     env = load_template()["Globals"]["Function"]["Environment"]["Variables"]
     alarm = load_template()["Resources"]["UnconfirmedNoticesAlarm"]["Properties"]
     assert alarm["Namespace"] == env["POWERTOOLS_METRICS_NAMESPACE"]
     assert alarm["Dimensions"] == [{"Name": "service", "Value": env["POWERTOOLS_SERVICE_NAME"]}]
-    assert alarm["MetricName"] == f"Notices{Status.UNCONFIRMED.title()}"
+    assert alarm["MetricName"] == outcome_metric(Status.UNCONFIRMED) == "NoticesUnconfirmed"
     assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]

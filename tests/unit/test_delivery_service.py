@@ -6,7 +6,7 @@ from headsup.delivery.ledger import ClaimHeld, Intent, Status
 from headsup.delivery.policy import DeliveryPolicy, QuietHours
 from headsup.delivery.rendering import NoticeRenderer
 from headsup.delivery.senders import PermanentSendError, UnconfirmedSend
-from headsup.delivery.service import Attempt, NoticeDelivery, UnknownCustomer
+from headsup.delivery.service import Attempt, NoticeDelivery, UnknownCustomer, outcome_metric
 
 from tests.unit.builders import customer, notice_request
 from tests.unit.fakes import (
@@ -203,3 +203,17 @@ def test_duplicate_arriving_after_the_outcome_sends_nothing_and_records_nothing_
         assert world.delivery.deliver(request, first_attempt(number, max_attempts=5)) is Status.SENT
     assert len(world.email.sent) == 1
     assert world.ledger.entries[request.notice_id].attempts == attempts
+
+
+def test_each_recorded_outcome_is_counted_once_under_one_metric_name(world: World) -> None:
+    from headsup.shared.observability import metrics
+
+    metrics.clear_metrics()
+    with pytest.raises(UnknownCustomer):
+        world.delivery.deliver(notice_request(customer_id="nobody"), first_attempt(number=3, max_attempts=3))
+    world.delivery.deliver(notice_request(), first_attempt())
+
+    counted = {name: sum(m["Value"]) for name, m in metrics.metric_set.items() if name.startswith("Notices")}
+    metrics.clear_metrics()
+    assert counted == {"NoticesDeadLettered": 1, "NoticesSent": 1}
+    assert outcome_metric(Status.UNCONFIRMED) == "NoticesUnconfirmed"

@@ -56,6 +56,11 @@ class Attempt:
         return self.number >= self.max_attempts
 
 
+def outcome_metric(status: Status) -> str:
+    """`NoticesSent`, `NoticesDeadLettered`...: one count per recorded outcome (alarms use these)."""
+    return "Notices" + "".join(part.title() for part in status.split("_"))
+
+
 @dataclass(frozen=True)
 class Dispatch:
     """A rendered notice, ready to go: `send()` hands it to SES/SNS and returns the message id."""
@@ -179,7 +184,7 @@ class NoticeDelivery:
                 "channel": outcome.channel,
             },
         )
-        metrics.add_metric(name=f"Notices{outcome.status.title()}", unit="Count", value=1)
+        metrics.add_metric(name=outcome_metric(outcome.status), unit="Count", value=1)
         return outcome.status
 
     def _retry_later(
@@ -190,12 +195,12 @@ class NoticeDelivery:
         ids, reason = self._ids(request), describe_error(exc)
         if attempt.is_last:
             dead = Outcome(Status.DEAD_LETTERED, reason=reason)
+            logger.error("Notice dead-lettered", extra={**ids, "reason": reason, "attempt": attempt.number})
             if claim is None:
-                self._settle(request, attempt, Intent.RECORD, None, lambda: dead)
+                self._settle(request, attempt, Intent.RECORD, None, lambda: dead)  # logs and counts it
             else:
                 self._ledger.record(claim, dead, now=self._clock())
-            logger.error("Notice dead-lettered", extra={**ids, "reason": reason, "attempt": attempt.number})
-            metrics.add_metric(name="NoticesDeadLettered", unit="Count", value=1)
+                metrics.add_metric(name=outcome_metric(Status.DEAD_LETTERED), unit="Count", value=1)
             return
         if claim is not None:
             self._ledger.release(claim, error=reason, now=self._clock())
