@@ -1,7 +1,13 @@
 from pathlib import Path
 
 import pytest
-from headsup.delivery.rendering import InvalidPayload, NoticeRenderer, RenderError, sms_segments
+from headsup.delivery.rendering import (
+    SMS_NAME_LIMIT,
+    InvalidPayload,
+    NoticeRenderer,
+    RenderError,
+    sms_segments,
+)
 
 from tests.unit.builders import BILL_INCREASE_PAYLOAD, customer, notice_request
 
@@ -94,7 +100,7 @@ def test_sms_greets_a_paragraph_long_name_by_its_start_and_stays_within_what_sns
 ) -> None:
     name = "Ana" + "x" * 9_997
     sms = renderer.render_sms(notice_request(), customer(first_name=name))
-    assert f"Hi {name[:40]}," in sms.text
+    assert f"Hi {name[:SMS_NAME_LIMIT]}," in sms.text
     assert len(sms.text.encode()) <= 1600
     # the email, which has room, keeps the name whole
     assert name in renderer.render_email(notice_request(), customer(first_name=name)).text

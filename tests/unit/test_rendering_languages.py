@@ -470,7 +470,7 @@ def test_spanish_template_with_an_undefined_value_is_an_error_not_an_english_fal
     # silently going out in English or with a blank
     with pytest.raises(RenderError, match="ticket_ref") as raised:
         method(request, customer(locale="es-ES"))
-    assert f"es/ticket_stale/{template} failed" in str(raised.value)
+    assert f"es/ticket_stale/{template}, line 1 failed" in str(raised.value)
     assert request.notice_id in str(raised.value)
     # while an English customer, whose template is fine, gets theirs
     method(request, customer(locale="en-US"))

@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError
 from pydantic import BaseModel, ValidationError
 
 from headsup.delivery.customers import Customer
@@ -62,7 +62,7 @@ _SNS_SUBJECT_LIMIT = 99  # SNS: "less than 100 characters"
 # Folds template line breaks, and also the no-break spaces Babel puts in "52,00 €", which are
 # not in the GSM-7 alphabet and would turn a 1-segment SMS into a UCS-2 one.
 _WHITESPACE = re.compile(r"\s+")
-SMS_NAME_LIMIT = 40  # characters of a first name an SMS greets with
+SMS_NAME_LIMIT = 30  # characters of a first name an SMS greets with
 
 
 class NoticeRenderer:
@@ -165,12 +165,29 @@ class NoticeRenderer:
         """Render the first of `names` that exists; an error names the file that failed (or, when
         none exists, the last: the English one every kind must have)."""
         name = names[-1]
+        template = None
         try:
             template = env.select_template(names)
             name = template.name or name
             return template.render(context)
         except TemplateError as exc:
-            raise RenderError(f"{name} failed for notice {request.notice_id}: {exc}") from exc
+            line = _template_line(exc, template.filename if template else None)
+            where = f"{name}, line {line}" if line else name
+            raise RenderError(f"{where} failed for notice {request.notice_id}: {exc}") from exc
+
+
+def _template_line(exc: TemplateError, filename: str | None) -> int | None:
+    """The template line at fault: given for a syntax error, else found in the traceback (Jinja
+    maps rendering frames back to the template's own file and line)."""
+    if isinstance(exc, TemplateSyntaxError):
+        return int(exc.lineno)
+    line = None
+    frame = exc.__traceback__
+    while frame is not None:
+        if filename and frame.tb_frame.f_code.co_filename == filename:
+            line = frame.tb_lineno
+        frame = frame.tb_next
+    return line
 
 
 def _in_language(customer: Customer, request: NoticeRequest, file: str) -> list[str]:

@@ -1,0 +1,137 @@
+"""One realistic notice of every kind, and customers that stress the templates.
+
+Used by the `headsup preview` and `headsup check-templates` commands (infra/cli.py). Payloads are
+validated by the project's own payload models when a notice is built, so a sample that drifts
+from the contract fails loudly instead of previewing something delivery would never render.
+"""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from headsup.delivery.customers import Customer
+from headsup.notices import NoticeKind, NoticeRequest, make_notice_id
+from headsup.notices.payloads import PAYLOAD_MODELS
+
+NOW = datetime(2026, 11, 24, 16, 0, tzinfo=UTC)
+_SOON = NOW + timedelta(minutes=25)
+
+PAYLOADS: dict[NoticeKind, dict[str, Any]] = {
+    NoticeKind.BILL_INCREASE: {
+        "period": "2026-11",
+        "compared_period": "2026-10",
+        "is_correction": False,
+        "currency": "USD",
+        "previous_amount": Decimal("110.00"),
+        "new_amount": Decimal("132.40"),
+        "difference": Decimal("22.40"),
+        "percent": Decimal("20.4"),
+        "due_date": "2026-12-15",
+        "changed_items": [
+            {"description": "Data add-on", "previous_amount": None, "new_amount": Decimal("15.00")},
+            {"description": "Plan", "previous_amount": Decimal("100.00"), "new_amount": Decimal("107.40")},
+        ],
+    },
+    NoticeKind.CALLBACK_OVERDUE: {
+        "callback_id": "cb-1",
+        "topic": "router keeps dropping",
+        "promised_at": NOW - timedelta(minutes=40),
+        "new_deadline": NOW + timedelta(minutes=45),
+        "agent_name": "Sam",
+    },
+    NoticeKind.CALLBACK_ESCALATION: {
+        "callback_id": "cb-1",
+        "customer_id": "cust-sample",
+        "topic": "router keeps dropping",
+        "promised_at": NOW - timedelta(minutes=40),
+        "minutes_late": 40,
+        "new_deadline": NOW + timedelta(minutes=45),
+        "level": 1,
+        "agent_name": "Sam",
+        "team": "Connectivity",
+    },
+    NoticeKind.TICKET_STALE: {
+        "ticket_id": "t-1",
+        "subject": "Refund for October",
+        "created_at": NOW - timedelta(hours=30),
+        "open_for_hours": 30,
+    },
+    NoticeKind.TICKET_ESCALATION: {
+        "ticket_id": "t-1",
+        "customer_id": "cust-sample",
+        "subject": "Refund for October",
+        "priority": "high",
+        "status": "open",
+        "updated_at": NOW - timedelta(hours=9),
+        "hours_without_update": 9,
+        "sla_hours": 8,
+        "window": 1,
+    },
+    NoticeKind.TICKET_SLA_WARNING: {
+        "ticket_id": "t-1",
+        "customer_id": "cust-sample",
+        "subject": "Refund for October",
+        "priority": "high",
+        "updated_at": NOW - timedelta(hours=7),
+        "breach_at": NOW + timedelta(hours=1),
+        "minutes_left": 60,
+        "sla_hours": 8,
+        "window": 1,
+    },
+    NoticeKind.TICKET_FOLLOW_UP: {
+        "ticket_id": "t-1",
+        "subject": "Refund for October",
+        "solved_at": NOW - timedelta(days=2),
+    },
+    NoticeKind.VISIT_ON_THE_WAY: {
+        "visit_id": "v-1",
+        "technician_first_name": "Carlos",
+        "eta": _SOON,
+        "address_hint": "side gate",
+    },
+    NoticeKind.VISIT_RUNNING_LATE: {
+        "visit_id": "v-1",
+        "technician_first_name": "Carlos",
+        "window_start": NOW - timedelta(hours=2),
+        "window_end": NOW,
+        "new_eta": NOW + timedelta(minutes=50),
+        "delay_reason": "the previous job ran over",
+    },
+    NoticeKind.VISIT_DONE: {"visit_id": "v-1", "technician_first_name": "Carlos"},
+}
+
+# Customers for `check-templates`: what real data throws at the wording.
+EDGE_CUSTOMERS: dict[str, dict[str, Any]] = {
+    "typical": {"first_name": "Ana"},
+    "long name": {"first_name": "Maria-Fernanda Alessandra Guadalupe " * 3},
+    "markup in name": {"first_name": "<b>Ana</b> {{ 7*7 }}"},
+    "arabic": {"first_name": "ليلى"},
+    "japanese": {"first_name": "さくら"},
+    "emoji": {"first_name": "Zoë 🌻"},
+}
+LOCALES = ("en-US", "en-GB", "es-ES", "de-DE", "fr-FR", "ja-JP", "ar-EG")
+
+
+def sample_request(kind: NoticeKind, payload: dict[str, Any] | None = None) -> NoticeRequest:
+    """A notice of `kind` with the sample payload (or `payload`), checked against its model."""
+    data = PAYLOAD_MODELS[kind].model_validate(payload or PAYLOADS[kind]).model_dump(mode="json")
+    return NoticeRequest(
+        notice_id=make_notice_id(kind, "sample"),
+        kind=kind,
+        customer_id="cust-sample",
+        detected_at=NOW,
+        payload=data,
+    )
+
+
+def sample_customer(**fields: Any) -> Customer:
+    base: dict[str, Any] = {
+        "customer_id": "cust-sample",
+        "first_name": "Ana",
+        "email": "ana@example.com",
+        "phone": "+14155550123",
+        "locale": "en-US",
+        "timezone": "America/New_York",
+        "channels": ["email", "sms"],
+    }
+    return Customer.model_validate({**base, **fields})
