@@ -23,7 +23,7 @@ all through a LocalPipeline.
 
 import random
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -646,9 +646,12 @@ class _Generator:
         return visit
 
 
-def simulate_day(pipeline: "LocalPipeline", data: dict[str, Any]) -> list[datetime]:
+def simulate_day(
+    pipeline: "LocalPipeline", data: dict[str, Any], on_tick: Callable[[datetime], None] | None = None
+) -> list[datetime]:
     """Run a busy day through `pipeline`: customers and their preferences, the bills at 07:30 UTC
-    (then the corrections), and the day's sweeps with the business's changes at their times.
+    (then the corrections), and the day's sweeps with the business's changes at their times
+    (`on_tick(tick)` after each, e.g. to show progress).
 
     Returns the sweep ticks. Provision the pipeline at or before 07:30 UTC of the day: moto's
     queues keep their own timestamps, so the clock must only move forward.
@@ -671,6 +674,8 @@ def simulate_day(pipeline: "LocalPipeline", data: dict[str, Any]) -> list[dateti
         while changes and datetime.fromisoformat(changes[0]["at"]) <= tick:
             change = changes.pop(0)
             pipeline.put_items(change["table"], [change["item"]])
+        if on_tick is not None:
+            on_tick(tick)
 
     ticks = pipeline.run_schedule(start, datetime.fromisoformat(data["day"]["end"]), on_tick=business)
     if changes:
