@@ -9,7 +9,7 @@ from botocore.stub import Stubber
 from headsup.delivery.customers import DynamoCustomerDirectory
 from headsup.detectors.bill_increase.bills_repository import DynamoBillsRepository, month_before
 from headsup.preferences.store import DynamoPreferenceStore
-from headsup.shared.batch_reads import PrefetchCache, batch_get
+from headsup.shared.batch_reads import PrefetchCache, batch_get_items
 from headsup.shared.observability import metrics
 from moto import mock_aws
 
@@ -34,7 +34,9 @@ def test_batch_get_reads_more_than_a_request_holds_and_leaves_out_missing_ids(de
     put_customers(deployment, 230)
     wanted = [f"c-{n:03d}" for n in range(230)] + ["nobody"]
 
-    found = batch_get(boto3.client("dynamodb"), deployment.ref("CustomersTable"), "customer_id", wanted)
+    keys = [{"customer_id": {"S": i}} for i in wanted]
+    items = batch_get_items(boto3.client("dynamodb"), deployment.ref("CustomersTable"), keys)
+    found = {item["customer_id"]["S"]: item for item in items}
 
     assert sorted(found) == wanted[:-1]
     assert found["c-007"]["email"] == {"S": "c7@example.com"}
@@ -55,7 +57,8 @@ def test_unprocessed_keys_are_asked_for_again() -> None:
         {"RequestItems": {"T": {"Keys": [second], "ConsistentRead": True}}},
     )
     with stub:
-        assert set(batch_get(client, "T", "customer_id", ["b", "a"])) == {"a", "b"}
+        items = batch_get_items(client, "T", [first, second])
+    assert {item["customer_id"]["S"] for item in items} == {"a", "b"}
     stub.assert_no_pending_responses()
 
 
@@ -63,10 +66,10 @@ def test_a_failed_prefetch_leaves_each_record_to_read_its_own() -> None:
     client = boto3.client("dynamodb", region_name="us-east-1")
     stub = Stubber(client)
     stub.add_client_error("batch_get_item", service_error_code="ProvisionedThroughputExceededException")
-    cache = PrefetchCache()
+    cache = PrefetchCache("customer_id")
     metrics.clear_metrics()
     with stub:
-        cache.fill(client, "T", "customer_id", ["a"])
+        cache.fill(client, "T", [("a",)])
     assert cache.lookup("a") == (False, None)
     assert "PrefetchFailures" in metrics.metric_set  # counted, so a silent fallback shows up
     metrics.clear_metrics()

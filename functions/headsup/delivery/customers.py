@@ -120,11 +120,11 @@ class DynamoCustomerDirectory:
         self._default_locale = default_locale
         self._default_timezone = default_timezone
         self._client = client or boto3.client("dynamodb")
-        self._prefetched = PrefetchCache()
+        self._prefetched = PrefetchCache("customer_id")
 
     def prefetch(self, customer_ids: Iterable[str]) -> None:
         """Read the batch's customers in one call; `get` then serves them (this batch only)."""
-        self._prefetched.fill(self._client, self._table_name, "customer_id", customer_ids)
+        self._prefetched.fill(self._client, self._table_name, ((i,) for i in customer_ids))
 
     def get(self, customer_id: str) -> Customer | None:
         fetched, raw = self._prefetched.lookup(customer_id)

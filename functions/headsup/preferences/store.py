@@ -43,11 +43,11 @@ class DynamoPreferenceStore:
     def __init__(self, table_name: str, client: "DynamoDBClient | None" = None) -> None:
         self._table = table_name
         self._client = client or boto3.client("dynamodb")
-        self._prefetched = PrefetchCache()
+        self._prefetched = PrefetchCache("customer_id")
 
     def prefetch(self, customer_ids: Iterable[str]) -> None:
         """Read the batch's preferences in one call; `get` then serves them (this batch only)."""
-        self._prefetched.fill(self._client, self._table, "customer_id", customer_ids)
+        self._prefetched.fill(self._client, self._table, ((i,) for i in customer_ids))
 
     def get(self, customer_id: str) -> Preferences:
         fetched, prefetched = self._prefetched.lookup(customer_id)

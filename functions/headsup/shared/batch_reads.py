@@ -38,38 +38,37 @@ def batch_get_items(
     return found
 
 
-def batch_get(
-    client: "DynamoDBClient", table: str, key_name: str, ids: Iterable[str]
-) -> dict[str, dict[str, Any]]:
-    """Items of a table keyed by one string attribute, by id; ids with no item are absent."""
-    keys = [{key_name: {"S": i}} for i in sorted(set(ids))]
-    return {item[key_name]["S"]: item for item in batch_get_items(client, table, keys)}
-
-
 class PrefetchCache:
-    """What the current invocation prefetched: a hit, a known miss (no item), or not fetched."""
+    """What the current invocation prefetched, by key (the values of the table's string key
+    attributes): a hit, a known miss (no item), or not fetched."""
 
-    def __init__(self) -> None:
-        self._items: dict[str, dict[str, Any] | None] = {}
+    def __init__(self, *key_names: str) -> None:
+        self._key_names = key_names
+        self._items: dict[tuple[str, ...], dict[str, Any] | None] = {}
 
-    def fill(self, client: "DynamoDBClient", table: str, key_name: str, ids: Iterable[str]) -> None:
-        wanted = set(ids)
+    def fill(self, client: "DynamoDBClient", table: str, keys: Iterable[tuple[str, ...]]) -> None:
+        wanted = set(keys)
         self._items = {}
         if not wanted:
             return
+        requested = [
+            {name: {"S": value} for name, value in zip(self._key_names, key, strict=True)}
+            for key in sorted(wanted)
+        ]
         try:
-            found = batch_get(client, table, key_name, wanted)
+            found = batch_get_items(client, table, requested)
         except Exception as exc:  # noqa: BLE001 - each record then reads its own item, as before
             logger.warning("Prefetch failed; reading per record", extra={"error": describe_error(exc)})
             metrics.add_metric(name="PrefetchFailures", unit="Count", value=1)
             return
-        self._items = {i: found.get(i) for i in wanted}
+        by_key = {tuple(item[name]["S"] for name in self._key_names): item for item in found}
+        self._items = {key: by_key.get(key) for key in wanted}
 
-    def lookup(self, key: str) -> tuple[bool, dict[str, Any] | None]:
+    def lookup(self, *key: str) -> tuple[bool, dict[str, Any] | None]:
         """(True, item or None) when prefetched; (False, None) when it must be read."""
         if key in self._items:
             return True, self._items[key]
         return False, None
 
-    def forget(self, key: str) -> None:
+    def forget(self, *key: str) -> None:
         self._items.pop(key, None)

@@ -8,9 +8,7 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer
 
 from headsup.detectors.bill_increase.models import Bill
-from headsup.shared.batch_reads import batch_get_items
-from headsup.shared.errors import describe_error
-from headsup.shared.observability import logger, metrics
+from headsup.shared.batch_reads import PrefetchCache
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -40,7 +38,7 @@ class DynamoBillsRepository:
     def __init__(self, table_name: str, client: "DynamoDBClient | None" = None) -> None:
         self._table_name = table_name
         self._client = client or boto3.client("dynamodb")
-        self._month_before: dict[tuple[str, str], dict[str, Any]] = {}
+        self._month_before = PrefetchCache("customer_id", "period")
 
     def prefetch(self, bills: Iterable[tuple[str, str]]) -> None:
         """Read the month before each (customer_id, period) of a batch in one call.
@@ -48,23 +46,13 @@ class DynamoBillsRepository:
         Bills are monthly, so the month before is almost always the previous bill, and one
         BatchGetItem replaces a Query per record; when it is missing, `previous_bill` queries.
         """
-        wanted = {(customer, before) for customer, period in bills if (before := month_before(period))}
-        self._month_before = {}
-        if not wanted:
-            return
-        keys = [{"customer_id": {"S": c}, "period": {"S": p}} for c, p in sorted(wanted)]
-        try:
-            found = batch_get_items(self._client, self._table_name, keys)
-        except Exception as exc:  # noqa: BLE001 - each record then queries, as before
-            logger.warning("Prefetch failed; reading per record", extra={"error": describe_error(exc)})
-            metrics.add_metric(name="PrefetchFailures", unit="Count", value=1)
-            return
-        self._month_before = {(item["customer_id"]["S"], item["period"]["S"]): item for item in found}
+        wanted = ((customer, before) for customer, period in bills if (before := month_before(period)))
+        self._month_before.fill(self._client, self._table_name, wanted)
 
     def previous_bill(self, customer_id: str, before_period: str) -> Bill | None:
         """The customer's most recent bill for a period before `before_period` (YYYY-MM sorts)."""
         before = month_before(before_period)
-        prefetched = self._month_before.get((customer_id, before)) if before else None
+        _, prefetched = self._month_before.lookup(customer_id, before) if before else (False, None)
         if prefetched is not None:
             return Bill.from_item({key: _deserializer.deserialize(v) for key, v in prefetched.items()})
         response = self._client.query(
