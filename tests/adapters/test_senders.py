@@ -44,6 +44,26 @@ def test_email_is_sent_as_multipart_mime_traceable_to_its_notice(aws: None) -> N
     assert (sent.text, sent.html) == ("Hi Ana\n", "<p>Hi Ana</p>\n")
 
 
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Su factura de noviembre de 2026 sube $155.13: le explicamos por qué",  # folds before "qué"
+        "Su factura de noviembre de 2026 sube 20,74 €: le explicamos por qué",
+        "Ihre Rechnung für November 2026 steigt um 12,00 €: was sich geändert hat, und warum",
+        "田中 様: 11月のご請求額が ¥1,200 上がりました (理由はこちら)",
+    ],
+)
+def test_a_subject_reaches_the_inbox_exactly_as_rendered(aws: None, subject: str) -> None:
+    sender = SesEmailSender("notices@example.com", sender_name="Example Co")
+
+    sender.send_email(
+        "ana@example.com", RenderedEmail(subject, EMAIL.html, EMAIL.text), notice_id="n", kind="k"
+    )
+
+    [sent] = sent_emails()
+    assert sent.subject == subject  # as a mail client decodes it: no space added or lost
+
+
 def test_sms_is_published_as_transactional(aws: None) -> None:
     sender = SnsSmsSender()
 
