@@ -1,4 +1,4 @@
-"""A seeded, realistic busy day of business data, in the shape of infra/sample_data.json.
+"""Seeded, realistic busy days of business data, in the shape of infra/sample_data.json.
 
 `busy_day(customers=300)` gives customers across timezones, locales and channel preferences
 (some reachable only by email or only by phone, a few phones SNS treats as opted out, a few
@@ -13,12 +13,20 @@ data. Every record keeps docs/data-contract.md, and every notice kind the system
 least once whatever the number of customers (each scenario is used once before any is drawn
 at random, by reachable customers).
 
+`busy_days(days=N)` continues the first day with N - 1 more for the same customers: each brings
+new callbacks, tickets and visits (ids such as `cb-d2-00001`, so no day's collide with
+another's) and their changes, but no customers, preferences, bills or corrections (those are
+stored already, and bills come monthly). Day n draws from its own `random.Random(f"{seed}/day{n}")`,
+so it is the same however many days are asked for. A later day's window is half-open: its
+`start` is the previous day's `end`, whose sweep belongs to the previous day; everything of the
+day happens after it, up to and including its `end`.
+
 Keys, as in sample_data.json: `customers`, `bills`, `corrections` (later versions of some
 current bills, put after the first detection), `day` (`start`/`end` of the simulated day),
 `callbacks`, `tickets`, `visits`, `changes` (`{"at", "table", "item"}`), plus `preferences`:
 PreferencesTable items (topic and channel opt-outs, a suppressed address), to be put with
 `LocalPipeline.put_items("PreferencesTable", ...)` before the day starts. `simulate_day` runs it
-all through a LocalPipeline.
+all through a LocalPipeline, and `simulate_days` runs `busy_days` one day after the other.
 """
 
 import random
@@ -213,6 +221,31 @@ def busy_day(customers: int = 300, seed: int = 7, day: date = date(2026, 11, 24)
     return _Generator(random.Random(seed), customers, day).build()  # noqa: S311 - simulation, not secrets
 
 
+def busy_days(
+    customers: int = 300, seed: int = 7, first_day: date = date(2026, 11, 24), days: int = 1
+) -> list[dict[str, Any]]:
+    """`days` consecutive days of the same `customers` customers, from `first_day`.
+
+    The first is `busy_day(customers, seed, first_day)`. Each later one, for `first_day + n`
+    days, has empty `customers`, `preferences`, `bills` and `corrections`, and new callbacks,
+    tickets and visits (each scenario at least once, as on the first day) with their changes.
+    Its `day.start` is the previous day's `day.end`: that sweep ran on the previous day, so the
+    day's window is (start, end] and its changes all fall inside it.
+    """
+    if days < 1:
+        raise ValueError("busy days are at least one day")
+    later = [
+        # The customers are drawn again from `seed`, exactly as the first day draws them, so the
+        # same people (and the same reachable ones) own the new callbacks, tickets and visits.
+        _Generator(random.Random(seed), customers, first_day).later_day(  # noqa: S311 - simulation
+            number,
+            random.Random(f"{seed}/day{number}"),  # noqa: S311 - simulation, not secrets
+        )
+        for number in range(2, days + 1)
+    ]
+    return [busy_day(customers, seed, first_day), *later]
+
+
 def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -239,6 +272,7 @@ class _Generator:
         self.preferences: list[dict[str, Any]] = []
         self.reachable: list[dict[str, Any]] = []  # contactable by email, no opt-outs: owners of must-haves
         self.changes: list[dict[str, Any]] = []
+        self.ids = ""  # between an id's prefix and its number: "" on the first day, "d2-" on the second
 
     # ------------------------------------------------------------------ the whole day
 
@@ -246,6 +280,26 @@ class _Generator:
         for n in range(self.count):
             self._customer(n)
         bills, corrections = self._bills()
+        return self._day(self.customers, self.preferences, bills, corrections)
+
+    def later_day(self, number: int, rng: random.Random) -> dict[str, Any]:
+        """Day `number` (2 or more) for the customers `build` draws first, whose own draws come from `rng`."""
+        for n in range(self.count):
+            self._customer(n)  # the same draws as `build`'s, from the same seed: the same customers
+        self.rng = rng
+        self.start += timedelta(days=number - 1)
+        self.end += timedelta(days=number - 1)
+        self.ids = f"d{number}-"
+        return self._day([], [], [], [])
+
+    def _day(
+        self,
+        customers: list[dict[str, Any]],
+        preferences: list[dict[str, Any]],
+        bills: list[dict[str, Any]],
+        corrections: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        """The day's callbacks, tickets, visits and changes, with the records given."""
         callbacks = [
             self._callback(k, s, owner)
             for k, (s, owner) in enumerate(self._plan(CALLBACK_SHARE, CALLBACK_SCENARIOS, CALLBACK_WEIGHTS))
@@ -261,8 +315,8 @@ class _Generator:
         # Stable order: by time, then by table and key, so equal seeds give equal lists.
         self.changes.sort(key=lambda c: (c["at"], c["table"], str(sorted(c["item"].items()))))
         return {
-            "customers": self.customers,
-            "preferences": self.preferences,
+            "customers": customers,
+            "preferences": preferences,
             "bills": bills,
             "corrections": corrections,
             "day": {"start": _utc(self.start), "end": _utc(self.end)},
@@ -482,7 +536,7 @@ class _Generator:
             customer, self.start + timedelta(minutes=40), self.end - timedelta(hours=3), (9, 19)
         )
         callback: dict[str, Any] = {
-            "callback_id": f"cb-{k + 1:05d}",
+            "callback_id": f"cb-{self.ids}{k + 1:05d}",
             "customer_id": customer["customer_id"],
             "promised_at": self._stamp(promised, customer),
             "status": "pending",
@@ -559,7 +613,7 @@ class _Generator:
             status, updated = "closed", hours_before(30, 200)
         created = updated - timedelta(hours=rng.randint(1, 72))
         ticket: dict[str, Any] = {
-            "ticket_id": f"t-{k + 1:05d}",
+            "ticket_id": f"t-{self.ids}{k + 1:05d}",
             "customer_id": customer["customer_id"],
             "subject": rng.choice(TICKET_SUBJECTS),
             "status": status,
@@ -590,7 +644,7 @@ class _Generator:
         )
         window_end = window_start + timedelta(hours=rng.choice([2, 2, 3]))
         visit: dict[str, Any] = {
-            "visit_id": f"v-{k + 1:05d}",
+            "visit_id": f"v-{self.ids}{k + 1:05d}",
             "customer_id": customer["customer_id"],
             "window_start": _utc(window_start),
             "window_end": _utc(window_end),
@@ -654,17 +708,82 @@ def simulate_day(
     (`on_tick(tick)` after each, e.g. to show progress).
 
     Returns the sweep ticks. Provision the pipeline at or before 07:30 UTC of the day: moto's
-    queues keep their own timestamps, so the clock must only move forward.
+    queues keep their own timestamps, so the clock must only move forward. This is a first day;
+    `simulate_days` runs the days after it.
     """
     start = datetime.fromisoformat(data["day"]["start"])
     pipeline.put_customers(data["customers"])
     pipeline.put_items("PreferencesTable", data["preferences"])
     bills_at = datetime.combine(start.date(), BILLS_ARRIVE, tzinfo=UTC)
     with time_machine.travel(bills_at, tick=True):
-        pipeline.put_bills(data["bills"])
-        pipeline.run()
-        pipeline.put_bills(data["corrections"])
-        pipeline.run()
+        _put_bills(pipeline, data)
+    return _run_day(pipeline, data, start, on_tick)
+
+
+def simulate_days(
+    pipeline: "LocalPipeline",
+    days_data: Sequence[dict[str, Any]],
+    on_tick: Callable[[datetime], None] | None = None,
+) -> list[datetime]:
+    """Run `busy_days`' days through `pipeline`, one after the other; returns every sweep tick.
+
+    The first day runs as `simulate_day` runs it. Each later day continues from the previous
+    day's last sweep, which is never run again: its sweeps are its schedule's ticks after that
+    one, up to its `end` (with `busy_days`' windows, `start` + one interval to `end`). Its
+    records (customers, preferences and bills too, if it has any) are put halfway between the
+    previous day's last sweep and its own first: after the one, as the clock only moves
+    forward, and before the other, so its first sweep sees them as the first day's does.
+    """
+    ticks: list[datetime] = []
+    for data in days_data:
+        if ticks:
+            ticks += _next_day(pipeline, data, ticks[-1], on_tick)
+        else:
+            ticks = simulate_day(pipeline, data, on_tick)
+    return ticks
+
+
+def _next_day(
+    pipeline: "LocalPipeline",
+    data: dict[str, Any],
+    previous_sweep: datetime,
+    on_tick: Callable[[datetime], None] | None,
+) -> list[datetime]:
+    """A later day, after `previous_sweep` (see `simulate_days`)."""
+    start, end = (datetime.fromisoformat(data["day"][edge]) for edge in ("start", "end"))
+    if start < previous_sweep:
+        raise ValueError(
+            f"the day from {start:%Y-%m-%d %H:%M} starts before the last sweep, {previous_sweep}"
+        )
+    first = start
+    while first <= previous_sweep:
+        first += pipeline.sweep.interval()
+    if first > end:
+        raise ValueError(f"the day from {start:%Y-%m-%d %H:%M} has no sweep after {previous_sweep}")
+    with time_machine.travel(previous_sweep + (first - previous_sweep) / 2, tick=True):
+        pipeline.put_customers(data["customers"])
+        pipeline.put_items("PreferencesTable", data["preferences"])
+        if data["bills"] or data["corrections"]:
+            _put_bills(pipeline, data)
+        return _run_day(pipeline, data, first, on_tick)
+
+
+def _put_bills(pipeline: "LocalPipeline", data: dict[str, Any]) -> None:
+    """The bills, detected and their notices delivered; then the corrections, after the first detection."""
+    pipeline.put_bills(data["bills"])
+    pipeline.run()
+    pipeline.put_bills(data["corrections"])
+    pipeline.run()
+
+
+def _run_day(
+    pipeline: "LocalPipeline",
+    data: dict[str, Any],
+    first_sweep: datetime,
+    on_tick: Callable[[datetime], None] | None,
+) -> list[datetime]:
+    """The day's callbacks, tickets and visits, then its sweeps from `first_sweep` to its end,
+    each followed by the business's changes up to its time."""
     pipeline.put_callbacks(data["callbacks"])
     pipeline.put_tickets(data["tickets"])
     pipeline.put_visits(data["visits"])
@@ -677,7 +796,7 @@ def simulate_day(
         if on_tick is not None:
             on_tick(tick)
 
-    ticks = pipeline.run_schedule(start, datetime.fromisoformat(data["day"]["end"]), on_tick=business)
+    ticks = pipeline.run_schedule(first_sweep, datetime.fromisoformat(data["day"]["end"]), on_tick=business)
     if changes:
         raise RuntimeError(f"{len(changes)} change(s) fell after the day's last sweep")
     return ticks

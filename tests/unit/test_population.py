@@ -1,5 +1,6 @@
-"""infra.population.busy_day: a seeded busy day that keeps the data contract."""
+"""infra.population.busy_day and busy_days: seeded busy days that keep the data contract."""
 
+import itertools
 import random
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -17,7 +18,7 @@ from headsup.detectors.tickets.models import Ticket
 from headsup.detectors.visits.models import Visit
 from headsup.shared.contract import ContractRecord
 
-from infra.population import busy_day
+from infra.population import _Generator, busy_day, busy_days
 
 MODEL_OF: dict[str, type[ContractRecord]] = {
     "CallbacksTable": Callback,
@@ -46,9 +47,17 @@ PREFERENCE_ATTRIBUTES = {
 }
 
 
+ID_FIELDS = {"callbacks": "callback_id", "tickets": "ticket_id", "visits": "visit_id"}
+
+
 @pytest.fixture(scope="module")
 def day() -> dict[str, Any]:
     return busy_day()
+
+
+@pytest.fixture(scope="module")
+def days() -> list[dict[str, Any]]:
+    return busy_days(days=4)
 
 
 def test_the_same_seed_gives_the_same_day_and_another_seed_another() -> None:
@@ -200,3 +209,113 @@ def test_a_tiny_population_still_has_every_scenario() -> None:
     assert (len(tiny["callbacks"]), len(tiny["tickets"]), len(tiny["visits"])) == (5, 11, 5)
     with pytest.raises(ValueError, match="at least one"):
         busy_day(customers=0)
+
+
+# ---------------------------------------------------------------------- busy_days
+
+
+def test_the_first_of_busy_days_is_busy_day(day: dict[str, Any], days: list[dict[str, Any]]) -> None:
+    assert days[0] == day
+    assert busy_days() == [day]
+    assert busy_days(customers=60, seed=11, first_day=date(2026, 12, 1), days=2)[0] == busy_day(
+        customers=60, seed=11, day=date(2026, 12, 1)
+    )
+    with pytest.raises(ValueError, match="at least one day"):
+        busy_days(days=0)
+
+
+def test_the_same_arguments_give_the_same_days_and_another_seed_others() -> None:
+    first = busy_days(customers=60, seed=11, days=3)
+    random.seed(0)  # each day's own generator: global random state has no say
+    assert busy_days(customers=60, seed=11, days=3) == first
+    other = busy_days(customers=60, seed=12, days=3)
+    assert all(mine != theirs for mine, theirs in zip(first, other, strict=True))
+
+
+def test_a_later_day_is_the_same_however_many_days_are_asked_for(days: list[dict[str, Any]]) -> None:
+    assert busy_days(days=2)[1] == days[1]
+    assert busy_days(days=3)[1:] == days[1:3]
+
+
+def test_later_days_follow_one_another_in_24_hour_windows(days: list[dict[str, Any]]) -> None:
+    starts = [datetime(2026, 11, 24 + n, 8, 0, tzinfo=UTC) for n in range(4)]
+    assert [d["day"] for d in days] == [
+        {"start": f"{start:%Y-%m-%dT%H:%M:%SZ}", "end": f"{start + timedelta(hours=24):%Y-%m-%dT%H:%M:%SZ}"}
+        for start in starts
+    ]
+
+
+def test_later_days_bring_only_new_callbacks_tickets_and_visits(days: list[dict[str, Any]]) -> None:
+    customer_ids = {c["customer_id"] for c in days[0]["customers"]}
+    seen: dict[str, set[str]] = {name: set() for name in ID_FIELDS}
+    for number, later in enumerate(days, start=1):
+        for name, field in ID_FIELDS.items():
+            ids = [item[field] for item in later[name]]
+            assert len(set(ids)) == len(ids)
+            assert not seen[name] & set(ids)  # no day's ids are another's
+            seen[name] |= set(ids)
+            if number > 1:
+                assert all(f"-d{number}-" in item_id for item_id in ids)
+            assert {item["customer_id"] for item in later[name]} <= customer_ids  # the same customers
+        if number > 1:
+            # stored already, or monthly: they came on the first day
+            assert later["customers"] == later["preferences"] == later["bills"] == later["corrections"] == []
+    assert "cb-00001" in seen["callbacks"]  # the first day's ids are as they were
+
+
+def test_later_days_are_for_the_first_days_customers(days: list[dict[str, Any]]) -> None:
+    # Drawn again from the seed as the first day draws them: the same people, the same reachable
+    # ones (the owners of each scenario's first occurrence)
+    for customers, seed in ((300, 7), (3, 1)):
+        generator = _Generator(random.Random(seed), customers, date(2026, 11, 24))
+        generator.later_day(2, random.Random(f"{seed}/day2"))
+        replayed = [{k: v for k, v in c.items() if k != "currency"} for c in generator.customers]
+        assert replayed == busy_day(customers=customers, seed=seed)["customers"]
+
+
+def test_every_scenario_occurs_on_every_day(days: list[dict[str, Any]]) -> None:
+    for later in days:
+        assert (len(later["callbacks"]), len(later["tickets"]), len(later["visits"])) == (60, 75, 45)
+        statuses = {(c["table"], c["item"]["status"]) for c in later["changes"]}
+        assert {
+            ("CallbacksTable", "done"),
+            ("CallbacksTable", "cancelled"),
+            ("TicketsTable", "open"),
+            ("TicketsTable", "solved"),
+            ("VisitsTable", "en_route"),
+            ("VisitsTable", "arrived"),
+            ("VisitsTable", "done"),
+            ("VisitsTable", "cancelled"),
+        } <= statuses
+        assert any(
+            c["table"] == "CallbacksTable" and c["item"]["status"] == "pending" for c in later["changes"]
+        )
+        assert {t["status"] for t in later["tickets"]} == {"open", "solved", "pending", "closed"}
+    for tiny in busy_days(customers=3, seed=1, days=3):
+        assert (len(tiny["callbacks"]), len(tiny["tickets"]), len(tiny["visits"])) == (5, 11, 5)
+
+
+def test_later_days_events_and_changes_fall_inside_their_window(days: list[dict[str, Any]]) -> None:
+    for previous, later in itertools.pairwise(days):
+        start, end = (datetime.fromisoformat(later["day"][edge]) for edge in ("start", "end"))
+        assert start == datetime.fromisoformat(previous["day"]["end"])  # the previous day's last sweep
+        times = [datetime.fromisoformat(change["at"]) for change in later["changes"]]
+        assert times == sorted(times)
+        assert all(start < at < end for at in times)
+        ids = {name: {item[field] for item in later[name]} for name, field in ID_FIELDS.items()}
+        table_of = {"CallbacksTable": "callbacks", "TicketsTable": "tickets", "VisitsTable": "visits"}
+        for change in later["changes"]:
+            assert MODEL_OF[change["table"]].from_item(change["item"]) is not None
+            name = table_of[change["table"]]
+            assert change["item"][ID_FIELDS[name]] in ids[name]  # a change to one of the day's own
+        zones = {c["customer_id"]: c.get("timezone", "America/New_York") for c in days[0]["customers"]}
+        for item in later["callbacks"]:
+            callback = Callback.from_item(item)
+            assert start < callback.promised_at < end
+            assert 9 <= callback.promised_at.astimezone(ZoneInfo(zones[callback.customer_id])).hour < 19
+        for item in later["visits"]:
+            visit = Visit.from_item(item)
+            assert start < visit.window_start < visit.window_end < end
+            assert 8 <= visit.window_start.astimezone(ZoneInfo(zones[visit.customer_id])).hour < 17
+        for item in later["tickets"]:
+            assert Ticket.from_item(item).updated_at <= start  # tickets come with their history
