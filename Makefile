@@ -14,8 +14,10 @@ CHECKOV_VERSION := 3.3.30
 CFN_LINT_VERSION := 1.58.0
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
+# apt-get needs root: as root (containers, CI) run it directly, otherwise through sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install demo test lint typecheck validate bench build deploy clean
+.PHONY: help install chromium demo test lint typecheck validate bench build deploy clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -40,12 +42,20 @@ $(CHECKOV_VENV)/.installed: Makefile
 	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
 	touch $@
 
+# The outbox page's browser test and `headsup outbox --screenshot` drive Debian's Chromium
+# (Playwright is told where it is and never downloads a browser of its own).
+chromium:  ## Debian's chromium package, for the headless-browser test (apt-get, once)
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core; }
+
 install: $(BIN)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed  ## create the three venvs
 
-demo: $(BIN)/.installed  ## run the whole pipeline locally against moto and write build/demo/outbox.html
-	$(BIN)/python -m infra.demo
+# The run command: two simulated days of the whole stack on moto, the summary, then the page.
+demo: $(BIN)/.installed  ## simulate two busy days locally (moto), print the summary, write build/headsup/outbox.html
+	$(BIN)/headsup simulate --customers 60 --days 2 --seed 7
+	$(BIN)/headsup outbox
 
-test: $(BIN)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed  ## lint, type-check, check the template (sam, cfn-lint, checkov) and run every test
+test: $(BIN)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed chromium  ## lint, type-check, check the template (sam, cfn-lint, checkov) and run every test
 	$(BIN)/ruff check functions infra tests bench
 	$(BIN)/ruff format --check functions infra tests bench
 	$(BIN)/mypy

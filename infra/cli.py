@@ -1,14 +1,16 @@
 """`headsup`: operator tools that run locally, with no AWS account.
 
-    headsup preview KIND [--locale xx-YY] [--channel email|sms] [--customer FILE] [--out DIR]
+    headsup preview KIND [--locale xx-YY] [--channel email|sms] [--customer FILE|ID] [--out DIR]
     headsup check-templates [--sms-segments N]
-    headsup simulate [--days N] [--customers N] [--seed S]
+    headsup simulate [--days N] [--customers N] [--seed S] [--record FILE]
+    headsup outbox [--record FILE] [--out FILE] [--screenshot PNG]
 
 `preview` renders one notice exactly as delivery would (same templates, same renderer) and
 prints the subject, text and SMS with its segment count and encoding; the HTML email goes to a
 file. `check-templates` renders every kind, for every locale and a set of customers that stress
 the wording, and fails on a template error, an SMS over budget, or a customer email without its
-unsubscribe link.
+unsubscribe link. `simulate` runs a seeded population through the whole stack on the embedded
+emulator and saves every notice of the run; `outbox` turns that run into a static HTML page.
 """
 
 import argparse
@@ -20,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -28,6 +31,8 @@ from infra.template import REPO_ROOT
 if TYPE_CHECKING:
     from headsup.delivery.rendering import NoticeRenderer
 
+    from infra.outbox import RunNotice, RunRecord
+
 # headsup modules are imported by each command, not here: `simulate` must apply the template's
 # environment (Powertools' service and metrics namespace) before the functions' code loads, as
 # Lambda does.
@@ -35,6 +40,8 @@ if TYPE_CHECKING:
 TEMPLATES = REPO_ROOT / "templates"
 BUSINESS = "Example Co"
 UNSUBSCRIBE = "https://notices.example.com/u/sample-token"
+LAST_RUN = "build/headsup/last-run.json"  # relative to where the command runs
+OUTBOX_PAGE = "build/headsup/outbox.html"
 
 
 def renderer(templates: Path) -> "NoticeRenderer":
@@ -43,21 +50,19 @@ def renderer(templates: Path) -> "NoticeRenderer":
     return NoticeRenderer(templates, business_name=BUSINESS, support_reply_to="help@example.com")
 
 
-def encoding(text: str) -> str:
-    from headsup.delivery.rendering import GSM7_BASIC, GSM7_EXTENDED
-
-    return "GSM-7" if all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text) else "UCS-2"
-
-
 def preview(args: argparse.Namespace, console: Console) -> int:
-    from headsup.delivery.rendering import RenderError, sms_segments
+    from headsup.delivery.rendering import RenderError, sms_encoding, sms_segments
     from headsup.notices import NoticeKind
     from headsup.notices.request import TEAM_KINDS
 
     from infra.samples import sample_customer, sample_request
 
     kind = NoticeKind(args.kind)
-    fields: dict[str, Any] = json.loads(Path(args.customer).read_text()) if args.customer else {}
+    try:
+        fields = customer_fields(args.customer, Path(args.record))
+    except LookupError as exc:
+        console.print(f"[red]{exc}[/red]")
+        return 1
     if args.locale:
         fields["locale"] = args.locale
     customer = sample_customer(**fields)
@@ -79,15 +84,38 @@ def preview(args: argparse.Namespace, console: Console) -> int:
             console.print(f"[dim]HTML written to {out}[/dim]")
         if args.channel in (None, "sms"):
             sms = notices.render_sms(request, customer)
-            segments = sms_segments(sms.text)
-            console.print(
-                f"[bold]SMS[/bold] ({len(sms.text)} characters, {encoding(sms.text)}, {segments} segment(s)):"
-            )
+            text = sms.text
+            size = f"{len(text)} characters, {sms_encoding(text)}, {sms_segments(text)} segment(s)"
+            console.print(f"[bold]SMS[/bold] ({size}):")
             console.print(sms.text, markup=False)
     except RenderError as exc:
         console.print(f"[red]Template error:[/red] {exc}", markup=True)
         return 1
     return 0
+
+
+def customer_fields(customer: str | None, record: Path) -> dict[str, Any]:
+    """`--customer`: a JSON file of customer fields, or the id of a customer of the last run."""
+    if customer is None:
+        return {}
+    if Path(customer).is_file():
+        fields: dict[str, Any] = json.loads(Path(customer).read_text())
+        return fields
+    from infra.outbox import NoRunRecorded, load_run
+    from infra.population import busy_day
+
+    try:
+        run = load_run(record)
+    except NoRunRecorded as exc:
+        raise LookupError(f"{customer} is not a file, and {exc}") from exc
+    # The run keeps ids only; its customers are regenerated from its seed, as simulate made them.
+    for fields in busy_day(customers=run.customers, seed=run.seed)["customers"]:
+        if fields["customer_id"] == customer:
+            return fields
+    raise LookupError(
+        f"{customer} is neither a file nor a customer of the last run "
+        f"({run.customers} customers, seed {run.seed})"
+    )
 
 
 def check_templates(args: argparse.Namespace, console: Console) -> int:
@@ -151,83 +179,142 @@ def _check_customer_notice(
 
 
 def simulate(args: argparse.Namespace, console: Console) -> int:
-    summary = run_simulation(days=args.days, customers=args.customers, seed=args.seed, console=console)
-    table = Table(title=f"simulate: {args.customers} customers, {args.days} day(s), seed {args.seed}")
-    for column in ("kind", "detected", "email", "sms", "team", "held first", "skipped (reason)", "other"):
-        table.add_column(
-            column, justify="left" if column in ("kind", "skipped (reason)", "other") else "right"
-        )
-    for kind, row in summary.items():
-        skipped = ", ".join(f"{reason} {n}" for reason, n in sorted(row["skipped"].items())) or "-"
-        other = ", ".join(f"{status} {n}" for status, n in sorted(row["other"].items())) or "-"
-        table.add_row(
-            kind, str(row["detected"]), str(row["email"]), str(row["sms"]), str(row["team"]),
-            str(row["held_first"]), skipped, other,
-        )  # fmt: skip
-    console.print(table)
+    if args.days < 1 or args.customers < 1:
+        console.print("[red]--days and --customers must be at least 1[/red]")
+        return 2
+    from infra.outbox import save_run
+
+    record = run_simulation(days=args.days, customers=args.customers, seed=args.seed, console=console)
+    saved = save_run(record, Path(args.record))
+    summary = summarise(record.notices)
+    console.print(summary_table(summary, args))
+    console.print(not_sent_table(summary))
+    console.print(
+        f"{len(record.notices)} notices recorded in {saved}; "
+        "[bold]headsup outbox[/bold] writes the page that shows each one as its recipient saw it."
+    )
     return 0
 
 
-def run_simulation(*, days: int, customers: int, seed: int, console: Console | None = None) -> dict[str, Any]:
-    """The whole stack on moto from template.yaml: a seeded busy day (new data on the first day),
-    then the template's sweeps for the remaining days; per kind, what became of every notice."""
+def summary_table(summary: dict[str, Any], args: argparse.Namespace) -> Table:
+    """Per kind, where every notice went: each is counted once, in one of the columns after
+    `detected` but `held first` (held for a while, then settled)."""
+    columns = {
+        "detected": lambda row: row["detected"],
+        "email": lambda row: row["email"],
+        "sms": lambda row: row["sms"],
+        "team": lambda row: row["team"],
+        "skipped": lambda row: sum(row["skipped"].values()),
+        "held\nnow": lambda row: sum(row["held"].values()),
+        "other": lambda row: sum(row["other"].values()),
+        "held\nfirst": lambda row: row["held_first"],
+    }
+    table = Table(
+        title=f"simulate: {args.customers} customers, {args.days} day(s), seed {args.seed}",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    table.add_column("kind", no_wrap=True)
+    for column in columns:
+        table.add_column(column, justify="right", min_width=max(len(line) for line in column.split("\n")))
+    totals: Counter[str] = Counter()
+    for kind, row in summary.items():
+        values = {column: count(row) for column, count in columns.items()}
+        totals.update(values)
+        table.add_row(kind, *(str(value) for value in values.values()))
+    table.add_section()
+    table.add_row("all", *(str(totals[column]) for column in columns), style="bold")
+    return table
+
+
+def not_sent_table(summary: dict[str, Any]) -> Table:
+    """Why the notices that did not go out did not: skipped, still held when the run ended, or worse."""
+    table = Table(
+        title="not sent, and why", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True
+    )
+    for column in ("kind", "outcome", "reason", "notices"):
+        table.add_column(column, justify="right" if column == "notices" else "left", no_wrap=column == "kind")
+    for kind, row in summary.items():
+        for outcome in ("skipped", "held", "other"):
+            for reason, count in sorted(row[outcome].items()):
+                if outcome == "other":
+                    outcome, reason = reason, ""
+                table.add_row(kind, outcome, reason, str(count))
+    return table
+
+
+def run_simulation(*, days: int, customers: int, seed: int, console: Console | None = None) -> "RunRecord":
+    """The whole stack on moto from template.yaml: a seeded busy day, then a fresh day of the
+    business's callbacks, tickets and visits for each further day, on the template's sweeps;
+    every notice with its outcome and what was sent for it."""
     # Imported here: moto and the emulator are only needed by this command.
     import io
-    from datetime import timedelta
 
     import time_machine
     from moto import mock_aws
     from rich.progress import Progress
 
+    from infra.outbox import collect_run
     from infra.pipeline import LocalPipeline, lambda_output_to
-    from infra.population import BILLS_ARRIVE, busy_day, simulate_day
+    from infra.population import BILLS_ARRIVE, busy_days, simulate_days
 
     if days < 1 or customers < 1:
-        raise SystemExit("--days and --customers must be at least 1")
-    data = busy_day(customers=customers, seed=seed)
-    start = datetime.fromisoformat(data["day"]["start"])
-    end = start + timedelta(days=days)
+        raise ValueError("days and customers must be at least 1")
+    data = busy_days(customers=customers, seed=seed, days=days)
+    start = datetime.fromisoformat(data[0]["day"]["start"])
+    end = datetime.fromisoformat(data[-1]["day"]["end"])
     with (
         time_machine.travel(datetime.combine(start.date(), BILLS_ARRIVE, tzinfo=UTC), tick=True),
         mock_aws(),
         Progress(console=console, transient=True, disable=console is None) as progress,
     ):
         pipeline = LocalPipeline.provision()
-        task = progress.add_task("simulating", total=(end - start) / pipeline.sweep.interval())
+        task = progress.add_task("simulating", total=(end - start) / pipeline.sweep.interval() + 1)
         with lambda_output_to(io.StringIO(), pipeline.deployment):
-            simulate_day(pipeline, data, on_tick=lambda tick: progress.advance(task))
-            if days > 1:
-                after = start + timedelta(days=1) + pipeline.sweep.interval()
-                pipeline.run_schedule(after, end, on_tick=lambda tick: progress.advance(task))
-            ledger = pipeline.ledger()
-    return summarise(ledger)
+            simulate_days(pipeline, data, on_tick=lambda tick: progress.advance(task))
+        return collect_run(pipeline, seed=seed, customers=customers, days=days, start=start, end=end)
 
 
-def summarise(ledger: list[dict[str, Any]]) -> dict[str, Any]:
+def summarise(notices: "Sequence[RunNotice]") -> dict[str, Any]:
+    """Per kind: every notice counted once, under `email`, `sms`, `team` (sent), `skipped` (by
+    reason), `held` (by reason: still held when the run ended) or `other` (by status); and, on
+    the side, `held_first`: notices held for a while and then settled."""
     summary: dict[str, Any] = {}
-    for entry in sorted(ledger, key=lambda e: e["kind"]):
+    for notice in sorted(notices, key=lambda n: n.kind):
         row = summary.setdefault(
-            entry["kind"],
-            {
-                "detected": 0,
-                "email": 0,
-                "sms": 0,
-                "team": 0,
-                "held_first": 0,
-                "skipped": Counter(),
-                "other": Counter(),
-            },
+            notice.kind,
+            {"detected": 0, "email": 0, "sms": 0, "team": 0, "held_first": 0}
+            | {"skipped": Counter(), "held": Counter(), "other": Counter()},
         )
         row["detected"] += 1
-        row["held_first"] += bool(entry.get("hold_until"))
-        status, channel = entry["status"], entry.get("channel")
-        if status == "sent":
-            row[{"email": "email", "sms": "sms"}.get(channel or "", "team")] += 1
-        elif status == "skipped":
-            row["skipped"][str(entry.get("reason", "")).split(":")[0]] += 1
+        if notice.status == "sent":
+            row[{"email": "email", "sms": "sms"}.get(notice.channel or "", "team")] += 1
+        elif notice.status in ("skipped", "held"):
+            row[notice.status][(notice.reason or "").split(":")[0]] += 1
         else:
-            row["other"][status] += 1
+            row["other"][notice.status] += 1
+        row["held_first"] += notice.hold_until is not None and notice.status != "held"
     return summary
+
+
+def outbox(args: argparse.Namespace, console: Console) -> int:
+    from infra.outbox import NoRunRecorded, load_run, write_page
+
+    try:
+        record = load_run(Path(args.record))
+    except NoRunRecorded as exc:
+        console.print(f"[red]{exc}[/red]")
+        return 1
+    page = write_page(record, Path(args.out)).resolve()
+    console.print(f"{len(record.notices)} notices: [link={page.as_uri()}]{page}[/link]")
+    if args.screenshot:
+        from infra.browser import screenshot
+
+        shot = screenshot(page, Path(args.screenshot), open_first=args.open_first)
+        console.print(f"Screenshot: {shot}")
+    return 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -238,7 +325,12 @@ def parser() -> argparse.ArgumentParser:
     one.add_argument("kind", help="a notice kind, e.g. bill_increase (see headsup.notices.NoticeKind)")
     one.add_argument("--locale", help="e.g. es-ES (default: the sample customer's en-US)")
     one.add_argument("--channel", choices=["email", "sms"], help="only this channel")
-    one.add_argument("--customer", help="a JSON file of customer fields to use instead of the sample's")
+    one.add_argument(
+        "--customer", help="a JSON file of customer fields, or a customer id from the last simulate run"
+    )
+    one.add_argument(
+        "--record", default=LAST_RUN, help=f"the run --customer ID refers to (default: {LAST_RUN})"
+    )
     one.add_argument("--out", default="build/preview", help="where the HTML email is written")
     every = commands.add_parser("check-templates", help="render every template with edge-case data")
     sim = commands.add_parser(
@@ -247,6 +339,14 @@ def parser() -> argparse.ArgumentParser:
     sim.add_argument("--days", type=int, default=1, help="days to run; new data arrives on the first")
     sim.add_argument("--customers", type=int, default=100)
     sim.add_argument("--seed", type=int, default=7)
+    sim.add_argument("--record", default=LAST_RUN, help=f"where the run is saved (default: {LAST_RUN})")
+    page = commands.add_parser("outbox", help="a static HTML page of every notice of the last simulate run")
+    page.add_argument("--record", default=LAST_RUN, help=f"the run to show (default: {LAST_RUN})")
+    page.add_argument("--out", default=OUTBOX_PAGE, help=f"the page to write (default: {OUTBOX_PAGE})")
+    page.add_argument("--screenshot", help="also save a PNG of the page, from headless Chromium")
+    page.add_argument(
+        "--open-first", type=int, default=2, help="notices shown expanded in the screenshot (default: 2)"
+    )
     every.add_argument(
         "--sms-segments",
         type=int,
@@ -264,6 +364,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return preview(args, console)
     if args.command == "simulate":
         return simulate(args, console)
+    if args.command == "outbox":
+        return outbox(args, console)
     return check_templates(args, console)
 
 

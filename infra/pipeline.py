@@ -1,6 +1,6 @@
 """The whole headsup pipeline on the local emulator: business data in, notices out.
 
-Used by the demo (`make demo`), the integration tests and the benchmarks, so all three drive
+Used by `headsup simulate` (`make demo`), the integration tests and the benchmarks, so all three drive
 the real handlers the same way, through the event sources template.yaml declares.
 """
 
@@ -65,12 +65,14 @@ def lambda_output_to(stream: IO[str], deployment: Deployment) -> Iterator[IO[str
     handler = logger.registered_handler
     if not isinstance(handler, logging.StreamHandler):
         raise TypeError(f"unexpected Powertools log handler {handler!r}")
-    previous = handler.setStream(stream)
+    # Swapped directly: setStream() would flush the old stream first, and that may be a capture
+    # file an earlier caller (pytest's capsys) has closed since the logger was created.
+    previous, handler.stream = handler.stream, stream
     try:
         with redirect_stdout(stream):
             yield stream
     finally:
-        handler.setStream(previous)
+        handler.stream = previous
 
 
 class LocalPipeline:

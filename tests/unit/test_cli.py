@@ -1,13 +1,18 @@
 """The `headsup` operator commands: preview one notice, check every template."""
 
 import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from headsup.notices import NoticeKind
 
 from infra.cli import TEMPLATES, main
+from infra.outbox import RunRecord, save_run
+from infra.population import busy_day
 from infra.samples import PAYLOADS, sample_request
+
+START = datetime(2026, 11, 24, 8, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
@@ -80,3 +85,24 @@ def test_preview_prints_the_email_and_sms_and_writes_the_html(
 def test_preview_of_a_team_notice_shows_the_escalation(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["preview", "ticket_escalation"]) == 0
     assert "To the team (ticket_escalation)" in capsys.readouterr().out
+
+
+def test_preview_takes_a_customer_of_the_last_run_by_id(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = RunRecord(seed=11, customers=30, days=1, start=START, end=START + timedelta(days=1), notices=[])
+    record = save_run(run, tmp_path / "last-run.json")
+    people = busy_day(customers=30, seed=11)["customers"]
+    spanish = next(c for c in people if str(c.get("locale", "")).startswith("es-"))
+
+    assert main(["preview", "bill_increase", "--customer", spanish["customer_id"], "--record", str(record),
+                 "--out", str(tmp_path)]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert f"Hola, {spanish['first_name']}" in out  # their name, in their language
+    assert (tmp_path / f"bill_increase.{spanish['locale']}.html").exists()
+
+    assert main(["preview", "bill_increase", "--customer", "cust-99999", "--record", str(record)]) == 1
+    assert "neither a file nor a customer of the last run" in capsys.readouterr().out
+    missing = str(tmp_path / "x")
+    assert main(["preview", "bill_increase", "--customer", "cust-00001", "--record", missing]) == 1
+    assert "run `headsup simulate` first" in capsys.readouterr().out

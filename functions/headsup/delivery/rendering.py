@@ -245,9 +245,14 @@ GSM7_BASIC = set(
 GSM7_EXTENDED = set("^{}\\[~]|€")
 
 
+def sms_encoding(text: str) -> str:
+    """`GSM-7` if every character is in the GSM 03.38 alphabet (basic or extended), else `UCS-2`."""
+    return "GSM-7" if all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text) else "UCS-2"
+
+
 def sms_segments(text: str) -> int:
     """How many SMS segments a carrier bills for `text` (GSM-7 or, failing that, UCS-2)."""
-    if all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text):
+    if sms_encoding(text) == "GSM-7":
         units = sum(2 if ch in GSM7_EXTENDED else 1 for ch in text)
         return 1 if units <= 160 else -(-units // 153)
     units = sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)

@@ -1,0 +1,236 @@
+"""The outbox of a local run: every notice `headsup simulate` settled, as a file and as a page.
+
+`collect_run` reads the run back out of the emulator when it ends: each NoticeLedgerTable
+entry (one per notice, with its one outcome) joined, through the provider's message id, to
+what the recipient actually got (the raw email SES accepted, the SMS SNS accepted, the message
+published to EscalationTopic). `save_run` keeps it as JSON, so `headsup outbox` can write the
+page later without running anything again; `write_page` renders `outbox.html.j2` (one row
+per notice, each expandable to the message as its recipient sees it, and a chart of what was
+sent per hour by kind). The page is one static file with no script and nothing fetched, so it
+opens from disk, can be attached to a ticket, and shows the same thing everywhere.
+"""
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from pydantic import BaseModel, ValidationError
+
+from infra.local_aws import sent_emails, sent_sms
+
+if TYPE_CHECKING:
+    from infra.pipeline import LocalPipeline
+
+PAGE_TEMPLATE = "outbox.html.j2"
+HOUR = timedelta(hours=1)
+# Tableau 10: distinct to most readers, including with the commonest colour-vision deficiencies.
+PALETTE = (
+    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
+)  # fmt: skip
+
+
+class SentMessage(BaseModel):
+    """What the recipient got, as the provider accepted it."""
+
+    channel: Literal["email", "sms", "team"]
+    to: str
+    subject: str | None = None
+    text: str
+    html: str | None = None
+
+
+class RunNotice(BaseModel):
+    notice_id: str
+    kind: str
+    customer_id: str
+    status: str
+    channel: str | None = None
+    reason: str | None = None
+    detected_at: datetime
+    settled_at: datetime
+    hold_until: datetime | None = None
+    message: SentMessage | None = None  # for a notice that was sent
+
+
+class RunRecord(BaseModel):
+    seed: int
+    customers: int
+    days: int
+    start: datetime  # the simulated window, UTC
+    end: datetime
+    notices: list[RunNotice]
+
+
+class NoRunRecorded(Exception):
+    """There is no readable run record where the outbox looked for one."""
+
+
+def collect_run(
+    pipeline: "LocalPipeline", *, seed: int, customers: int, days: int, start: datetime, end: datetime
+) -> RunRecord:
+    """Every notice in the ledger with what was sent for it; call inside the run's `mock_aws()`."""
+    messages: dict[str, SentMessage] = {}
+    for email in sent_emails(pipeline.deployment.region):
+        messages[email.message_id] = SentMessage(
+            channel="email",
+            to=", ".join(email.destinations),
+            subject=email.subject,
+            text=email.text or "",
+            html=email.html,
+        )
+    for sms in sent_sms(pipeline.deployment.region):
+        messages[sms.message_id] = SentMessage(channel="sms", to=sms.phone_number, text=sms.message)
+    for published in pipeline.escalations():
+        body = json.loads(published.message)
+        messages[published.message_id] = SentMessage(
+            channel="team",
+            to="EscalationTopic",
+            subject=published.subject,
+            text=json.dumps(body, indent=2, ensure_ascii=False, default=str),
+        )
+    notices = [
+        RunNotice(
+            notice_id=entry["notice_id"],
+            kind=entry["kind"],
+            customer_id=entry["customer_id"],
+            status=entry["status"],
+            channel=entry.get("channel"),
+            reason=entry.get("reason"),
+            detected_at=entry["detected_at"],
+            settled_at=entry.get("completed_at") or entry["updated_at"],
+            hold_until=entry.get("hold_until"),
+            message=messages.get(entry.get("provider_message_id") or ""),
+        )
+        for entry in pipeline.ledger()
+    ]
+    notices.sort(key=lambda notice: (notice.settled_at, notice.notice_id))
+    return RunRecord(seed=seed, customers=customers, days=days, start=start, end=end, notices=notices)
+
+
+def save_run(record: RunRecord, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(record.model_dump_json(indent=1))
+    return path
+
+
+def load_run(path: Path) -> RunRecord:
+    try:
+        return RunRecord.model_validate_json(path.read_bytes())
+    except FileNotFoundError:
+        raise NoRunRecorded(f"no run recorded at {path}: run `headsup simulate` first") from None
+    except ValidationError as exc:
+        raise NoRunRecorded(
+            f"{path} is not a run record ({exc.error_count()} problem(s)); run `headsup simulate` again"
+        ) from exc
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One kind's part of one hour's column in the chart, in SVG units."""
+
+    hour: datetime
+    kind: str
+    count: int
+    x: float
+    y: float
+    height: float
+
+
+@dataclass(frozen=True)
+class Chart:
+    width: float
+    height: float
+    bar_width: float
+    peak: int  # the tallest hour's notices
+    bars: list[Bar]
+    ticks: list[tuple[float, str]]  # x, label
+    colours: dict[str, str]  # kind -> colour, for the bars and the legend
+    totals: Counter[str]  # kind -> sent notices
+
+
+def sent_per_hour(record: RunRecord, *, plot_height: float = 160.0, max_width: float = 960.0) -> Chart:
+    """A stacked column per hour of the simulated window: the notices sent in it, by kind."""
+    sent = [notice for notice in record.notices if notice.status == "sent"]
+    # The window, widened to every sent notice: the bills arrive before the first sweep, and a
+    # notice held overnight may go out after the last.
+    first = min([record.start, *(notice.settled_at for notice in sent)]).replace(
+        minute=0, second=0, microsecond=0
+    )
+    last = max([record.end, *(notice.settled_at for notice in sent)])
+    hours = int((last - first) // HOUR) + 1
+    per_hour: dict[int, Counter[str]] = {}
+    for notice in sent:
+        per_hour.setdefault(int((notice.settled_at - first) // HOUR), Counter())[notice.kind] += 1
+    kinds = sorted({notice.kind for notice in sent})
+    colours = {kind: PALETTE[index % len(PALETTE)] for index, kind in enumerate(kinds)}
+    bar_width = max(2.0, min(24.0, max_width / hours))
+    peak = max((sum(counts.values()) for counts in per_hour.values()), default=0)
+    unit = plot_height / max(peak, 1)
+    bars = []
+    for index, counts in sorted(per_hour.items()):
+        top = plot_height
+        for kind in kinds:
+            if counts[kind]:
+                top -= counts[kind] * unit
+                bars.append(
+                    Bar(first + index * HOUR, kind, counts[kind], index * bar_width, top, counts[kind] * unit)
+                )
+    # About a dozen labels whatever the window: every 1, 3, 6, 12 or 24 hours.
+    step = next(step for step in (1, 3, 6, 12, 24, 48) if hours / step <= 14 or step == 48)
+    ticks = [(index * bar_width, f"{first + index * HOUR:%a %H:%M}") for index in range(0, hours, step)]
+    return Chart(
+        width=hours * bar_width,
+        height=plot_height,
+        bar_width=bar_width,
+        peak=peak,
+        bars=bars,
+        ticks=ticks,
+        colours=colours,
+        totals=Counter(notice.kind for notice in sent),
+    )
+
+
+def kind_label(kind: str) -> str:
+    """`ticket_sla_warning` -> `Ticket SLA warning`."""
+    words = ["SLA" if word == "sla" else word for word in kind.split("_")]
+    return " ".join([words[0].capitalize(), *words[1:]])
+
+
+def _environment() -> Environment:
+    # Imported here: the functions' code reads its settings at import, so it is loaded only
+    # once a run has applied the template's environment (see infra.pipeline.lambda_output_to).
+    from headsup.delivery.rendering import sms_encoding, sms_segments
+
+    environment = Environment(
+        loader=FileSystemLoader(Path(__file__).parent),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["label"] = kind_label
+    environment.filters["utc"] = lambda moment: f"{moment:%Y-%m-%d %H:%M} UTC"
+    environment.globals.update(sms_encoding=sms_encoding, sms_segments=sms_segments)
+    return environment
+
+
+def render_page(record: RunRecord) -> str:
+    outcomes = Counter(
+        f"sent ({notice.message.channel if notice.message else notice.channel})"
+        if notice.status == "sent"
+        else notice.status
+        for notice in record.notices
+    )
+    context: dict[str, Any] = {"run": record, "chart": sent_per_hour(record), "outcomes": outcomes}
+    return _environment().get_template(PAGE_TEMPLATE).render(context)
+
+
+def write_page(record: RunRecord, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_page(record), encoding="utf-8")
+    return path

@@ -1,0 +1,184 @@
+"""The outbox record and page, from a hand-made run (no AWS, no browser)."""
+
+import html
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from infra.cli import main
+from infra.outbox import (
+    NoRunRecorded,
+    RunNotice,
+    RunRecord,
+    SentMessage,
+    kind_label,
+    load_run,
+    render_page,
+    save_run,
+    sent_per_hour,
+)
+
+START = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+
+
+def notice(n: int, kind: str, at: datetime, status: str = "sent", **fields: object) -> RunNotice:
+    return RunNotice.model_validate(
+        {
+            "notice_id": f"n{n:03d}",
+            "kind": kind,
+            "customer_id": f"cust-{n:05d}",
+            "status": status,
+            "detected_at": at - timedelta(minutes=5),
+            "settled_at": at,
+            **fields,
+        }
+    )
+
+
+EMAIL = SentMessage(
+    channel="email",
+    to="ana@example.com",
+    subject="Your bill went up",
+    text="Hi Ana,\nYour bill went up.",
+    html='<p class="greeting">Hi Ana & co, "quoted"</p>',
+)
+SMS = SentMessage(channel="sms", to="+14155550123", text="Example Co: Hi Ana <b>bold</b> & more. Reply STOP")
+TEAM = SentMessage(
+    channel="team", to="EscalationTopic", subject="Callback overdue", text='{"summary": "late"}'
+)
+
+
+@pytest.fixture
+def run() -> RunRecord:
+    return RunRecord(
+        seed=1,
+        customers=5,
+        days=1,
+        start=START,
+        end=START + timedelta(days=1),
+        notices=[
+            notice(1, "bill_increase", START - timedelta(minutes=30), channel="email", message=EMAIL),
+            notice(2, "bill_increase", START - timedelta(minutes=29), channel="sms", message=SMS),
+            notice(3, "callback_escalation", START + timedelta(hours=2, minutes=5), message=TEAM),
+            notice(4, "callback_overdue", START + timedelta(hours=2, minutes=10), channel="sms", message=SMS),
+            notice(
+                5,
+                "visit_done",
+                START + timedelta(hours=3),
+                status="held",
+                channel="sms",
+                reason="quiet_hours",
+                hold_until=START + timedelta(days=1, hours=6),
+            ),
+            notice(6, "ticket_stale", START + timedelta(hours=4), status="skipped", reason="do_not_contact"),
+            # Held overnight and released after the simulated window ended.
+            notice(
+                7,
+                "visit_done",
+                START + timedelta(days=1, hours=1, minutes=15),
+                channel="email",
+                message=EMAIL,
+            ),
+        ],
+    )
+
+
+def test_the_chart_has_one_column_per_hour_stacked_by_kind_and_widens_to_every_sent_notice(
+    run: RunRecord,
+) -> None:
+    chart = sent_per_hour(run, plot_height=100)
+
+    by_hour = {(bar.hour, bar.kind): bar.count for bar in chart.bars}
+    assert by_hour == {
+        (datetime(2026, 11, 24, 7, tzinfo=UTC), "bill_increase"): 2,
+        (datetime(2026, 11, 24, 10, tzinfo=UTC), "callback_escalation"): 1,
+        (datetime(2026, 11, 24, 10, tzinfo=UTC), "callback_overdue"): 1,
+        (datetime(2026, 11, 25, 9, tzinfo=UTC), "visit_done"): 1,
+    }
+    assert chart.peak == 2
+    assert chart.width == pytest.approx(27 * chart.bar_width)  # 07:00 on the 24th to 09:00 on the 25th
+    assert all(bar.x >= 0 and bar.y >= 0 for bar in chart.bars)
+    tallest = [bar for bar in chart.bars if bar.count == 2]
+    assert tallest[0].height == pytest.approx(100)
+    ten = sorted((bar for bar in chart.bars if bar.hour.hour == 10), key=lambda bar: bar.y)
+    assert ten[0].y + ten[0].height == pytest.approx(ten[1].y)  # stacked, not overlapping
+    assert chart.totals == {
+        "bill_increase": 2,
+        "callback_escalation": 1,
+        "callback_overdue": 1,
+        "visit_done": 1,
+    }
+    assert len(set(chart.colours.values())) == len(chart.colours)
+
+
+def iframe_documents(page: str) -> list[str | None]:
+    found: list[str | None] = []
+
+    class Frames(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "iframe":
+                found.append(dict(attrs)["srcdoc"])
+
+    Frames().feed(page)
+    return found
+
+
+def test_the_page_has_a_row_per_notice_and_shows_each_message_escaped(run: RunRecord) -> None:
+    page = render_page(run)
+
+    assert page.count('<details class="notice"') == len(run.notices)
+    assert html.escape(SMS.text) in page
+    assert "<b>bold</b>" not in page  # an SMS is text, never markup
+    # The email's HTML is the iframe's document: the attribute, once unescaped, is that HTML exactly.
+    assert iframe_documents(page) == [EMAIL.html, EMAIL.html]
+    assert "Held until 2026-11-25 14:00 UTC (quiet_hours)" in page
+    assert "Not sent: skipped, do_not_contact." in page
+    assert "<b>2</b> sent (email)" in page
+    assert "<b>1</b> sent (team)" in page
+    assert page.count('<rect class="bar"') == 4
+
+
+def test_a_saved_run_reads_back_the_same(run: RunRecord, tmp_path: Path) -> None:
+    assert load_run(save_run(run, tmp_path / "run" / "last.json")) == run
+
+
+def test_the_outbox_explains_a_missing_or_broken_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(NoRunRecorded, match="run `headsup simulate` first"):
+        load_run(tmp_path / "none.json")
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"seed": "seven"}')
+    with pytest.raises(NoRunRecorded, match="is not a run record"):
+        load_run(broken)
+
+    assert main(["outbox", "--record", str(tmp_path / "none.json"), "--out", str(tmp_path / "o.html")]) == 1
+    assert "headsup simulate" in capsys.readouterr().out
+    assert not (tmp_path / "o.html").exists()
+
+
+def test_the_outbox_command_writes_the_page(run: RunRecord, tmp_path: Path) -> None:
+    record = save_run(run, tmp_path / "last.json")
+    out = tmp_path / "page" / "outbox.html"
+
+    assert main(["outbox", "--record", str(record), "--out", str(out)]) == 0
+    assert out.read_text(encoding="utf-8") == render_page(run)
+
+
+def test_simulate_refuses_an_empty_run(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "--days", "0"]) == 2
+    assert "at least 1" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("kind", "label"),
+    [
+        ("bill_increase", "Bill increase"),
+        ("ticket_sla_warning", "Ticket SLA warning"),
+        ("visit_done", "Visit done"),
+    ],
+)
+def test_kinds_read_as_words(kind: str, label: str) -> None:
+    assert kind_label(kind) == label
