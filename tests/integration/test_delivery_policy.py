@@ -88,6 +88,42 @@ def test_the_fourth_notice_in_a_day_is_held_until_a_place_frees_up(pipeline: Loc
     assert [entry["status"] for entry in pipeline.ledger()] == ["sent"] * 4
 
 
+def test_the_technician_on_the_way_is_not_held_by_the_daily_cap(pipeline: LocalPipeline) -> None:
+    # Given Ana, who has had three notices today, waiting at home for a technician
+    noon = datetime(2026, 11, 24, 20, 0, tzinfo=UTC)  # 12:00 in Los Angeles
+    with time_machine.travel(noon, tick=True):
+        for month in ("2026-08", "2026-09", "2026-10"):
+            bill_increase(pipeline, "cust-ana", period=month)
+        visit = {
+            "visit_id": "v-ana",
+            "customer_id": "cust-ana",
+            "window_start": (noon + timedelta(hours=1)).isoformat(),
+            "window_end": (noon + timedelta(hours=3)).isoformat(),
+            "eta": (noon + timedelta(hours=1)).isoformat(),
+            "status": "scheduled",
+            "technician_name": "Carlos Mendes",
+        }
+        pipeline.put_visits([visit])
+        pipeline.index_changes()
+
+        # When the technician sets off, and then a fourth bill goes up
+        pipeline.put_visits(
+            [{**visit, "status": "en_route", "eta": (noon + timedelta(minutes=40)).isoformat()}]
+        )
+        pipeline.index_changes()
+        pipeline.deliver_notices()
+        pipeline.put_bills([bill("cust-ana", "2026-11", "300")])
+        pipeline.run_detectors()
+        pipeline.deliver_notices()
+
+    # Then "on the way" went out at once, and it counts: the bill waits for a place
+    outcomes = {entry["kind"]: (entry["status"], entry.get("reason")) for entry in pipeline.ledger()}
+    assert outcomes["visit_on_the_way"] == ("sent", None)
+    assert sum(entry["status"] == "sent" for entry in pipeline.ledger()) == 4
+    assert [entry["reason"] for entry in pipeline.ledger() if entry["status"] == "held"] == ["frequency_cap"]
+    assert len(sent_emails()) == 4
+
+
 def test_one_click_unsubscribe_stops_that_topic_and_only_that_topic(pipeline: LocalPipeline) -> None:
     # Given a billing email carrying a one-click unsubscribe link
     bill_increase(pipeline, "cust-ana", period="2026-10")

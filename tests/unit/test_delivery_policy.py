@@ -1,5 +1,6 @@
 """The one delivery policy: send, hold (until when) or skip (why). Pure, no AWS."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -101,6 +102,25 @@ def test_the_fourth_notice_in_24_hours_is_held_until_a_place_frees_up() -> None:
     assert isinstance(decision, Hold)
     assert decision.until == sent[0] + timedelta(hours=24)  # 16:00 the same day
     assert decision.reason == "frequency_cap"
+
+
+def test_a_technician_on_the_way_or_running_late_is_not_held_by_the_daily_cap() -> None:
+    # Given a customer who has had 3 notices today, and the template's default cap bypass
+    policy = replace(
+        POLICY,
+        cap_bypass_kinds=frozenset({NoticeKind.VISIT_ON_THE_WAY.value, NoticeKind.VISIT_RUNNING_LATE.value}),
+    )
+    now = local(2026, 11, 24, 15, 0)
+    sent = [now - timedelta(hours=h) for h in (5, 2, 1)]
+
+    for kind in (NoticeKind.VISIT_ON_THE_WAY, NoticeKind.VISIT_RUNNING_LATE):
+        urgent = request(kind).model_copy(update={"expires_at": now + timedelta(hours=1)})
+        # Then what is true only for the next hour goes now, instead of expiring in the hold
+        assert isinstance(decide(urgent, SMS_CUSTOMER, NO_PREFERENCES, sent, now, policy, never), Send)
+    # And every other kind still waits for a place
+    held = decide(request(), SMS_CUSTOMER, NO_PREFERENCES, sent, now, policy, never)
+    assert isinstance(held, Hold)
+    assert held.reason == "frequency_cap"
 
 
 def test_sends_older_than_24_hours_do_not_count() -> None:

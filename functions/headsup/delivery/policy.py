@@ -7,7 +7,9 @@ The same rules for every notice kind, in this order (the first that applies deci
    complaint, SMS number opted out with the carrier): skip with `no_channel`. A suppressed or
    missing email falls back to SMS when the customer allows it, and the reverse.
 4. The customer already had `max_per_day` notices in the last 24 hours: hold until the oldest of
-   them is 24 hours old.
+   them is 24 hours old, unless the kind may bypass the cap (a technician on the way or running
+   late: true for an hour, so held it would only ever be skipped as expired). It still counts
+   towards the cap for the notices after it.
 5. Outside the quiet-hours window on the customer's own clock (SMS always, email if configured),
    unless the kind may bypass it: hold until the window next opens.
 Holds are combined: a notice capped until 22:30 is then held for quiet hours until 08:00. A
@@ -65,6 +67,7 @@ class QuietHours:
 class DeliveryPolicy:
     quiet_hours: QuietHours
     max_per_day: int
+    cap_bypass_kinds: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,7 @@ def decide(
     reasons: list[str] = []
     until = now
     within_day = sorted(sent for sent in recent_sends if now - sent < DAY)
-    if len(within_day) >= policy.max_per_day:
+    if request.kind not in policy.cap_bypass_kinds and len(within_day) >= policy.max_per_day:
         # The cap frees a place when the oldest of the last `max_per_day` sends turns 24 h old.
         until = within_day[-policy.max_per_day] + DAY
         reasons.append("frequency_cap")

@@ -34,10 +34,11 @@ class DeliverySettings(EnvSettings):
     quiet_hours_for_email: Annotated[bool, Field(alias="QUIET_HOURS_FOR_EMAIL")]
     quiet_hours_bypass_kinds: Annotated[str, Field(alias="QUIET_HOURS_BYPASS_KINDS")]
     max_notices_per_day: Annotated[int, Field(alias="MAX_NOTICES_PER_DAY", ge=1)]
+    cap_bypass_kinds: Annotated[str, Field(alias="CAP_BYPASS_KINDS")]
     due_items_table_name: Annotated[str, Field(alias="DUE_ITEMS_TABLE_NAME", min_length=1)]
     due_index_shards: Annotated[int, Field(alias="DUE_INDEX_SHARDS", ge=1, le=100)]
 
-    @field_validator("quiet_hours_bypass_kinds")
+    @field_validator("quiet_hours_bypass_kinds", "cap_bypass_kinds")
     @classmethod
     def _known_kinds(cls, value: str) -> str:
         unknown = {kind.strip() for kind in value.split(",") if kind.strip()} - {
@@ -49,17 +50,22 @@ class DeliverySettings(EnvSettings):
 
     @property
     def delivery_policy(self) -> DeliveryPolicy:
-        bypass = frozenset(kind.strip() for kind in self.quiet_hours_bypass_kinds.split(",") if kind.strip())
         return DeliveryPolicy(
             quiet_hours=QuietHours(
                 start=self.quiet_hours_start,
                 end=self.quiet_hours_end,
                 applies_to_email=self.quiet_hours_for_email,
-                bypass_kinds=bypass,
+                bypass_kinds=_kinds(self.quiet_hours_bypass_kinds),
             ),
             max_per_day=self.max_notices_per_day,
+            cap_bypass_kinds=_kinds(self.cap_bypass_kinds),
         )
 
     @property
     def ledger_retention(self) -> timedelta:
         return timedelta(days=self.ledger_retention_days)
+
+
+def _kinds(listed: str) -> frozenset[str]:
+    """A CommaDelimitedList parameter as the template joins it: `a,b` (or empty)."""
+    return frozenset(kind.strip() for kind in listed.split(",") if kind.strip())
