@@ -1,8 +1,9 @@
 """Count the AWS API calls the functions make, and time their invocations (shared by the benchmarks).
 
 `counting_calls()` wraps botocore's single entry point for API calls (`BaseClient._make_api_call`),
-so no client can slip past the count, and `Deployment.invoke`, so each call is attributed to the
-function whose invocation made it. Calls made outside an invocation (the benchmark putting data,
+so no client can slip past the count; each call is attributed to the function whose invocation
+made it (`infra.local_aws.invoking`, set by `Deployment.invoke`, which is also wrapped here to
+count and time invocations). Calls made outside an invocation (the benchmark putting data,
 the emulated event sources polling streams and queues, as Lambda's own pollers would) are not
 counted.
 """
@@ -11,16 +12,13 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from infra.local_aws import Deployment
-
-_function: ContextVar[str | None] = ContextVar("function", default=None)
+from infra.local_aws import Deployment, invoking
 
 
 @dataclass
@@ -57,7 +55,7 @@ def counting_calls(observer: Observer | None = None) -> Iterator[CallLog]:
     original_invoke = Deployment.invoke
 
     def count(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
-        function = _function.get()
+        function = invoking.get()
         if function is None:
             return original_call(self, operation_name, api_params)
         service = self.meta.service_model.service_name
@@ -79,14 +77,12 @@ def counting_calls(observer: Observer | None = None) -> Iterator[CallLog]:
             log.observer_errors.append(f"{function} {service}.{operation}: {exc!r}")
 
     def invoke(self: Deployment, function_logical_id: str, event: dict[str, Any], **kwargs: Any) -> Any:
-        token = _function.set(function_logical_id)
         started = time.perf_counter()
         try:
             return original_invoke(self, function_logical_id, event, **kwargs)
         finally:
             log.durations.setdefault(function_logical_id, []).append(time.perf_counter() - started)
             log.invocations[function_logical_id] += 1
-            _function.reset(token)
 
     BaseClient._make_api_call = count  # type: ignore[attr-defined]
     Deployment.invoke = invoke  # type: ignore[method-assign]
