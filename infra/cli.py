@@ -350,9 +350,9 @@ def parser() -> argparse.ArgumentParser:
     every.add_argument(
         "--sms-segments",
         type=int,
-        default=4,
-        help="most segments an SMS may take with edge-case data (a long name in a locale whose dates "
-        "need UCS-2, such as ja-JP or ar-EG, takes 4)",
+        default=3,
+        help="most segments an SMS may take with edge-case data (a name in a non-Latin script or "
+        "with an emoji makes an SMS UCS-2, 67 characters a segment: the longest then take 3)",
     )
     return cli
 

@@ -43,11 +43,15 @@ def test_html_escapes_customer_data_and_never_evaluates_it(renderer: NoticeRende
     assert "Hi <script>{{7*7}}," in email.text  # plain text is shown as written
 
 
-def test_amounts_and_dates_follow_the_customers_locale(renderer: NoticeRenderer) -> None:
+def test_amounts_and_dates_follow_the_customers_regional_conventions_in_english(
+    renderer: NoticeRenderer,
+) -> None:
+    # A de-DE customer reads English (no German templates): German number conventions, English words
     email = renderer.render_email(notice_request(), customer(locale="de-DE"))
-    assert "132,40\xa0$" in email.text
-    assert "15. Dezember 2026" in email.text
-    assert "20,4\xa0%" in email.text or "20,4%" in email.text
+    assert "132,40\xa0US$" in email.text
+    assert "15 December 2026" in email.text
+    assert "20,4\xa0%" in email.text
+    assert "Dezember" not in email.text
 
 
 def test_correction_is_worded_as_a_correction(renderer: NoticeRenderer) -> None:

@@ -1,7 +1,10 @@
 """Notices in the customer's language: templates/<language>/<kind>/<file> when it exists, else the
 English template at the root, file by file. Numbers and dates follow the customer's full locale
 whichever language the words are in (an es-ES and an es-MX customer read the same Spanish text
-with different amounts and clocks; a fr-FR customer reads English with French numbers).
+with different amounts and clocks). Words and figures are in one language: a fr-FR customer, for
+whom there are no French templates, reads English throughout, months and dates included, with
+the number conventions of English as written in France (en_FR: "22,40 US$"); a customer whose
+territory has no such English (ja-JP, ar-EG) gets international English (en_001).
 """
 
 import json
@@ -16,6 +19,7 @@ from headsup.delivery.rendering import (
     GSM7_EXTENDED,
     NoticeRenderer,
     RenderError,
+    sms_encoding,
     sms_segments,
 )
 from headsup.notices import NoticeKind, NoticeRequest, make_notice_id
@@ -330,7 +334,7 @@ def test_spanish_follow_up_asks_whether_everything_works(renderer: NoticeRendere
 # --- falling back to English ---------------------------------------------------------------------
 
 
-def test_french_customer_reads_english_with_french_numbers_and_dates(renderer: NoticeRenderer) -> None:
+def test_french_customer_reads_english_with_french_number_conventions(renderer: NoticeRenderer) -> None:
     # Given a customer whose language has no templates
     person = customer(first_name="Ana", locale="fr-FR", timezone="Europe/Paris")
 
@@ -338,19 +342,42 @@ def test_french_customer_reads_english_with_french_numbers_and_dates(renderer: N
     email = renderer.render_email(notice(NoticeKind.BILL_INCREASE), person)
     sms = renderer.render_sms(notice(NoticeKind.BILL_INCREASE), person)
 
-    # Then the words are English and the figures French
-    assert email.subject == "Your novembre 2026 bill is 22,40 $US higher: here is why"
+    # Then every word is English, months and dates included ("Your novembre 2026 bill" is neither
+    # language), with the figures written as in France (en_FR: decimal comma, symbol after)
+    assert email.subject == "Your November 2026 bill is 22,40 US$ higher: here is why"
     for part in (email.text, email.html):
         assert "Hi Ana," in part
-        assert f"132,40{NBSP}$US" in part
-        assert f"20,4{NBSP}%" in part
-        assert "15 décembre 2026" in part
+        assert f"132,40{NBSP}US$" in part
+        assert "(20,4%)" in part
+        assert "15 December 2026" in part
+        assert "novembre" not in part
     assert email.text.endswith(EN_FOOTER)
     assert '<html lang="en">' in email.html
     assert sms.text == (
-        "Example Co: Hi Ana, your nov. bill is 132,40 $US, up 22,40 $US (20,4 %) on oct., "
-        "mostly Data add-on. Due 15 déc. Reply STOP to opt out."
+        "Example Co: Hi Ana, your Nov bill is 132,40 US$, up 22,40 US$ (20,4%) on Oct, "
+        "mostly Data add-on. Due 15 Dec. Reply STOP to opt out."
     )
+
+
+@pytest.mark.parametrize(
+    ("locale", "timezone"), [("ja-JP", "Asia/Tokyo"), ("ar-EG", "Africa/Cairo"), ("zh-CN", "Asia/Shanghai")]
+)
+@pytest.mark.parametrize("kind", CUSTOMER_KINDS)
+def test_english_text_never_carries_dates_in_another_script(
+    renderer: NoticeRenderer, kind: NoticeKind, locale: str, timezone: str
+) -> None:
+    # Given a customer whose language has no templates and whose territory no English in CLDR
+    person = customer(first_name="Ana", locale=locale, timezone=timezone)
+
+    sms = renderer.render_sms(notice(kind), person)
+    email = renderer.render_email(notice(kind), person)
+
+    # Then the SMS stays in the GSM-7 alphabet (a "11月22日" in it would make it UCS-2: 70
+    # characters a segment instead of 160), and the email's figures are in English too
+    assert sms_encoding(sms.text) == "GSM-7", sms.text
+    written = email.subject + email.text
+    assert all(ch < "\u0250" for ch in written if ch.isalpha()), written  # Latin letters only
+    assert all(ch in "0123456789" for ch in written if ch.isdigit()), written  # and digits
 
 
 @pytest.mark.parametrize("kind", CUSTOMER_KINDS)

@@ -169,9 +169,10 @@ def test_callback_apology_names_the_topic_the_alert_and_the_new_time(renderer: N
     ("timezone", "locale", "deadline_time", "deadline", "utc_time"),
     [
         ("America/Los_Angeles", "en-US", "10:15 AM", "Nov 24, 2026, 10:15 AM", "6:15 PM"),
-        ("Europe/Berlin", "de-DE", "19:15", "24.11.2026, 19:15", "18:15"),
-        # The language decides the format, the timezone the hour: a German speaker in New York.
-        ("America/New_York", "de-DE", "13:15", "24.11.2026, 13:15", "18:15"),
+        # English words (no German templates) in German conventions: 24-hour clock, day first.
+        ("Europe/Berlin", "de-DE", "19:15", "24 Nov 2026, 19:15", "18:15"),
+        # The locale decides the format, the timezone the hour: a German speaker in New York.
+        ("America/New_York", "de-DE", "13:15", "24 Nov 2026, 13:15", "18:15"),
         # Half-hour offset: 18:15 UTC is 23:45 in Kolkata.
         ("Asia/Kolkata", "en-US", "11:45 PM", "Nov 24, 2026, 11:45 PM", "6:15 PM"),
     ],
@@ -236,7 +237,7 @@ def test_stale_ticket_update_says_what_how_long_and_whom_to_write_to(renderer: N
     ("timezone", "locale", "opened", "not_opened"),
     [
         ("America/Los_Angeles", "en-US", "November 19, 2026", "November 20, 2026"),
-        ("Europe/Berlin", "de-DE", "20. November 2026", "19. November 2026"),
+        ("Europe/Berlin", "de-DE", "20 November 2026", "19 November 2026"),
     ],
 )
 def test_stale_ticket_open_date_is_the_customers_calendar_day(
@@ -294,7 +295,7 @@ def test_follow_up_asks_whether_everything_works_and_invites_a_reply(renderer: N
     ("timezone", "locale", "solved", "sms_solved"),
     [
         ("America/Los_Angeles", "en-US", "November 22, 2026", "on Nov 22 we solved"),
-        ("Europe/Berlin", "de-DE", "23. November 2026", "on 23. Nov. we solved"),
+        ("Europe/Berlin", "de-DE", "23 November 2026", "on 23 Nov we solved"),
     ],
 )
 def test_follow_up_solved_date_is_the_customers_calendar_day(

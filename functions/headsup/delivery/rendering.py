@@ -16,11 +16,12 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError
 from pydantic import BaseModel, ValidationError
 
@@ -84,6 +85,8 @@ class NoticeRenderer:
             "trim_blocks": True,
             "lstrip_blocks": True,
         }
+        # Which translations exist, read once: a notice's figures follow the language it is written in.
+        self._templates = frozenset(loader.list_templates())
         self._html = Environment(autoescape=True, **options)
         self._text = Environment(autoescape=False, **options)  # noqa: S701 - plain text, never HTML
         self._business_name = business_name
@@ -98,12 +101,14 @@ class NoticeRenderer:
     ) -> RenderedEmail:
         """`unsubscribe_url`: the signed one-click link for this customer and topic, shown in the
         footer (and sent as List-Unsubscribe by the sender)."""
-        context = {**self._context(request, customer), "unsubscribe_url": unsubscribe_url}
-        subject = self._render(
-            self._text, _in_language(customer, request, "email_subject.txt.j2"), context, request
-        )
-        html = self._render(self._html, _in_language(customer, request, "email.html.j2"), context, request)
-        text = self._render(self._text, _in_language(customer, request, "email.txt.j2"), context, request)
+
+        def part(env: Environment, file: str) -> str:
+            context = {**self._context(request, customer, file), "unsubscribe_url": unsubscribe_url}
+            return self._render(env, _in_language(customer, request, file), context, request)
+
+        subject = part(self._text, "email_subject.txt.j2")
+        html = part(self._html, "email.html.j2")
+        text = part(self._text, "email.txt.j2")
         return RenderedEmail(
             subject=_WHITESPACE.sub(" ", subject).strip(), html=html, text=text.strip() + "\n"
         )
@@ -114,7 +119,7 @@ class NoticeRenderer:
             customer = customer.model_copy(
                 update={"first_name": customer.first_name[:SMS_NAME_LIMIT].rstrip()}
             )
-        context = self._context(request, customer)
+        context = self._context(request, customer, "sms.txt.j2")
         text = self._render(self._text, _in_language(customer, request, "sms.txt.j2"), context, request)
         return RenderedSms(text=_WHITESPACE.sub(" ", gsm_friendly(text)).strip())
 
@@ -147,16 +152,26 @@ class NoticeRenderer:
             fields = sorted({".".join(map(str, e["loc"])) for e in exc.errors()})
             raise InvalidPayload(f"{request.kind} payload invalid at {', '.join(fields)}") from exc
 
-    def _context(self, request: NoticeRequest, customer: Customer) -> dict[str, Any]:
+    def _context(self, request: NoticeRequest, customer: Customer, file: str) -> dict[str, Any]:
         return {
             "customer": customer,
             "notice": self._payload(request),
-            "fmt": LocaleFormatter(customer.babel_locale, customer.zone),
+            "fmt": LocaleFormatter(self._writing_locale(customer, request, file), customer.zone),
             "business_name": self._business_name,
             "support_reply_to": self._support_reply_to,
             "topic": request.topic.value,
             "unsubscribe_url": None,
         }
+
+    def _writing_locale(self, customer: Customer, request: NoticeRequest, file: str) -> Locale:
+        """The locale figures are written in: the customer's own when the words are in their
+        language; when they fall back to English, English with the customer's regional number
+        conventions ("22,40 US$" for en_DE), never "Your novembre bill" or a date in Japanese
+        script inside an English sentence (which would also make the SMS UCS-2)."""
+        locale = customer.babel_locale
+        if locale.language == "en" or f"{locale.language}/{request.kind.value}/{file}" in self._templates:
+            return locale
+        return english_for(locale.territory)
 
     @staticmethod
     def _render(
@@ -188,6 +203,18 @@ def _template_line(exc: TemplateError, filename: str | None) -> int | None:
             line = frame.tb_lineno
         frame = frame.tb_next
     return line
+
+
+@lru_cache(maxsize=64)
+def english_for(territory: str | None) -> Locale:
+    """English as written in `territory` where CLDR has it (en_DE, en_FR, en_GB...), else
+    international English (en_001: "15 December 2026", "€22.40")."""
+    if territory:
+        try:
+            return Locale.parse(f"en_{territory}")
+        except UnknownLocaleError:
+            pass
+    return Locale.parse("en_001")
 
 
 def _in_language(customer: Customer, request: NoticeRequest, file: str) -> list[str]:
