@@ -70,7 +70,7 @@ def test_sms_first_customer_gets_one_short_sms(pipeline: LocalPipeline) -> None:
 
     [sms] = sent_sms()
     assert sms.phone_number == "+4915112345678"
-    assert sms.message.startswith("Example Co: Hi Jonas, your Nov bill is 52,00 €, up 12,00 € (30 %) on Okt.")
+    assert sms.message.startswith("Example Co: Hi Jonas, your Nov bill is 52,00 €, up 12,00 € (30 %) on Oct.")
     assert sent_emails() == []
     [entry] = pipeline.ledger()
     assert (entry["status"], entry["channel"]) == ("sent", "sms")
