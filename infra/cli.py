@@ -197,8 +197,8 @@ def simulate(args: argparse.Namespace, console: Console) -> int:
 
 
 def summary_table(summary: dict[str, Any], args: argparse.Namespace) -> Table:
-    """Per kind, where every notice went: each is counted once, in one of the columns after
-    `detected` but `held first` (held for a while, then settled)."""
+    """Per kind, where every notice went: each is counted once, in one of the columns from
+    `email` to `other`; `held first` counts those among them that waited before they settled."""
     columns = {
         "detected": lambda row: row["detected"],
         "email": lambda row: row["email"],
@@ -237,11 +237,11 @@ def not_sent_table(summary: dict[str, Any]) -> Table:
     for column in ("kind", "outcome", "reason", "notices"):
         table.add_column(column, justify="right" if column == "notices" else "left", no_wrap=column == "kind")
     for kind, row in summary.items():
-        for outcome in ("skipped", "held", "other"):
-            for reason, count in sorted(row[outcome].items()):
-                if outcome == "other":
-                    outcome, reason = reason, ""
-                table.add_row(kind, outcome, reason, str(count))
+        for column in ("skipped", "held"):
+            for reason, count in sorted(row[column].items()):
+                table.add_row(kind, column, reason, str(count))
+        for status, count in sorted(row["other"].items()):  # failed, unconfirmed, dead_lettered
+            table.add_row(kind, status, "", str(count))
     return table
 
 

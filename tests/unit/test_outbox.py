@@ -6,8 +6,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
-from infra.cli import main
+from infra.cli import main, not_sent_table, summarise
 from infra.outbox import (
     NoRunRecorded,
     RunNotice,
@@ -182,3 +183,24 @@ def test_simulate_refuses_an_empty_run(capsys: pytest.CaptureFixture[str]) -> No
 )
 def test_kinds_read_as_words(kind: str, label: str) -> None:
     assert kind_label(kind) == label
+
+
+def test_the_summary_counts_each_notice_once_and_says_why_the_others_were_not_sent(run: RunRecord) -> None:
+    notices = [
+        *run.notices,
+        notice(8, "visit_done", START + timedelta(hours=5), status="failed", reason="MessageRejected"),
+        notice(9, "visit_done", START + timedelta(hours=6), status="unconfirmed"),
+    ]
+    summary = summarise(notices)
+    console = Console(record=True, width=100)
+    console.print(not_sent_table(summary))
+    lines = [line.split() for line in console.export_text().splitlines()]
+
+    assert summary["visit_done"]["email"] == 1
+    assert summary["visit_done"]["held"] == {"quiet_hours": 1}
+    assert summary["visit_done"]["other"] == {"failed": 1, "unconfirmed": 1}
+    assert summary["visit_done"]["held_first"] == 0  # the one sent after a hold had no hold_until
+    assert ["visit_done", "held", "quiet_hours", "1"] in lines
+    assert ["visit_done", "failed", "1"] in lines
+    assert ["visit_done", "unconfirmed", "1"] in lines
+    assert ["ticket_stale", "skipped", "do_not_contact", "1"] in lines
