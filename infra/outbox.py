@@ -149,7 +149,7 @@ class Chart:
     peak: int  # the tallest hour's notices
     bars: list[Bar]
     ticks: list[tuple[float, str]]  # x, label
-    colours: dict[str, str]  # kind -> colour, for the bars and the legend
+    colours: dict[str, str]  # every kind of the run -> its colour, for the bars and the legend
     totals: Counter[str]  # kind -> sent notices
 
 
@@ -166,7 +166,9 @@ def sent_per_hour(record: RunRecord, *, plot_height: float = 160.0, max_width: f
     per_hour: dict[int, Counter[str]] = {}
     for notice in sent:
         per_hour.setdefault(int((notice.settled_at - first) // HOUR), Counter())[notice.kind] += 1
-    kinds = sorted({notice.kind for notice in sent})
+    # Every kind of the run has a colour (and a place in the legend, which filters the rows),
+    # sent or not, so a kind keeps its colour from one run to the next.
+    kinds = sorted({notice.kind for notice in record.notices})
     colours = {kind: PALETTE[index % len(PALETTE)] for index, kind in enumerate(kinds)}
     bar_width = max(2.0, min(24.0, max_width / hours))
     peak = max((sum(counts.values()) for counts in per_hour.values()), default=0)

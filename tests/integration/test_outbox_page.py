@@ -144,7 +144,35 @@ def test_the_chart_adds_up_to_what_was_sent_per_hour_and_kind(
     assert chart is not None
     assert chart["width"] > 200
     for kind, count in Counter(n.kind for n in sent).items():
-        assert f"({count})" in page.locator(f'.legend li[data-kind="{kind}"]').inner_text()
+        assert f"({count} sent)" in page.locator(f'.legend li[data-kind="{kind}"]').inner_text()
+
+
+def test_the_rows_can_be_filtered_by_outcome_and_kind(page: Page, run: tuple[RunRecord, Path, Path]) -> None:
+    notices = run[0].notices
+    rows = page.locator("details.notice")
+
+    def shown() -> list[str]:
+        ids: list[str] = rows.evaluate_all("rows => rows.filter(r => r.offsetParent !== null).map(r => r.id)")
+        return ids
+
+    assert len(shown()) == len(notices)
+    page.get_by_label("not sent (skipped, held, failed)").check()
+    assert shown() == [f"notice-{n.notice_id}" for n in notices if n.status != "sent"]
+    page.get_by_label("to the team").check()
+    assert shown() == [f"notice-{n.notice_id}" for n in notices if n.message and n.message.channel == "team"]
+    page.get_by_label("sent to customers").check()
+    customer_sent = [n for n in notices if n.status == "sent" and n.channel in ("email", "sms")]
+    assert shown() == [f"notice-{n.notice_id}" for n in customer_sent]
+
+    # Unticking a kind in the legend hides its rows and fades its bars
+    page.locator("#kind-bill_increase").uncheck()
+    assert shown() == [f"notice-{n.notice_id}" for n in customer_sent if n.kind != "bill_increase"]
+    faded = page.locator('rect.bar[data-kind="bill_increase"]').first.evaluate(
+        "bar => getComputedStyle(bar).opacity"
+    )
+    assert float(faded) < 0.5
+    page.get_by_label("every notice").check()
+    assert len(shown()) == sum(n.kind != "bill_increase" for n in notices)
 
 
 def test_the_screenshot_is_a_picture_of_the_page(run: tuple[RunRecord, Path, Path]) -> None:
