@@ -334,7 +334,7 @@ def parser() -> argparse.ArgumentParser:
     one.add_argument("--out", default="build/preview", help="where the HTML email is written")
     every = commands.add_parser("check-templates", help="render every template with edge-case data")
     sim = commands.add_parser(
-        "simulate", help="a seeded busy day (and more days of sweeps) on the local stack"
+        "simulate", help="seeded busy days of business data through the whole local stack"
     )
     sim.add_argument("--days", type=int, default=1, help="days to run; new data arrives on the first")
     sim.add_argument("--customers", type=int, default=100)
