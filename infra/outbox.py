@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pydantic import BaseModel, ValidationError
@@ -54,7 +55,18 @@ class RunNotice(BaseModel):
     detected_at: datetime
     settled_at: datetime
     hold_until: datetime | None = None
+    # The customer's clock (their `timezone`, else the template's DefaultTimezone, as delivery
+    # reads it), to see when a notice reached them; None for a customer the business never stored.
+    customer_timezone: str | None = None
     message: SentMessage | None = None  # for a notice that was sent
+
+    @property
+    def settled_locally(self) -> datetime | None:
+        return (
+            None
+            if self.customer_timezone is None
+            else self.settled_at.astimezone(ZoneInfo(self.customer_timezone))
+        )
 
 
 class RunRecord(BaseModel):
@@ -93,6 +105,11 @@ def collect_run(
             subject=published.subject,
             text=json.dumps(body, indent=2, ensure_ascii=False, default=str),
         )
+    default_zone = pipeline.deployment.function_env("NoticeDeliveryFunction")["DEFAULT_TIMEZONE"]
+    zones = {
+        str(customer["customer_id"]): _zone_name(customer.get("timezone"), default_zone)
+        for customer in pipeline.customers()
+    }
     notices = [
         RunNotice(
             notice_id=entry["notice_id"],
@@ -104,12 +121,24 @@ def collect_run(
             detected_at=entry["detected_at"],
             settled_at=entry.get("completed_at") or entry["updated_at"],
             hold_until=entry.get("hold_until"),
+            customer_timezone=zones.get(entry["customer_id"]),
             message=messages.get(entry.get("provider_message_id") or ""),
         )
         for entry in pipeline.ledger()
     ]
     notices.sort(key=lambda notice: (notice.settled_at, notice.notice_id))
     return RunRecord(seed=seed, customers=customers, days=days, start=start, end=end, notices=notices)
+
+
+def _zone_name(timezone: object, default: str) -> str:
+    """The zone delivery uses for a customer: theirs when it is a real IANA zone, else the default."""
+    if isinstance(timezone, str) and timezone:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return default
+        return timezone
+    return default
 
 
 def save_run(record: RunRecord, path: Path) -> Path:

@@ -173,11 +173,19 @@ class LocalPipeline:
         return self.run_detectors(), self.deliver_notices()
 
     def ledger(self) -> list[dict[str, Any]]:
-        table = self.deployment.ref("NoticeLedgerTable")
+        return sorted(
+            self._scan("NoticeLedgerTable"), key=lambda item: (item["customer_id"], item["notice_id"])
+        )
+
+    def customers(self) -> list[dict[str, Any]]:
+        return sorted(self._scan("CustomersTable"), key=lambda item: str(item["customer_id"]))
+
+    def _scan(self, table_logical_id: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
-        for page in self._dynamodb.get_paginator("scan").paginate(TableName=table):
+        paginator = self._dynamodb.get_paginator("scan")
+        for page in paginator.paginate(TableName=self.deployment.ref(table_logical_id)):
             items.extend({k: _deserializer.deserialize(v) for k, v in item.items()} for item in page["Items"])
-        return sorted(items, key=lambda item: (item["customer_id"], item["notice_id"]))
+        return items
 
     def dead_letters(self) -> list[dict[str, Any]]:
         return [json.loads(m["Body"]) for m in queue_messages(self.deployment, "NoticeDeadLetterQueue")]

@@ -1,5 +1,6 @@
 """`headsup simulate`: the whole stack on moto for seeded busy days, summarised per kind."""
 
+from datetime import time
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,7 @@ from headsup.notices import NoticeKind
 
 from infra.cli import main, run_simulation, summarise
 from infra.outbox import load_run
+from infra.template import load_template
 
 
 @pytest.fixture(autouse=True)
@@ -46,3 +48,27 @@ def test_simulate_reports_every_kind_and_the_same_seed_gives_the_same_result(
     assert "simulate: 3 customers, 1 day(s), seed 5" in out
     assert f"recorded in {record}" in out.replace("\n", "")
     assert load_run(record).customers == 3
+
+
+def test_every_sms_reaches_the_customer_at_a_decent_hour_on_their_own_clock() -> None:
+    # Given two simulated days of the whole stack, for customers in several timezones
+    record = run_simulation(days=2, customers=12, seed=5)
+    parameters = load_template()["Parameters"]
+    opens, closes = (
+        time.fromisoformat(parameters[p]["Default"]) for p in ("QuietHoursStart", "QuietHoursEnd")
+    )
+    urgent = set(parameters["QuietHoursBypassKinds"]["Default"].split(","))
+
+    texts = [n for n in record.notices if n.status == "sent" and n.channel == "sms"]
+    # Then every SMS but the technician's urgent ones went out inside the window, on the clock of
+    # the customer who got it (their timezone, or the template's default, as delivery reads it)
+    for notice in texts:
+        local = notice.settled_locally
+        assert local is not None
+        if notice.kind not in urgent:
+            assert opens <= local.time() < closes, (notice.kind, notice.customer_timezone, local)
+    # And the check is not vacuous: some SMS waited for the morning, and went then
+    waited = [n for n in texts if n.reason == "quiet_hours" and n.hold_until is not None]
+    assert waited
+    assert all(n.settled_at >= n.hold_until for n in waited if n.hold_until)
+    assert len({n.customer_timezone for n in texts}) >= 2  # more than one clock

@@ -60,7 +60,14 @@ def run() -> RunRecord:
         start=START,
         end=START + timedelta(days=1),
         notices=[
-            notice(1, "bill_increase", START - timedelta(minutes=30), channel="email", message=EMAIL),
+            notice(
+                1,
+                "bill_increase",
+                START - timedelta(minutes=30),
+                channel="email",
+                message=EMAIL,
+                customer_timezone="America/Los_Angeles",
+            ),
             notice(2, "bill_increase", START - timedelta(minutes=29), channel="sms", message=SMS),
             notice(3, "callback_escalation", START + timedelta(hours=2, minutes=5), message=TEAM),
             notice(4, "callback_overdue", START + timedelta(hours=2, minutes=10), channel="sms", message=SMS),
@@ -136,6 +143,8 @@ def test_the_page_has_a_row_per_notice_and_shows_each_message_escaped(run: RunRe
     assert iframe_documents(page) == [EMAIL.html, EMAIL.html]
     assert "Held until 2026-11-25 14:00 UTC (quiet_hours)" in page
     assert "Not sent: skipped, do_not_contact." in page
+    # When it reached the customer, on their clock: 07:30 UTC is 23:30 the evening before in LA
+    assert "settled 2026-11-24 07:30 UTC (Mon 23:30 on the customer's clock, America/Los_Angeles)" in page
     assert "<b>2</b> sent (email)" in page
     assert "<b>1</b> sent (team)" in page
     assert page.count('<rect class="bar"') == 4
