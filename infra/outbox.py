@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pydantic import BaseModel, ValidationError
@@ -105,11 +105,7 @@ def collect_run(
             subject=published.subject,
             text=json.dumps(body, indent=2, ensure_ascii=False, default=str),
         )
-    default_zone = pipeline.deployment.function_env("NoticeDeliveryFunction")["DEFAULT_TIMEZONE"]
-    zones = {
-        str(customer["customer_id"]): _zone_name(customer.get("timezone"), default_zone)
-        for customer in pipeline.customers()
-    }
+    zones = _customer_zones(pipeline)
     notices = [
         RunNotice(
             notice_id=entry["notice_id"],
@@ -130,15 +126,22 @@ def collect_run(
     return RunRecord(seed=seed, customers=customers, days=days, start=start, end=end, notices=notices)
 
 
-def _zone_name(timezone: object, default: str) -> str:
-    """The zone delivery uses for a customer: theirs when it is a real IANA zone, else the default."""
-    if isinstance(timezone, str) and timezone:
+def _customer_zones(pipeline: "LocalPipeline") -> dict[str, str]:
+    """customer id -> the timezone delivery uses for them, read as delivery reads it (an unknown
+    or missing zone is the template's DefaultTimezone); a customer delivery cannot read has none."""
+    from headsup.delivery.customers import InvalidCustomer, customer_from_item
+
+    env = pipeline.deployment.function_env("NoticeDeliveryFunction")
+    zones = {}
+    for item in pipeline.customers():
         try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            return default
-        return timezone
-    return default
+            customer = customer_from_item(
+                item, default_locale=env["DEFAULT_LOCALE"], default_timezone=env["DEFAULT_TIMEZONE"]
+            )
+        except InvalidCustomer:
+            continue
+        zones[customer.customer_id] = customer.timezone
+    return zones
 
 
 def save_run(record: RunRecord, path: Path) -> Path:
