@@ -101,10 +101,11 @@ class NoticeRenderer:
     ) -> RenderedEmail:
         """`unsubscribe_url`: the signed one-click link for this customer and topic, shown in the
         footer (and sent as List-Unsubscribe by the sender)."""
+        context = {**self._context(request, customer), "unsubscribe_url": unsubscribe_url}
 
         def part(env: Environment, file: str) -> str:
-            context = {**self._context(request, customer, file), "unsubscribe_url": unsubscribe_url}
-            return self._render(env, _in_language(customer, request, file), context, request)
+            formatted = {**context, "fmt": self._formatter(customer, request, file)}
+            return self._render(env, _in_language(customer, request, file), formatted, request)
 
         subject = part(self._text, "email_subject.txt.j2")
         html = part(self._html, "email.html.j2")
@@ -119,7 +120,10 @@ class NoticeRenderer:
             customer = customer.model_copy(
                 update={"first_name": customer.first_name[:SMS_NAME_LIMIT].rstrip()}
             )
-        context = self._context(request, customer, "sms.txt.j2")
+        context = {
+            **self._context(request, customer),
+            "fmt": self._formatter(customer, request, "sms.txt.j2"),
+        }
         text = self._render(self._text, _in_language(customer, request, "sms.txt.j2"), context, request)
         return RenderedSms(text=_WHITESPACE.sub(" ", gsm_friendly(text)).strip())
 
@@ -152,16 +156,19 @@ class NoticeRenderer:
             fields = sorted({".".join(map(str, e["loc"])) for e in exc.errors()})
             raise InvalidPayload(f"{request.kind} payload invalid at {', '.join(fields)}") from exc
 
-    def _context(self, request: NoticeRequest, customer: Customer, file: str) -> dict[str, Any]:
+    def _context(self, request: NoticeRequest, customer: Customer) -> dict[str, Any]:
+        """What every template of a notice sees but `fmt`, which depends on the file's language."""
         return {
             "customer": customer,
             "notice": self._payload(request),
-            "fmt": LocaleFormatter(self._writing_locale(customer, request, file), customer.zone),
             "business_name": self._business_name,
             "support_reply_to": self._support_reply_to,
             "topic": request.topic.value,
             "unsubscribe_url": None,
         }
+
+    def _formatter(self, customer: Customer, request: NoticeRequest, file: str) -> LocaleFormatter:
+        return LocaleFormatter(self._writing_locale(customer, request, file), customer.zone)
 
     def _writing_locale(self, customer: Customer, request: NoticeRequest, file: str) -> Locale:
         """The locale figures are written in: the customer's own when the words are in their
