@@ -441,52 +441,26 @@ def event_for_sweep(pipeline: Any) -> dict[str, Any]:
 
 
 def event_for_delivery(pipeline: Any) -> dict[str, Any]:
-    import boto3
-    from headsup.notices import NoticeKind, NoticeRequest, make_notice_id
+    from headsup.notices import NoticeKind, make_notice_id
     from headsup.notices.queue import SqsNoticeQueue
 
-    from infra.local_aws import lambda_sqs_record
+    from infra.local_aws import lambda_sqs_record, queue_messages
+    from infra.samples import sample_request
 
     customers = _customers(pipeline)
     queue = SqsNoticeQueue(pipeline.notice_queue.queue_url)
-    payload = {
-        "period": "2026-11",
-        "compared_period": "2026-10",
-        "is_correction": False,
-        "currency": "USD",
-        "previous_amount": "110.00",
-        "new_amount": "132.40",
-        "difference": "22.40",
-        "percent": "20.4",
-        "due_date": "2026-12-15",
-        "changed_items": [
-            {"description": "Data add-on", "previous_amount": None, "new_amount": "15.00"},
-            {"description": "Unlimited plan", "previous_amount": "100.00", "new_amount": "105.00"},
-        ],
-    }
+    sample = sample_request(NoticeKind.BILL_INCREASE)  # the payload `headsup preview` shows
     for customer in customers:
         queue.put(
-            NoticeRequest(
-                notice_id=make_notice_id(NoticeKind.BILL_INCREASE, customer["customer_id"], "2026-11"),
-                kind=NoticeKind.BILL_INCREASE,
-                customer_id=customer["customer_id"],
-                detected_at=AT,
-                payload=payload,
+            sample.model_copy(
+                update={
+                    "notice_id": make_notice_id(NoticeKind.BILL_INCREASE, customer["customer_id"], "2026-11"),
+                    "customer_id": customer["customer_id"],
+                    "detected_at": AT,
+                }
             )
         )
-    sqs = boto3.client("sqs", region_name=pipeline.deployment.region)
-    messages: list[Any] = []
-    while len(messages) < BATCH:
-        received = sqs.receive_message(
-            QueueUrl=pipeline.notice_queue.queue_url,
-            MaxNumberOfMessages=10,
-            VisibilityTimeout=900,
-            MessageSystemAttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        ).get("Messages", [])
-        if not received:
-            break
-        messages += received
+    messages = queue_messages(pipeline.deployment, "NoticeQueue")
     arn, region = pipeline.notice_queue.queue_arn, pipeline.deployment.region
     return {"Records": [lambda_sqs_record(message, arn, region) for message in messages]}
 
