@@ -260,9 +260,9 @@ def run_simulation(*, days: int, customers: int, seed: int, console: Console | N
     from infra.pipeline import LocalPipeline, lambda_output_to
     from infra.population import BILLS_ARRIVE, busy_days, simulate_days
 
-    if days < 1 or customers < 1:
-        raise ValueError("days and customers must be at least 1")
-    data = busy_days(customers=customers, seed=seed, days=days)
+    data = busy_days(  # refuses fewer than one day or customer (ValueError)
+        customers=customers, seed=seed, days=days
+    )
     start = datetime.fromisoformat(data[0]["day"]["start"])
     end = datetime.fromisoformat(data[-1]["day"]["end"])
     with (
