@@ -144,7 +144,7 @@ class Assumptions:
     held_item_bytes: int = 1500
     query_page_bytes: int = 1024**2
     query_page_s: float = 0.020
-    sweep_safety_margin_s: int = 10  # functions/headsup/schedules/sweep.py _SAFETY_MARGIN
+    sweep_safety_margin_s: int = 10  # functions/headsup/logic/sweep.py _SAFETY_MARGIN
     ses_rate: float = 14.0  # SES maximum send rate (emails/s)
     sms_rate: float = 100.0  # SMS message parts per second of the origination identity
 

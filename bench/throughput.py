@@ -72,7 +72,7 @@ MEMORY_FUNCTIONS = (  # slowest first, for the two-at-a-time runs
 
 def _silence_logs() -> Any:
     """Powertools' logger keeps its own stream: point it at /dev/null (logging still costs CPU)."""
-    from headsup.shared.observability import logger
+    from headsup.platform.observability import logger
 
     sink = open(os.devnull, "w")  # noqa: SIM115 - kept open for the rest of the process
     logger.registered_handler.setStream(sink)  # type: ignore[attr-defined]
@@ -179,15 +179,15 @@ def detection_inputs(count: int) -> list[tuple[str, dict[str, Any], dict[str, An
 
 def detector() -> Callable[[str, dict[str, Any], dict[str, Any] | None], list[Any]]:
     """The pure detection step for one input, as the detectors and the sweep run it."""
-    from headsup.detectors.bill_increase.detector import BillIncreaseDetector
-    from headsup.detectors.bill_increase.models import Bill
-    from headsup.detectors.bill_increase.rules import Thresholds
-    from headsup.detectors.callbacks import rules as callback_rules
-    from headsup.detectors.callbacks.models import Callback
-    from headsup.detectors.tickets import rules as ticket_rules
-    from headsup.detectors.tickets.models import Ticket
-    from headsup.detectors.visits import rules as visit_rules
-    from headsup.detectors.visits.models import Visit
+    from headsup.domain.bills.models import Bill
+    from headsup.domain.bills.rules import Thresholds
+    from headsup.domain.callbacks import rules as callback_rules
+    from headsup.domain.callbacks.models import Callback
+    from headsup.domain.tickets import rules as ticket_rules
+    from headsup.domain.tickets.models import Ticket
+    from headsup.domain.visits import rules as visit_rules
+    from headsup.domain.visits.models import Visit
+    from headsup.logic.bill_increase import BillIncreaseDetector
 
     class PreviousBills:
         def previous_bill(self, customer_id: str, before_period: str) -> Bill:
@@ -240,9 +240,9 @@ def detector() -> Callable[[str, dict[str, Any], dict[str, Any] | None], list[An
 def delivery_world(customers: dict[str, Any], renderer: Any) -> tuple[Any, Any]:
     from datetime import time as clock_time
 
-    from headsup.delivery.policy import DeliveryPolicy, QuietHours
-    from headsup.delivery.service import Attempt, NoticeDelivery
-    from headsup.preferences.links import UnsubscribeLinks
+    from headsup.domain.policy import DeliveryPolicy, QuietHours
+    from headsup.logic.delivery import Attempt, NoticeDelivery
+    from headsup.rendering.links import UnsubscribeLinks
 
     from tests.unit.fakes import (
         InMemoryCustomers,
@@ -282,8 +282,8 @@ def delivery_world(customers: dict[str, Any], renderer: Any) -> tuple[Any, Any]:
 def cpu_throughput(runs: int = 3) -> dict[str, Any]:
     import time_machine
     from babel import Locale
-    from headsup.delivery.customers import customer_from_item
-    from headsup.delivery.rendering import NoticeRenderer
+    from headsup.domain.customer import customer_from_item
+    from headsup.rendering.renderer import NoticeRenderer
 
     sink = _silence_logs()
     customers = {
@@ -441,8 +441,8 @@ def event_for_sweep(pipeline: Any) -> dict[str, Any]:
 
 
 def event_for_delivery(pipeline: Any) -> dict[str, Any]:
-    from headsup.notices import NoticeKind, make_notice_id
-    from headsup.notices.queue import SqsNoticeQueue
+    from headsup.adapters.notice_queue import SqsNoticeQueue
+    from headsup.domain.notices import NoticeKind, make_notice_id
 
     from infra.local_aws import lambda_sqs_record, queue_messages
     from infra.samples import sample_request

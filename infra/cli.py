@@ -29,7 +29,7 @@ from rich.table import Table
 from infra.template import REPO_ROOT
 
 if TYPE_CHECKING:
-    from headsup.delivery.rendering import NoticeRenderer
+    from headsup.rendering.renderer import NoticeRenderer
 
     from infra.outbox import RunNotice, RunRecord
 
@@ -45,15 +45,14 @@ OUTBOX_PAGE = "build/headsup/outbox.html"
 
 
 def renderer(templates: Path) -> "NoticeRenderer":
-    from headsup.delivery.rendering import NoticeRenderer
+    from headsup.rendering.renderer import NoticeRenderer
 
     return NoticeRenderer(templates, business_name=BUSINESS, support_reply_to="help@example.com")
 
 
 def preview(args: argparse.Namespace, console: Console) -> int:
-    from headsup.delivery.rendering import RenderError, sms_encoding, sms_segments
-    from headsup.notices import NoticeKind
-    from headsup.notices.request import TEAM_KINDS
+    from headsup.domain.notices import TEAM_KINDS, NoticeKind
+    from headsup.rendering.renderer import RenderError, sms_encoding, sms_segments
 
     from infra.samples import sample_customer, sample_request
 
@@ -119,9 +118,8 @@ def customer_fields(customer: str | None, record: Path) -> dict[str, Any]:
 
 
 def check_templates(args: argparse.Namespace, console: Console) -> int:
-    from headsup.delivery.rendering import RenderError
-    from headsup.notices import NoticeKind
-    from headsup.notices.request import TEAM_KINDS
+    from headsup.domain.notices import TEAM_KINDS, NoticeKind
+    from headsup.rendering.renderer import RenderError
 
     from infra.samples import EDGE_CUSTOMERS, LOCALES, sample_customer, sample_request
 
@@ -160,7 +158,7 @@ def check_templates(args: argparse.Namespace, console: Console) -> int:
 def _check_customer_notice(
     notices: "NoticeRenderer", request: Any, customer: Any, args: argparse.Namespace
 ) -> list[str]:
-    from headsup.delivery.rendering import RenderError, sms_segments
+    from headsup.rendering.renderer import RenderError, sms_segments
 
     found = []
     try:
@@ -322,7 +320,7 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument("--templates", default=str(TEMPLATES), help="the templates folder (default: the repo's)")
     commands = cli.add_subparsers(dest="command", required=True)
     one = commands.add_parser("preview", help="render one notice as a customer would get it")
-    one.add_argument("kind", help="a notice kind, e.g. bill_increase (see headsup.notices.NoticeKind)")
+    one.add_argument("kind", help="a notice kind, e.g. bill_increase (see headsup.domain.notices.NoticeKind)")
     one.add_argument("--locale", help="e.g. es-ES (default: the sample customer's en-US)")
     one.add_argument("--channel", choices=["email", "sms"], help="only this channel")
     one.add_argument(

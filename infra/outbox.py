@@ -129,7 +129,7 @@ def collect_run(
 def _customer_zones(pipeline: "LocalPipeline") -> dict[str, str]:
     """customer id -> the timezone delivery uses for them, read as delivery reads it (an unknown
     or missing zone is the template's DefaultTimezone); a customer delivery cannot read has none."""
-    from headsup.delivery.customers import InvalidCustomer, customer_from_item
+    from headsup.domain.customer import InvalidCustomer, customer_from_item
 
     env = pipeline.deployment.function_env("NoticeDeliveryFunction")
     zones = {}
@@ -238,7 +238,7 @@ def kind_label(kind: str) -> str:
 def _environment() -> Environment:
     # Imported here: the functions' code reads its settings at import, so it is loaded only
     # once a run has applied the template's environment (see infra.pipeline.lambda_output_to).
-    from headsup.delivery.rendering import sms_encoding, sms_segments
+    from headsup.rendering.renderer import sms_encoding, sms_segments
 
     environment = Environment(
         loader=FileSystemLoader(Path(__file__).parent),

@@ -60,7 +60,7 @@ def lambda_output_to(stream: IO[str], deployment: Deployment) -> Iterator[IO[str
     """
     for function_id in deployment.function_ids():
         os.environ.update(deployment.function_env(function_id))
-    from headsup.shared.observability import logger
+    from headsup.platform.observability import logger
 
     handler = logger.registered_handler
     if not isinstance(handler, logging.StreamHandler):

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from headsup.delivery.customers import Customer
-from headsup.notices import NoticeKind, NoticeRequest, make_notice_id
-from headsup.notices.payloads import PAYLOAD_MODELS
+from headsup.domain.customer import Customer
+from headsup.domain.notices import NoticeKind, NoticeRequest, make_notice_id
+from headsup.domain.payloads import PAYLOAD_MODELS
 
 NOW = datetime(2026, 11, 24, 16, 0, tzinfo=UTC)
 _SOON = NOW + timedelta(minutes=25)

@@ -23,7 +23,7 @@ os.environ.update(
 @pytest.fixture(autouse=True)
 def fresh_cold_start() -> Iterator[None]:
     """Each test starts like a new Lambda execution environment."""
-    from headsup.shared import cold_start
+    from headsup.platform import cold_start
 
     cold_start.reset()
     yield

@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 from botocore.stub import Stubber
-from headsup.delivery.customers import DynamoCustomerDirectory
-from headsup.detectors.bill_increase.bills_repository import DynamoBillsRepository, month_before
-from headsup.preferences.store import DynamoPreferenceStore
-from headsup.shared.batch_reads import PrefetchCache, batch_get_items
-from headsup.shared.observability import metrics
+from headsup.adapters.bills import DynamoBillsRepository, month_before
+from headsup.adapters.customers import DynamoCustomerDirectory
+from headsup.adapters.dynamodb import PrefetchCache, batch_get_items
+from headsup.adapters.preferences import DynamoPreferenceStore
+from headsup.platform.observability import metrics
 from moto import mock_aws
 
 from infra.local_aws import Deployment, provision

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
-from headsup.delivery.ledger import (
+from headsup.adapters.ledger import (
     AlreadyRecorded,
     ClaimHeld,
     ClaimLost,

@@ -7,8 +7,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
 from botocore.stub import Stubber
-from headsup.delivery.rendering import RenderedEmail, RenderedSms
-from headsup.delivery.senders import (
+from headsup.adapters.senders import (
     SEND_CLIENT_CONFIG,
     PermanentSendError,
     SendThrottled,
@@ -16,6 +15,7 @@ from headsup.delivery.senders import (
     SnsSmsSender,
     UnconfirmedSend,
 )
+from headsup.domain.messages import RenderedEmail, RenderedSms
 from moto import mock_aws
 
 from infra.local_aws import provision, sent_emails, sent_sms

@@ -29,7 +29,7 @@ import pytest
 import time_machine
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
-from headsup.delivery.rendering import GSM7_BASIC, GSM7_EXTENDED
+from headsup.rendering.renderer import GSM7_BASIC, GSM7_EXTENDED
 
 from infra.local_aws import (
     DrainReport,

@@ -4,7 +4,7 @@ from datetime import time
 from pathlib import Path
 
 import pytest
-from headsup.notices import NoticeKind
+from headsup.domain.notices import NoticeKind
 
 from infra.cli import main, run_simulation, summarise
 from infra.outbox import load_run

@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 import time_machine
-from headsup.delivery.ledger import DynamoLedger, Intent, Outcome, Status
-from headsup.notices import NoticeRequest
+from headsup.adapters.ledger import DynamoLedger, Intent, Outcome, Status
+from headsup.domain.notices import NoticeRequest
 
 from infra.faults import FaultPlan, injected
 from infra.local_aws import queue_messages, sent_emails, sent_sms

@@ -8,12 +8,16 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from headsup.delivery.settings import DeliverySettings
-from headsup.detectors.bill_increase.settings import DetectorSettings
-from headsup.detectors.visits.settings import VisitSettings
-from headsup.preferences.settings import FeedbackSettings, UnsubscribeSettings
-from headsup.schedules.settings import IndexerSettings, SweepSettings
-from headsup.shared.settings import EnvSettings
+from headsup.handlers.settings import (
+    DeliverySettings,
+    DetectorSettings,
+    FeedbackSettings,
+    IndexerSettings,
+    SweepSettings,
+    UnsubscribeSettings,
+    VisitSettings,
+)
+from headsup.platform.settings import EnvSettings
 from moto import mock_aws
 
 from infra.local_aws import provision
@@ -207,8 +211,8 @@ def test_sending_rate_is_capped_by_a_parameter() -> None:
 def test_custom_metric_alarms_watch_what_the_functions_emit() -> None:
     # The alarm's namespace and service dimension are the Powertools settings the functions run with,
     # and its metric is the one delivery emits for an unconfirmed outcome (Notices + status).
-    from headsup.delivery.ledger import Status
-    from headsup.delivery.service import outcome_metric
+    from headsup.adapters.ledger import Status
+    from headsup.logic.delivery import outcome_metric
 
     env = load_template()["Globals"]["Function"]["Environment"]["Variables"]
     alarm = load_template()["Resources"]["UnconfirmedNoticesAlarm"]["Properties"]

@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from headsup.delivery.customers import Customer, customer_from_item
-from headsup.detectors.bill_increase.models import Bill
-from headsup.notices import NoticeKind, NoticeRequest, make_notice_id
+from headsup.domain.bills.models import Bill
+from headsup.domain.customer import Customer, customer_from_item
+from headsup.domain.notices import NoticeKind, NoticeRequest, make_notice_id
 
 
 def bill(

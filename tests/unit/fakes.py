@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from botocore.exceptions import ClientError
-from headsup.delivery.customers import Customer
-from headsup.delivery.ledger import (
+from headsup.adapters.ledger import (
     SETTLED_STATUSES,
     AlreadyRecorded,
     Claim,
@@ -22,9 +21,10 @@ from headsup.delivery.ledger import (
     Status,
     UnfinishedSend,
 )
-from headsup.delivery.rendering import RenderedEmail, RenderedSms
-from headsup.notices import NoticeRequest
-from headsup.preferences.store import Preferences
+from headsup.domain.customer import Customer
+from headsup.domain.messages import RenderedEmail, RenderedSms
+from headsup.domain.notices import NoticeRequest
+from headsup.domain.preferences import Preferences
 
 
 @dataclass

@@ -2,8 +2,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from headsup.detectors.bill_increase.models import Bill, InvalidBill
-from headsup.notices import NoticeKind, make_notice_id
+from headsup.domain.bills.models import Bill, InvalidBill
+from headsup.domain.notices import NoticeKind, make_notice_id
 
 
 def valid_item(**overrides: Any) -> dict[str, Any]:

@@ -3,10 +3,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from headsup.detectors.bill_increase.detector import BillIncreaseDetector
-from headsup.detectors.bill_increase.models import Bill, InvalidBill
-from headsup.detectors.bill_increase.rules import Thresholds
-from headsup.notices import NoticeRequest
+from headsup.domain.bills.models import Bill, InvalidBill
+from headsup.domain.bills.rules import Thresholds
+from headsup.domain.notices import NoticeRequest
+from headsup.logic.bill_increase import BillIncreaseDetector
 
 
 @dataclass

@@ -1,8 +1,8 @@
 from decimal import Decimal
 
 import pytest
-from headsup.detectors.bill_increase.models import Bill
-from headsup.detectors.bill_increase.rules import Thresholds, changed_line_items, detect_increase
+from headsup.domain.bills.models import Bill
+from headsup.domain.bills.rules import Thresholds, changed_line_items, detect_increase
 from hypothesis import given
 from hypothesis import strategies as st
 

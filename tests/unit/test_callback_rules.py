@@ -5,16 +5,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from headsup.detectors.callbacks.models import Callback, InvalidCallback
-from headsup.detectors.callbacks.rules import (
+from headsup.domain.callbacks.models import Callback, InvalidCallback
+from headsup.domain.callbacks.rules import (
     CallbackPolicy,
     PromiseState,
     first_due,
     on_due,
     round_up_to_clean_time,
 )
-from headsup.notices import Audience, NoticeKind, NoticeRequest, Topic
-from headsup.notices.payloads import CallbackEscalationPayload, CallbackOverduePayload
+from headsup.domain.notices import Audience, NoticeKind, NoticeRequest, Topic
+from headsup.domain.payloads import CallbackEscalationPayload, CallbackOverduePayload
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -1,5 +1,5 @@
 import pytest
-from headsup.delivery.channels import Channel, NoRoute, Route, choose_route, normalised_e164
+from headsup.domain.channels import Channel, NoRoute, Route, choose_route, normalised_e164
 
 from tests.unit.builders import customer
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from headsup.notices import NoticeKind
+from headsup.domain.notices import NoticeKind
 
 from infra.cli import TEMPLATES, main
 from infra.outbox import RunRecord, save_run

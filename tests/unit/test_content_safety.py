@@ -4,9 +4,9 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from headsup.delivery.rendering import NoticeRenderer
-from headsup.delivery.senders import SesEmailSender
-from headsup.notices import NoticeKind, NoticeRequest, make_notice_id
+from headsup.adapters.senders import SesEmailSender
+from headsup.domain.notices import NoticeKind, NoticeRequest, make_notice_id
+from headsup.rendering.renderer import NoticeRenderer
 
 from tests.unit.builders import customer
 from tests.unit.test_rendering_schedules import CUSTOMER_PAYLOADS as SCHEDULE_PAYLOADS

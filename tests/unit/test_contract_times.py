@@ -4,11 +4,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from headsup.detectors.callbacks.models import Callback
-from headsup.detectors.tickets.models import Ticket
-from headsup.detectors.visits.models import Visit
-from headsup.shared.contract import ContractRecord
-from headsup.shared.errors import InvalidRecord
+from headsup.domain.callbacks.models import Callback
+from headsup.domain.contract import ContractRecord
+from headsup.domain.tickets.models import Ticket
+from headsup.domain.visits.models import Visit
+from headsup.platform.errors import InvalidRecord
 
 CALLBACK = {
     "callback_id": "cb-1",

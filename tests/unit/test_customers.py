@@ -1,5 +1,5 @@
 import pytest
-from headsup.delivery.customers import InvalidCustomer, customer_from_item
+from headsup.domain.customer import InvalidCustomer, customer_from_item
 
 
 def test_defaults_fill_what_the_contract_leaves_optional() -> None:
@@ -31,7 +31,7 @@ def test_missing_first_name_is_an_invalid_customer() -> None:
 def test_a_phone_stored_as_a_number_makes_sms_unusable_not_the_customer_invalid() -> None:
     from decimal import Decimal
 
-    from headsup.delivery.channels import Channel, Route, choose_route
+    from headsup.domain.channels import Channel, Route, choose_route
 
     person = customer_from_item(
         {

@@ -5,10 +5,10 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from headsup.delivery.channels import Channel
-from headsup.delivery.policy import DeliveryPolicy, Hold, QuietHours, Send, Skip, decide
-from headsup.notices import NoticeKind, NoticeRequest, make_notice_id
-from headsup.preferences.store import Preferences
+from headsup.domain.channels import Channel
+from headsup.domain.notices import NoticeKind, NoticeRequest, make_notice_id
+from headsup.domain.policy import DeliveryPolicy, Hold, QuietHours, Send, Skip, decide
+from headsup.domain.preferences import Preferences
 
 from tests.unit.builders import BILL_INCREASE_PAYLOAD, customer
 

@@ -2,11 +2,11 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from headsup.delivery.ledger import ClaimHeld, Intent, Status
-from headsup.delivery.policy import DeliveryPolicy, QuietHours
-from headsup.delivery.rendering import NoticeRenderer
-from headsup.delivery.senders import PermanentSendError, UnconfirmedSend
-from headsup.delivery.service import Attempt, NoticeDelivery, UnknownCustomer, outcome_metric
+from headsup.adapters.ledger import ClaimHeld, Intent, Status
+from headsup.adapters.senders import PermanentSendError, UnconfirmedSend
+from headsup.domain.policy import DeliveryPolicy, QuietHours
+from headsup.logic.delivery import Attempt, NoticeDelivery, UnknownCustomer, outcome_metric
+from headsup.rendering.renderer import NoticeRenderer
 
 from tests.unit.builders import customer, notice_request
 from tests.unit.fakes import (
@@ -206,7 +206,7 @@ def test_duplicate_arriving_after_the_outcome_sends_nothing_and_records_nothing_
 
 
 def test_each_recorded_outcome_is_counted_once_under_one_metric_name(world: World) -> None:
-    from headsup.shared.observability import metrics
+    from headsup.platform.observability import metrics
 
     metrics.clear_metrics()
     with pytest.raises(UnknownCustomer):

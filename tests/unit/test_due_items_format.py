@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from headsup.schedules.due_items import ItemType, format_due, item_key, parse_due
+from headsup.adapters.due_items import ItemType, format_due, item_key, parse_due
 from hypothesis import given
 from hypothesis import strategies as st
 

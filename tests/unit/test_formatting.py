@@ -3,7 +3,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from headsup.delivery.formatting import LocaleFormatter
+from headsup.rendering.formatting import LocaleFormatter
 
 
 def formatter(locale: str, zone: str) -> LocaleFormatter:

@@ -14,7 +14,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 from babel import Locale
 {setup}
-from headsup.delivery.formatting import LocaleFormatter
+from headsup.rendering.formatting import LocaleFormatter
 for name in ["he_IL", "fr_FR", "es_ES", "it_IT", "pt_BR", "nl_NL"]:
     fmt = LocaleFormatter(Locale.parse(name), ZoneInfo("UTC"))
     print(fmt.short_month("2026-11"), fmt.month("2026-11"), sep="|")
@@ -47,11 +47,11 @@ def test_month_names_after_a_hebrew_customer_are_the_next_customers_own() -> Non
 
 def test_babel_still_leaks_without_the_fix() -> None:
     # Babel's own behaviour, with the fix undone before anything is formatted. When this fails,
-    # Babel has fixed python-babel/babel#1234: headsup.delivery.locale_data can go.
+    # Babel has fixed python-babel/babel#1234: headsup.rendering.locale_data can go.
     undo = (
         "import babel.localedata as data\n"
         "resolve, getitem = data.Alias.resolve, data.LocaleDataDict.__getitem__\n"
-        "import headsup.delivery.formatting\n"
+        "import headsup.rendering.formatting\n"
         "data.Alias.resolve, data.LocaleDataDict.__getitem__ = resolve, getitem"
     )
     leaked = months_in_a_fresh_process(undo)

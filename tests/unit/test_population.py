@@ -9,14 +9,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from headsup.delivery.channels import normalised_e164
-from headsup.delivery.customers import customer_from_item
-from headsup.detectors.bill_increase.models import Bill
-from headsup.detectors.bill_increase.rules import Thresholds, detect_increase
-from headsup.detectors.callbacks.models import Callback
-from headsup.detectors.tickets.models import Ticket
-from headsup.detectors.visits.models import Visit
-from headsup.shared.contract import ContractRecord
+from headsup.domain.bills.models import Bill
+from headsup.domain.bills.rules import Thresholds, detect_increase
+from headsup.domain.callbacks.models import Callback
+from headsup.domain.channels import normalised_e164
+from headsup.domain.contract import ContractRecord
+from headsup.domain.customer import customer_from_item
+from headsup.domain.tickets.models import Ticket
+from headsup.domain.visits.models import Visit
 
 from infra.population import _Generator, busy_day, busy_days
 

@@ -16,14 +16,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from headsup.delivery.customers import Customer, InvalidCustomer, customer_from_item
-from headsup.delivery.rendering import NoticeRenderer
-from headsup.detectors.bill_increase.detector import BillIncreaseDetector
-from headsup.detectors.bill_increase.models import AMOUNT_LIMIT, Bill, InvalidBill
-from headsup.detectors.bill_increase.rules import Thresholds, detect_increase
-from headsup.notices import NoticeKind, NoticeRequest, make_notice_id
-from headsup.notices.payloads import BillIncreasePayload
-from headsup.shared.errors import InvalidRecord
+from headsup.domain.bills.models import AMOUNT_LIMIT, Bill, InvalidBill
+from headsup.domain.bills.rules import Thresholds, detect_increase
+from headsup.domain.customer import Customer, InvalidCustomer, customer_from_item
+from headsup.domain.notices import NoticeKind, NoticeRequest, make_notice_id
+from headsup.domain.payloads import BillIncreasePayload
+from headsup.logic.bill_increase import BillIncreaseDetector
+from headsup.platform.errors import InvalidRecord
+from headsup.rendering.renderer import NoticeRenderer
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from markupsafe import escape

@@ -1,7 +1,7 @@
 from pathlib import Path
 
 import pytest
-from headsup.delivery.rendering import (
+from headsup.rendering.renderer import (
     SMS_NAME_LIMIT,
     InvalidPayload,
     NoticeRenderer,

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from headsup.delivery.rendering import (
+from headsup.domain.notices import NoticeKind, NoticeRequest, make_notice_id
+from headsup.rendering.renderer import (
     GSM7_BASIC,
     GSM7_EXTENDED,
     NoticeRenderer,
@@ -22,7 +23,6 @@ from headsup.delivery.rendering import (
     sms_encoding,
     sms_segments,
 )
-from headsup.notices import NoticeKind, NoticeRequest, make_notice_id
 
 from tests.unit.builders import BILL_INCREASE_PAYLOAD, customer
 

@@ -14,14 +14,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from babel import Locale
-from headsup.delivery.rendering import (
+from headsup.domain.notices import NoticeKind, NoticeRequest, make_notice_id
+from headsup.rendering.renderer import (
     InvalidPayload,
     NoticeRenderer,
     RenderedEscalation,
     RenderError,
     sms_segments,
 )
-from headsup.notices import NoticeKind, NoticeRequest, make_notice_id
 
 from tests.unit.builders import customer
 

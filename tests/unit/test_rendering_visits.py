@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from headsup.delivery.channels import Channel, Route, choose_route
-from headsup.delivery.rendering import InvalidPayload, NoticeRenderer, sms_segments
-from headsup.notices import NoticeKind, NoticeRequest, make_notice_id
-from headsup.notices.request import SMS_FIRST_KINDS
+from headsup.domain.channels import Channel, Route, choose_route
+from headsup.domain.notices import SMS_FIRST_KINDS, NoticeKind, NoticeRequest, make_notice_id
+from headsup.rendering.renderer import InvalidPayload, NoticeRenderer, sms_segments
 
 from tests.unit.builders import customer
 

@@ -13,16 +13,10 @@ from typing import Any
 
 import boto3
 import pytest
-from headsup.preferences.feedback import (
-    FeedbackRecorder,
-    FeedbackResult,
-    FeedbackType,
-    MalformedFeedback,
-    SesFeedback,
-    parse_notification,
-)
-from headsup.preferences.feedback_handler import FeedbackNotRecorded
-from headsup.preferences.store import Preferences
+from headsup.domain.preferences import Preferences
+from headsup.domain.ses_feedback import FeedbackType, MalformedFeedback, SesFeedback, parse_notification
+from headsup.handlers.ses_feedback import FeedbackNotRecorded
+from headsup.logic.feedback import FeedbackRecorder, FeedbackResult
 from moto import mock_aws
 
 from infra.local_aws import Deployment, provision

@@ -1,6 +1,6 @@
 import pytest
-from headsup.detectors.bill_increase.settings import DetectorSettings
-from headsup.shared.settings import SettingsError
+from headsup.handlers.settings import DetectorSettings
+from headsup.platform.settings import SettingsError
 
 VALID = {
     "BILLS_TABLE_NAME": "bills",

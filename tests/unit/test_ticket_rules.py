@@ -5,15 +5,15 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from headsup.detectors.tickets.models import InvalidTicket, Ticket
-from headsup.detectors.tickets.rules import TicketPolicy, first_due, on_due
-from headsup.notices import Audience, NoticeKind, NoticeRequest, Topic
-from headsup.notices.payloads import (
+from headsup.domain.notices import Audience, NoticeKind, NoticeRequest, Topic
+from headsup.domain.payloads import (
     TicketEscalationPayload,
     TicketFollowUpPayload,
     TicketSlaWarningPayload,
     TicketStalePayload,
 )
+from headsup.domain.tickets.models import InvalidTicket, Ticket
+from headsup.domain.tickets.rules import TicketPolicy, first_due, on_due
 from hypothesis import given
 from hypothesis import strategies as st
 

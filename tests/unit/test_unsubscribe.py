@@ -11,9 +11,9 @@ from typing import Any
 
 import boto3
 import pytest
-from headsup.preferences import tokens
-from headsup.preferences.store import Preferences
-from headsup.preferences.unsubscribe import (
+from headsup.domain import unsubscribe_tokens as tokens
+from headsup.domain.preferences import Preferences
+from headsup.logic.unsubscribe import (
     MAX_FORM_BYTES,
     Action,
     Unsubscribe,

@@ -10,11 +10,11 @@ from itertools import pairwise
 from typing import Any
 
 import pytest
-from headsup.detectors.visits.handler import settled_later
-from headsup.detectors.visits.models import InvalidVisit, Visit
-from headsup.detectors.visits.rules import VisitPolicy, VisitStep, on_change, on_window_end
-from headsup.notices import Audience, NoticeKind, NoticeRequest, Topic
-from headsup.notices.payloads import VisitDonePayload, VisitOnTheWayPayload, VisitRunningLatePayload
+from headsup.domain.notices import Audience, NoticeKind, NoticeRequest, Topic
+from headsup.domain.payloads import VisitDonePayload, VisitOnTheWayPayload, VisitRunningLatePayload
+from headsup.domain.visits.models import InvalidVisit, Visit
+from headsup.domain.visits.rules import VisitPolicy, VisitStep, on_change, on_window_end
+from headsup.handlers.visit_detector import settled_later
 from hypothesis import given
 from hypothesis import strategies as st
 

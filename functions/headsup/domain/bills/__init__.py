@@ -1,0 +1,1 @@
+"""Bills: the contract of a BillsTable item, and when an increase is worth telling."""

@@ -1,0 +1,96 @@
+"""Which channel a notice goes out on: the customer's first usable one, in their order."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.errors import HeaderParseError
+from email.headerregistry import Address
+from enum import StrEnum
+
+import phonenumbers
+
+from headsup.domain.customer import Customer
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+
+
+@dataclass(frozen=True)
+class Route:
+    channel: Channel
+    address: str  # personal data: never logged
+
+
+@dataclass(frozen=True)
+class NoRoute:
+    reason: str  # "do_not_contact" | "no_channel"
+    detail: str  # why each preferred channel was unusable, with no personal data
+
+
+def choose_route(
+    customer: Customer,
+    sms_opted_out: Callable[[str], bool],
+    *,
+    sms_first: bool = False,
+    blocked_channels: frozenset[str] = frozenset(),
+    email_suppressed: bool = False,
+) -> Route | NoRoute:
+    """`sms_first`: try SMS before the customer's usual order, if they allow SMS at all.
+    `blocked_channels`: channels the customer opted out of; `email_suppressed`: their address
+    bounced or complained. Either way the next channel they allow is tried."""
+    if customer.do_not_contact:
+        return NoRoute("do_not_contact", "customer is marked do_not_contact")
+    unusable: list[str] = []
+    order = list(customer.channels)
+    if sms_first and Channel.SMS in order:
+        order.remove(Channel.SMS)
+        order.insert(0, Channel.SMS)
+    for name in order:
+        if name in blocked_channels:
+            unusable.append(f"{name}: customer opted out of {name}")
+        elif name == Channel.EMAIL and email_suppressed:
+            unusable.append("email: address suppressed after a bounce or complaint")
+        elif name == Channel.EMAIL:
+            address = valid_email(customer.email)
+            if address is not None:
+                return Route(Channel.EMAIL, address)
+            unusable.append("email: no valid address")
+        elif name == Channel.SMS:
+            phone = normalised_e164(customer.phone)
+            if phone is None:
+                unusable.append("sms: no valid E.164 phone")
+            elif sms_opted_out(phone):
+                unusable.append("sms: number opted out")
+            else:
+                return Route(Channel.SMS, phone)
+        else:
+            unusable.append(f"{name}: unknown channel")
+    return NoRoute("no_channel", "; ".join(unusable) or "no channels listed")
+
+
+def valid_email(address: str | None) -> str | None:
+    """The address if it is one plain addr-spec: no display name, no CR/LF or other control
+    characters that could inject headers into the message."""
+    if not address:
+        return None
+    address = address.strip()
+    if any(not ch.isprintable() for ch in address) or address.count("@") != 1:
+        return None
+    try:
+        parsed = Address(addr_spec=address)
+    except (ValueError, IndexError, HeaderParseError):
+        return None
+    return address if parsed.username and parsed.domain else None
+
+
+def normalised_e164(phone: str | None) -> str | None:
+    if not phone:
+        return None
+    try:
+        parsed = phonenumbers.parse(phone, None)  # E.164 carries its country code
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)

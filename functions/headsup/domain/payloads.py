@@ -1,0 +1,166 @@
+"""Kind-specific facts carried by a notice request; the templates render exactly these."""
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from headsup.domain.notices import NoticeKind
+
+Period = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+
+class LineItemChange(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    description: str
+    previous_amount: Decimal | None  # None: the item is new on this bill
+    new_amount: Decimal
+
+    @property
+    def change(self) -> Decimal:
+        return self.new_amount - (self.previous_amount or Decimal(0))
+
+    @property
+    def is_new(self) -> bool:
+        return self.previous_amount is None
+
+
+class BillIncreasePayload(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    period: Period
+    # The period compared against; equal to `period` when a bill was corrected upwards.
+    compared_period: Period
+    is_correction: bool
+    currency: CurrencyCode
+    previous_amount: Decimal
+    new_amount: Decimal
+    difference: Decimal
+    percent: Decimal  # e.g. 20.5 for +20.5 %
+    due_date: date | None
+    changed_items: list[LineItemChange]  # new or grown items, largest change first
+
+
+class CallbackOverduePayload(BaseModel):
+    """To the customer: sorry, the team knows, and here is the new time."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    callback_id: str
+    topic: str  # what they called about, in their or the agent's words
+    promised_at: AwareDatetime
+    new_deadline: AwareDatetime
+    agent_name: str | None = None
+
+
+class CallbackEscalationPayload(BaseModel):
+    """To the team: a promised callback is late (level 1) or still late after the new deadline (2)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    callback_id: str
+    customer_id: str
+    topic: str
+    promised_at: AwareDatetime
+    minutes_late: int
+    new_deadline: AwareDatetime
+    level: Annotated[int, Field(ge=1, le=2)]
+    agent_name: str | None = None
+    team: str | None = None
+
+
+class TicketStalePayload(BaseModel):
+    """To the customer: your ticket is still being worked on."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ticket_id: str
+    subject: str
+    created_at: AwareDatetime
+    open_for_hours: int
+
+
+class TicketEscalationPayload(BaseModel):
+    """To the team: a ticket went a whole SLA window (or more) without an update."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ticket_id: str
+    customer_id: str
+    subject: str
+    priority: str
+    status: str
+    updated_at: AwareDatetime
+    hours_without_update: int
+    sla_hours: int
+    window: int  # 1 for the first breach, 2 for one more window, ...
+
+
+class TicketSlaWarningPayload(BaseModel):
+    """To the team: a ticket will breach its SLA soon unless someone updates it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ticket_id: str
+    customer_id: str
+    subject: str
+    priority: str
+    updated_at: AwareDatetime
+    breach_at: AwareDatetime
+    minutes_left: int
+    sla_hours: int
+    window: int
+
+
+class TicketFollowUpPayload(BaseModel):
+    """To the customer: solved a while ago; is everything working now?"""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ticket_id: str
+    subject: str
+    solved_at: AwareDatetime
+
+
+class VisitOnTheWayPayload(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    visit_id: str
+    technician_first_name: str
+    eta: AwareDatetime
+    address_hint: str | None = None
+
+
+class VisitRunningLatePayload(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    visit_id: str
+    technician_first_name: str
+    window_start: AwareDatetime
+    window_end: AwareDatetime
+    new_eta: AwareDatetime | None  # None: not yet known (the window passed without an update)
+    delay_reason: str | None = None
+
+
+class VisitDonePayload(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    visit_id: str
+    technician_first_name: str
+
+
+PAYLOAD_MODELS: dict[NoticeKind, type[BaseModel]] = {
+    NoticeKind.BILL_INCREASE: BillIncreasePayload,
+    NoticeKind.CALLBACK_OVERDUE: CallbackOverduePayload,
+    NoticeKind.CALLBACK_ESCALATION: CallbackEscalationPayload,
+    NoticeKind.TICKET_STALE: TicketStalePayload,
+    NoticeKind.TICKET_ESCALATION: TicketEscalationPayload,
+    NoticeKind.TICKET_SLA_WARNING: TicketSlaWarningPayload,
+    NoticeKind.TICKET_FOLLOW_UP: TicketFollowUpPayload,
+    NoticeKind.VISIT_ON_THE_WAY: VisitOnTheWayPayload,
+    NoticeKind.VISIT_RUNNING_LATE: VisitRunningLatePayload,
+    NoticeKind.VISIT_DONE: VisitDonePayload,
+}

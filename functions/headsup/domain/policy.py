@@ -1,0 +1,141 @@
+"""The one delivery policy in front of every send: send now, hold until later, or skip. Pure.
+
+The same rules for every notice kind, in this order (the first that applies decides):
+1. `do_not_contact` on the customer: skip.
+2. The customer opted out of the notice's topic (billing, callbacks, tickets, visits): skip.
+3. No usable channel (missing address, channel opted out, email suppressed after a bounce or
+   complaint, SMS number opted out with the carrier): skip with `no_channel`. A suppressed or
+   missing email falls back to SMS when the customer allows it, and the reverse.
+4. The customer already had `max_per_day` notices in the last 24 hours: hold until the oldest of
+   them is 24 hours old, unless the kind may bypass the cap (a technician on the way or running
+   late: true for an hour, so held it would only ever be skipped as expired). It still counts
+   towards the cap for the notices after it.
+5. Outside the quiet-hours window on the customer's own clock (SMS always, email if configured),
+   unless the kind may bypass it: hold until the window next opens.
+Holds are combined: a notice capped until 22:30 is then held for quiet hours until 08:00. A
+notice with an `expires_at` (a technician's "on the way") that could only go after it is skipped
+as `expired` instead: sent late it would be wrong.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from headsup.domain.channels import Channel, NoRoute, Route, choose_route
+from headsup.domain.customer import Customer
+from headsup.domain.notices import SMS_FIRST_KINDS, NoticeRequest
+from headsup.domain.preferences import Preferences
+
+DAY = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    start: time  # the window in which notices may go, on the customer's clock
+    end: time
+    applies_to_email: bool = False
+    bypass_kinds: frozenset[str] = frozenset()
+
+    def open_at(self, moment: datetime, zone: ZoneInfo) -> bool:
+        if self.start == self.end:
+            return True  # no quiet hours at all
+        local = moment.astimezone(zone).time()
+        if self.start < self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end  # a window across midnight
+
+    def next_opening(self, moment: datetime, zone: ZoneInfo) -> datetime:
+        """The first moment at or after `moment` inside the window, on the customer's clock.
+
+        Built from the local date and the start time, so a daylight-saving change in between
+        still gives 08:00 local, not 07:00 or 09:00.
+        """
+        if self.open_at(moment, zone):
+            return moment
+        local = moment.astimezone(zone)
+        for days_ahead in range(2):
+            day = local.date() + timedelta(days=days_ahead)
+            opening = datetime.combine(day, self.start, tzinfo=zone).astimezone(UTC)
+            if opening >= moment:
+                return opening
+        raise AssertionError("a daily window always opens within two days")
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    quiet_hours: QuietHours
+    max_per_day: int
+    cap_bypass_kinds: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Send:
+    route: Route
+
+
+@dataclass(frozen=True)
+class Hold:
+    until: datetime
+    reason: str  # "frequency_cap", "quiet_hours" or both, joined with "+"
+    route: Route
+
+
+@dataclass(frozen=True)
+class Skip:
+    reason: str  # "do_not_contact" | "expired" | "opted_out_topic" | "no_channel"
+    detail: str  # no personal data
+
+
+Decision = Send | Hold | Skip
+
+
+def decide(
+    request: NoticeRequest,
+    customer: Customer,
+    preferences: Preferences,
+    recent_sends: Sequence[datetime],
+    now: datetime,
+    policy: DeliveryPolicy,
+    sms_opted_out: Callable[[str], bool],
+) -> Decision:
+    if customer.do_not_contact:
+        return Skip("do_not_contact", "customer is marked do_not_contact")
+    if request.expires_at is not None and now >= request.expires_at:
+        return Skip("expired", "no longer useful to the customer")
+    if request.topic in preferences.opted_out_topics:
+        return Skip("opted_out_topic", f"customer opted out of {request.topic} notices")
+    route = choose_route(
+        customer,
+        sms_opted_out,
+        sms_first=request.kind in SMS_FIRST_KINDS,
+        blocked_channels=preferences.opted_out_channels,
+        email_suppressed=preferences.email_suppressed(customer.email),
+    )
+    if isinstance(route, NoRoute):
+        return Skip(route.reason, route.detail)
+
+    reasons: list[str] = []
+    until = now
+    within_day = sorted(sent for sent in recent_sends if now - sent < DAY)
+    if request.kind not in policy.cap_bypass_kinds and len(within_day) >= policy.max_per_day:
+        # The cap frees a place when the oldest of the last `max_per_day` sends turns 24 h old.
+        until = within_day[-policy.max_per_day] + DAY
+        reasons.append("frequency_cap")
+    quiet = policy.quiet_hours
+    if _quiet_hours_apply(quiet, request, route):
+        opening = quiet.next_opening(until, customer.zone)
+        if opening > until:
+            until = opening
+            reasons.append("quiet_hours")
+    if reasons and request.expires_at is not None and until >= request.expires_at:
+        return Skip("expired", f"held for {'+'.join(reasons)} it would no longer be useful")
+    if reasons:
+        return Hold(until=until, reason="+".join(reasons), route=route)
+    return Send(route)
+
+
+def _quiet_hours_apply(quiet: QuietHours, request: NoticeRequest, route: Route) -> bool:
+    if request.kind in quiet.bypass_kinds:
+        return False
+    return route.channel is Channel.SMS or quiet.applies_to_email

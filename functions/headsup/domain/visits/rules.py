@@ -1,0 +1,139 @@
+"""What a change to a visit, or its window passing, tells the customer. Pure functions.
+
+`late_eta` is the state carried between changes: the ETA the customer was last told about in a
+running-late notice (None: no ETA told yet, so the next one past the window is). A further slip is only
+worth another message when the ETA moves at least `slip` past it; an ETA that moves earlier,
+or back inside the window, never produces a late notice.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from headsup.domain.notices import NoticeKind, NoticeRequest, make_notice_id
+from headsup.domain.payloads import VisitDonePayload, VisitOnTheWayPayload, VisitRunningLatePayload
+from headsup.domain.visits.models import Visit
+
+# "On the way" and "running late" are worth nothing once the visit is long past: held (quiet
+# hours, the daily cap) beyond this, they are skipped as expired instead of sent late.
+RELEVANT_FOR = timedelta(hours=3)
+
+
+@dataclass(frozen=True)
+class VisitPolicy:
+    slip: timedelta
+
+
+@dataclass(frozen=True)
+class VisitStep:
+    notices: list[NoticeRequest] = field(default_factory=list)
+    late_eta: datetime | None = None
+    check_at: datetime | None = None  # when the sweep should check the technician has arrived
+
+
+def on_change(
+    previous: Visit | None,
+    visit: Visit,
+    late_eta: datetime | None,
+    policy: VisitPolicy,
+    now: datetime,
+    *,
+    settled_later: bool = False,
+) -> VisitStep:
+    """`settled_later`: a later record in the same batch has the visit arrived, done or cancelled,
+    so an "on the way" or "running late" message would already be wrong when it arrived."""
+    notices: list[NoticeRequest] = []
+    became = previous is None or previous.status != visit.status
+    if visit.status == "en_route" and became and not settled_later:
+        notices.append(_on_the_way(visit, now))
+    if visit.status == "done" and became:
+        notices.append(_thank_you(visit, now))
+    if visit.is_open and not settled_later and _worth_a_late_notice(visit, late_eta, policy):
+        notices.append(_running_late(visit, now, new_eta=visit.eta))
+        late_eta = visit.eta
+    return VisitStep(notices, late_eta, visit.window_end if visit.is_open else None)
+
+
+def on_window_end(visit: Visit, late_eta: datetime | None, now: datetime) -> VisitStep:
+    """The sweep's check: the window has passed; has the technician arrived?"""
+    if not visit.is_open:
+        return VisitStep(late_eta=late_eta)
+    if now < visit.window_end:
+        return VisitStep(late_eta=late_eta, check_at=visit.window_end)
+    if late_eta is not None:
+        return VisitStep(late_eta=late_eta)  # already told, with the ETA the app gave
+    new_eta = visit.eta if visit.eta > now else None  # an ETA already in the past says nothing
+    # With no new time to give, the customer was promised one: the first ETA the app reports is
+    # then told however small the slip (late_eta stays None). The window-end notice is keyed by
+    # the window, so a second look by the sweep cannot repeat it.
+    return VisitStep([_running_late(visit, now, new_eta=new_eta)], late_eta=new_eta)
+
+
+RUNNING_LATE_SHELF_LIFE = timedelta(hours=1)
+
+
+def _worth_a_late_notice(visit: Visit, late_eta: datetime | None, policy: VisitPolicy) -> bool:
+    if visit.eta <= visit.window_end:
+        return False
+    return late_eta is None or visit.eta - late_eta >= policy.slip
+
+
+def _request(
+    kind: NoticeKind,
+    visit: Visit,
+    now: datetime,
+    payload: dict[str, object],
+    *facts: str | datetime,
+    expires_at: datetime | None = None,
+) -> NoticeRequest:
+    return NoticeRequest(
+        notice_id=make_notice_id(kind, visit.visit_id, *facts),
+        kind=kind,
+        customer_id=visit.customer_id,
+        detected_at=now,
+        payload=payload,
+        expires_at=expires_at,
+    )
+
+
+def _on_the_way(visit: Visit, now: datetime) -> NoticeRequest:
+    payload = VisitOnTheWayPayload(
+        visit_id=visit.visit_id,
+        technician_first_name=visit.technician_first_name,
+        eta=visit.eta,
+        address_hint=visit.address_hint,
+    )
+    # One per visit: a technician who turns back and sets off again does not re-announce.
+    # Once the technician is due at the door, "on the way" is no news: held past that, it is skipped.
+    return _request(
+        NoticeKind.VISIT_ON_THE_WAY, visit, now, payload.model_dump(mode="json"), expires_at=visit.eta
+    )
+
+
+def _running_late(visit: Visit, now: datetime, *, new_eta: datetime | None) -> NoticeRequest:
+    payload = VisitRunningLatePayload(
+        visit_id=visit.visit_id,
+        technician_first_name=visit.technician_first_name,
+        window_start=visit.window_start,
+        window_end=visit.window_end,
+        new_eta=new_eta,
+        delay_reason=(visit.delay_reason or "").strip() or None,
+    )
+    # Keyed by the ETA announced (or the window, when none is known): the same slip seen twice
+    # (a replayed record, the sweep and the stream) is one notice.
+    fact: datetime = new_eta if new_eta is not None else visit.window_end
+    # News about today's visit: worth sending until shortly after the new ETA, not a day later
+    # (the frequency cap or quiet hours could otherwise hold it that long).
+    expires_at = max(new_eta or now, now) + RUNNING_LATE_SHELF_LIFE
+    return _request(
+        NoticeKind.VISIT_RUNNING_LATE,
+        visit,
+        now,
+        payload.model_dump(mode="json"),
+        fact,
+        expires_at=expires_at,
+    )
+
+
+def _thank_you(visit: Visit, now: datetime) -> NoticeRequest:
+    payload = VisitDonePayload(visit_id=visit.visit_id, technician_first_name=visit.technician_first_name)
+    return _request(NoticeKind.VISIT_DONE, visit, now, payload.model_dump(mode="json"))

@@ -1,0 +1,127 @@
+"""NoticeQueue -> one recorded outcome per notice. Failed messages are retried, then dead-lettered."""
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from babel import Locale
+from pydantic import ValidationError
+
+from headsup.adapters.customers import DynamoCustomerDirectory
+from headsup.adapters.due_items import DynamoDueItems
+from headsup.adapters.held_notices import DueItemsHeldNotices
+from headsup.adapters.ledger import DynamoLedger
+from headsup.adapters.preferences import DynamoPreferenceStore
+from headsup.adapters.senders import SesEmailSender, SnsSmsSender, SnsTeamPublisher
+from headsup.domain.notices import TEAM_KINDS, NoticeRequest
+from headsup.handlers.settings import DeliverySettings
+from headsup.logic.delivery import Attempt, NoticeDelivery
+from headsup.platform.batch import ReportingBatchProcessor
+from headsup.platform.cold_start import once
+from headsup.platform.observability import logger, metrics, tracer
+from headsup.rendering.links import UnsubscribeLinks
+from headsup.rendering.renderer import NoticeRenderer
+
+processor = ReportingBatchProcessor(EventType.SQS)
+_TEAM_KINDS = {kind.value for kind in TEAM_KINDS}  # no customer to read for these
+
+# A claim must outlive the invocation that holds it, with room for clock skew.
+_LEASE_MARGIN = timedelta(seconds=10)
+
+
+@once
+def settings() -> DeliverySettings:
+    return DeliverySettings.from_env()
+
+
+@once
+def build_delivery() -> NoticeDelivery:
+    config = settings()
+    return NoticeDelivery(
+        customers=DynamoCustomerDirectory(
+            config.customers_table_name,
+            default_locale=config.default_locale,
+            default_timezone=config.default_timezone,
+        ),
+        ledger=DynamoLedger(config.ledger_table_name, retention=config.ledger_retention),
+        renderer=NoticeRenderer(
+            config.templates_dir,
+            business_name=config.business_name,
+            support_reply_to=config.support_reply_to,
+            team_locale=Locale.parse(config.default_locale, sep="-"),
+            team_zone=ZoneInfo(config.default_timezone),
+        ),
+        email=SesEmailSender(
+            config.sender_email,
+            sender_name=config.business_name,
+            reply_to=config.support_reply_to,
+            configuration_set=config.ses_configuration_set,
+        ),
+        sms=SnsSmsSender(),
+        team=SnsTeamPublisher(config.escalation_topic_arn),
+        preferences=DynamoPreferenceStore(config.preferences_table_name),
+        policy=config.delivery_policy,
+        holds=DueItemsHeldNotices(DynamoDueItems(config.due_items_table_name, config.due_index_shards)),
+        unsubscribe_links=UnsubscribeLinks(
+            config.unsubscribe_base_url, key=signing_key(config.unsubscribe_key_secret_arn)
+        ),
+    )
+
+
+def signing_key(secret_arn: str) -> bytes:
+    # Read once per cold start (Powertools caches it); never logged.
+    return parameters.get_secret(secret_arn).encode()
+
+
+class MalformedNoticeMessage(ValueError):
+    """An SQS message that is not a valid notice request (it will end in the dead-letter queue)."""
+
+
+def handle_record(record: SQSRecord, lambda_context: LambdaContext) -> None:
+    try:
+        request = NoticeRequest.model_validate_json(record.body)
+    except ValidationError as exc:
+        fields = sorted({".".join(map(str, e["loc"])) or "body" for e in exc.errors()})
+        logger.error("Malformed notice message", extra={"message_id": record.message_id, "fields": fields})
+        raise MalformedNoticeMessage(f"message {record.message_id} invalid at {', '.join(fields)}") from exc
+    attempt = Attempt(
+        number=int(record.attributes.approximate_receive_count),
+        max_attempts=settings().max_receive_count,
+        lease_until=datetime.now(UTC)
+        + timedelta(milliseconds=lambda_context.get_remaining_time_in_millis())
+        + _LEASE_MARGIN,
+    )
+    build_delivery().deliver(request, attempt)
+
+
+def customer_ids_of(event: dict[str, Any]) -> set[str]:
+    """The customers a batch is about, read leniently: a malformed body fails later, on its own."""
+    ids = set()
+    for record in event.get("Records", []):
+        try:
+            body = json.loads(record.get("body", ""))
+        except (TypeError, ValueError):
+            continue
+        customer_id = body.get("customer_id") if isinstance(body, dict) else None
+        if isinstance(customer_id, str) and body.get("kind") not in _TEAM_KINDS:
+            ids.add(customer_id)
+    return ids
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    build_delivery().prefetch(customer_ids_of(event))
+    return process_partial_response(
+        event=event,
+        record_handler=handle_record,
+        processor=processor,
+        context=context,
+    )

@@ -1,0 +1,99 @@
+"""SesFeedbackTopic (SNS) -> suppress bounced and complaining addresses, mark the notice.
+
+Each record is handled on its own, so one bad record never stops the others:
+
+* a record that is not a readable SES notification is logged with its SNS MessageId and the
+  fields at fault, counted, and dropped. It is not retried: the same bytes would fail the same
+  way on every attempt.
+* a record that could not be recorded (DynamoDB throttled or unavailable, an unexpected error)
+  is logged, and once every record has been tried the invocation raises. SNS invokes Lambda
+  asynchronously, and an asynchronous invocation that raises is retried by Lambda (twice, with
+  back-off); returning normally would acknowledge the event and lose that bounce or complaint,
+  so the address would keep being mailed. Retrying also re-handles the records that had
+  succeeded, which is harmless: every write is idempotent (the same values, from SES's own
+  timestamps, land again).
+"""
+
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from headsup.adapters.ledger import DynamoFeedbackLedger
+from headsup.adapters.preferences import DynamoPreferenceStore
+from headsup.domain.ses_feedback import MalformedFeedback, parse_notification
+from headsup.handlers.settings import FeedbackSettings
+from headsup.logic.feedback import FeedbackRecorder
+from headsup.platform.cold_start import once
+from headsup.platform.errors import describe_error
+from headsup.platform.observability import logger, metrics, tracer
+
+
+class FeedbackNotRecorded(RuntimeError):
+    """Some records could not be recorded; raised so that Lambda retries the invocation."""
+
+    def __init__(self, sns_message_ids: list[str]) -> None:
+        self.sns_message_ids = sns_message_ids
+        super().__init__(f"SES feedback not recorded for SNS message(s) {', '.join(sns_message_ids)}")
+
+
+@once
+def build_recorder() -> FeedbackRecorder:
+    settings = FeedbackSettings.from_env()
+    return FeedbackRecorder(
+        ledger=DynamoFeedbackLedger(settings.ledger_table_name),
+        preferences=DynamoPreferenceStore(settings.preferences_table_name),
+    )
+
+
+def handle_record(record: dict[str, Any], recorder: FeedbackRecorder) -> str:
+    """One SNS record: the result (`suppressed`, `recorded`, `unattributed`, `ignored`)."""
+    sns = record.get("Sns")
+    message = sns.get("Message") if isinstance(sns, dict) else None
+    if not isinstance(message, str):
+        raise MalformedFeedback(["Sns.Message: Field required"])
+    feedback = parse_notification(message)
+    if feedback is None:
+        logger.info("SNS message is not a bounce or complaint; ignored", extra=_ids(record))
+        metrics.add_metric(name="FeedbackIgnored", unit="Count", value=1)
+        return "ignored"
+    return recorder.record(feedback, now=datetime.now(UTC)).value
+
+
+# log_event=False whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event holds email addresses.
+@logger.inject_lambda_context(log_event=False)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    recorder = build_recorder()
+    results: Counter[str] = Counter()
+    failed: list[str] = []
+    for record in event.get("Records", []):
+        try:
+            results[handle_record(record, recorder)] += 1
+        except MalformedFeedback as exc:
+            logger.error(
+                "Malformed SES notification; dropped", extra={**_ids(record), "problems": exc.problems}
+            )
+            metrics.add_metric(name="MalformedFeedback", unit="Count", value=1)
+            results["malformed"] += 1
+        # Any other error must not stop the records after this one; it is re-raised (as
+        # FeedbackNotRecorded) once they have all been tried.
+        except Exception as exc:  # noqa: BLE001
+            logger.error(
+                "SES feedback not recorded; the invocation will be retried",
+                extra={**_ids(record), "error": describe_error(exc)},
+            )
+            metrics.add_metric(name="FeedbackErrors", unit="Count", value=1)
+            failed.append(str(_ids(record)["sns_message_id"]))
+    if failed:
+        # Not chained: each cause is logged above in a form safe for logs, while a raw AWS error
+        # message can quote the request (an address), and Lambda prints what escapes the handler.
+        raise FeedbackNotRecorded(failed) from None
+    return dict(results)
+
+
+def _ids(record: dict[str, Any]) -> dict[str, Any]:
+    sns = record.get("Sns")
+    return {"sns_message_id": sns.get("MessageId") if isinstance(sns, dict) else None}

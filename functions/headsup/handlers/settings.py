@@ -1,0 +1,147 @@
+"""Each function's settings, named as template.yaml sets them; read and validated once at cold start.
+
+Fields that several functions share come from the mixins in `headsup.platform.settings`, so a
+variable is declared (and validated) the same way everywhere.
+"""
+
+from datetime import time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+
+from headsup.domain.callbacks.rules import CallbackPolicy
+from headsup.domain.notices import NoticeKind
+from headsup.domain.policy import DeliveryPolicy, QuietHours
+from headsup.domain.tickets.rules import TicketPolicy
+from headsup.domain.visits.rules import VisitPolicy
+from headsup.platform.settings import (
+    CustomersSettings,
+    DueItemsSettings,
+    LedgerSettings,
+    NoticeQueueSettings,
+    PreferencesSettings,
+    UnsubscribeKeySettings,
+)
+
+
+class DetectorSettings(NoticeQueueSettings):
+    bills_table_name: Annotated[str, Field(alias="BILLS_TABLE_NAME", min_length=1)]
+    increase_percent: Annotated[Decimal, Field(alias="BILL_INCREASE_PERCENT", ge=0)]
+    increase_minimum: Annotated[Decimal, Field(alias="BILL_INCREASE_MINIMUM", ge=0)]
+
+
+class VisitSettings(DueItemsSettings, NoticeQueueSettings):
+    visit_slip_minutes: Annotated[int, Field(alias="VISIT_SLIP_MINUTES", ge=1)]
+
+    @property
+    def policy(self) -> VisitPolicy:
+        return VisitPolicy(slip=timedelta(minutes=self.visit_slip_minutes))
+
+
+class PolicySettings(DueItemsSettings):
+    """The rule parameters both the indexer and the sweep apply (template Parameters)."""
+
+    callback_grace_minutes: Annotated[int, Field(alias="CALLBACK_GRACE_MINUTES", ge=0)]
+    callback_reschedule_minutes: Annotated[int, Field(alias="CALLBACK_RESCHEDULE_MINUTES", ge=1)]
+    sla_hours_urgent: Annotated[int, Field(alias="SLA_HOURS_URGENT", ge=1)]
+    sla_hours_high: Annotated[int, Field(alias="SLA_HOURS_HIGH", ge=1)]
+    sla_hours_normal: Annotated[int, Field(alias="SLA_HOURS_NORMAL", ge=1)]
+    sla_hours_low: Annotated[int, Field(alias="SLA_HOURS_LOW", ge=1)]
+    sla_warn_percent: Annotated[Decimal, Field(alias="SLA_WARN_PERCENT", gt=0, lt=100)]
+    follow_up_hours: Annotated[int, Field(alias="FOLLOW_UP_HOURS", ge=1)]
+
+    @property
+    def callback_policy(self) -> CallbackPolicy:
+        return CallbackPolicy(
+            grace=timedelta(minutes=self.callback_grace_minutes),
+            reschedule=timedelta(minutes=self.callback_reschedule_minutes),
+        )
+
+    @property
+    def ticket_policy(self) -> TicketPolicy:
+        return TicketPolicy(
+            sla={
+                "urgent": timedelta(hours=self.sla_hours_urgent),
+                "high": timedelta(hours=self.sla_hours_high),
+                "normal": timedelta(hours=self.sla_hours_normal),
+                "low": timedelta(hours=self.sla_hours_low),
+            },
+            warn_share=self.sla_warn_percent / 100,
+            follow_up_after=timedelta(hours=self.follow_up_hours),
+        )
+
+
+class IndexerSettings(PolicySettings):
+    """DueIndexerFunction: the policy fields only."""
+
+
+class SweepSettings(PolicySettings, CustomersSettings, NoticeQueueSettings):
+    due_index_name: Annotated[str, Field(alias="DUE_INDEX_NAME", min_length=1)]
+    callbacks_table_name: Annotated[str, Field(alias="CALLBACKS_TABLE_NAME", min_length=1)]
+    tickets_table_name: Annotated[str, Field(alias="TICKETS_TABLE_NAME", min_length=1)]
+    visits_table_name: Annotated[str, Field(alias="VISITS_TABLE_NAME", min_length=1)]
+
+
+class DeliverySettings(
+    CustomersSettings, LedgerSettings, PreferencesSettings, UnsubscribeKeySettings, DueItemsSettings
+):
+    sender_email: Annotated[str, Field(alias="SENDER_EMAIL", pattern=r"^[^@\s]+@[^@\s]+$")]
+    support_reply_to: Annotated[str, Field(alias="SUPPORT_REPLY_TO", pattern=r"^[^@\s]+@[^@\s]+$")]
+    escalation_topic_arn: Annotated[str, Field(alias="ESCALATION_TOPIC_ARN", pattern=r"^arn:")]
+    templates_dir: Annotated[Path, Field(alias="TEMPLATES_DIR")]
+    max_receive_count: Annotated[int, Field(alias="NOTICE_MAX_RECEIVE_COUNT", ge=1)]
+    ledger_retention_days: Annotated[int, Field(alias="LEDGER_RETENTION_DAYS", ge=1)]
+
+    # Links in emails may only point at the business's own configured https address.
+    unsubscribe_base_url: Annotated[
+        str, Field(alias="UNSUBSCRIBE_BASE_URL", pattern=r"^https://[^\s/?#]+(/[^\s?#]*)?$")
+    ]
+    ses_configuration_set: Annotated[str, Field(alias="SES_CONFIGURATION_SET", min_length=1)]
+    quiet_hours_start: Annotated[time, Field(alias="QUIET_HOURS_START")]
+    quiet_hours_end: Annotated[time, Field(alias="QUIET_HOURS_END")]
+    quiet_hours_for_email: Annotated[bool, Field(alias="QUIET_HOURS_FOR_EMAIL")]
+    quiet_hours_bypass_kinds: Annotated[str, Field(alias="QUIET_HOURS_BYPASS_KINDS")]
+    max_notices_per_day: Annotated[int, Field(alias="MAX_NOTICES_PER_DAY", ge=1)]
+    cap_bypass_kinds: Annotated[str, Field(alias="CAP_BYPASS_KINDS")]
+
+    @field_validator("quiet_hours_bypass_kinds", "cap_bypass_kinds")
+    @classmethod
+    def _known_kinds(cls, value: str) -> str:
+        unknown = {kind.strip() for kind in value.split(",") if kind.strip()} - {
+            kind.value for kind in NoticeKind
+        }
+        if unknown:
+            raise ValueError(f"unknown notice kinds {sorted(unknown)}")
+        return value
+
+    @property
+    def delivery_policy(self) -> DeliveryPolicy:
+        return DeliveryPolicy(
+            quiet_hours=QuietHours(
+                start=self.quiet_hours_start,
+                end=self.quiet_hours_end,
+                applies_to_email=self.quiet_hours_for_email,
+                bypass_kinds=_kinds(self.quiet_hours_bypass_kinds),
+            ),
+            max_per_day=self.max_notices_per_day,
+            cap_bypass_kinds=_kinds(self.cap_bypass_kinds),
+        )
+
+    @property
+    def ledger_retention(self) -> timedelta:
+        return timedelta(days=self.ledger_retention_days)
+
+
+def _kinds(listed: str) -> frozenset[str]:
+    """A CommaDelimitedList parameter as the template joins it: `a,b` (or empty)."""
+    return frozenset(kind.strip() for kind in listed.split(",") if kind.strip())
+
+
+class UnsubscribeSettings(PreferencesSettings, UnsubscribeKeySettings):
+    """UnsubscribeFunction: where opt-outs go, which secret signs the links, whose name to show."""
+
+
+class FeedbackSettings(PreferencesSettings, LedgerSettings):
+    """SesFeedbackFunction: where addresses are suppressed and where the notice's outcome lives."""

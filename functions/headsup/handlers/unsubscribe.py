@@ -1,0 +1,82 @@
+"""UnsubscribeApi (HTTP API, payload 2.0): GET shows the confirmation page, POST unsubscribes."""
+
+import base64
+import binascii
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
+
+from headsup.adapters.preferences import DynamoPreferenceStore
+from headsup.handlers.settings import UnsubscribeSettings
+from headsup.logic.unsubscribe import Response, Unsubscribe, read_form, signing_key
+from headsup.platform.cold_start import once
+from headsup.platform.errors import describe_error
+from headsup.platform.observability import logger, metrics, tracer
+
+
+@once
+def build_unsubscribe() -> Unsubscribe:
+    settings = UnsubscribeSettings.from_env()
+    # Fetched once per execution environment (force_fetch: never a value cached for another
+    # ARN), held only in memory and never logged.
+    secret = parameters.get_secret(settings.unsubscribe_key_secret_arn, force_fetch=True)
+    return Unsubscribe(
+        key=signing_key(secret),
+        store=DynamoPreferenceStore(settings.preferences_table_name),
+        business_name=settings.business_name,
+    )
+
+
+# log_event=False whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event carries the token (path,
+# rawPath, pathParameters), which would let anyone reading the logs unsubscribe the customer.
+@logger.inject_lambda_context(log_event=False, correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+@event_source(data_class=APIGatewayProxyEventV2)
+def lambda_handler(event: APIGatewayProxyEventV2, context: LambdaContext) -> dict[str, Any]:
+    unsubscribe = build_unsubscribe()
+    metrics.add_metric(name="UnsubscribeRequests", unit="Count", value=1)
+    # The route is /unsubscribe/{token}; a client that percent-encoded the token is forgiven
+    # (ours contain only URL-safe characters, never '%').
+    token = unquote(event.path_parameters.get("token", ""))
+    try:
+        match event.http_method.upper():
+            case "GET":
+                response = unsubscribe.confirmation_page(token)
+            case "POST":
+                form = read_form(_body(event), event.headers.get("content-type"))
+                response = unsubscribe.unsubscribe(token, form, now=datetime.now(UTC))
+            case _:
+                response = unsubscribe.method_not_allowed()
+    except (ClientError, BotoCoreError) as exc:
+        # The opt-out could not be written. 503 tells a one-click client to try again later.
+        logger.error("Could not record the opt-out", extra={"error": describe_error(exc)})
+        metrics.add_metric(name="UnsubscribeErrors", unit="Count", value=1)
+        response = unsubscribe.unavailable()
+    return _http_response(response)
+
+
+def _body(event: APIGatewayProxyEventV2) -> bytes:
+    """The raw request body. HTTP APIs hand form posts over base64-encoded (isBase64Encoded)."""
+    body = event.body or ""
+    if not event.is_base64_encoded:
+        return body.encode("utf-8")
+    try:
+        return base64.b64decode(body, validate=True)
+    except binascii.Error:
+        return b""  # read as an empty form: nothing is changed
+
+
+def _http_response(response: Response) -> dict[str, Any]:
+    return {
+        "statusCode": response.status,
+        "headers": dict(response.headers),
+        "body": response.body,
+        "isBase64Encoded": False,
+    }

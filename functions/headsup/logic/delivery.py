@@ -1,0 +1,288 @@
+"""Deliver one notice request: decide, render, claim, send, record one outcome.
+
+The order matters. Everything that can fail without side effects (reading the customer, the
+policy, rendering) happens before the claim, so a failure there leaves nothing to clean up
+and the queue simply retries. The claim then says what its holder is about to do; see
+ledger.py for what a successor does when the holder dies.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from headsup.adapters.customers import CustomerDirectory
+from headsup.adapters.held_notices import HeldNotices
+from headsup.adapters.ledger import (
+    AlreadyRecorded,
+    Claim,
+    Intent,
+    Ledger,
+    Outcome,
+    Status,
+    UnfinishedSend,
+)
+from headsup.adapters.preferences import PreferenceStore
+from headsup.adapters.senders import (
+    EmailSender,
+    PermanentSendError,
+    SmsSender,
+    TeamPublisher,
+    UnconfirmedSend,
+)
+from headsup.domain.channels import Channel, Route
+from headsup.domain.customer import Customer
+from headsup.domain.notices import Audience, NoticeRequest
+from headsup.domain.policy import DAY, DeliveryPolicy, Hold, Skip, decide
+from headsup.platform.errors import describe_error
+from headsup.platform.observability import logger, metrics
+from headsup.rendering.renderer import InvalidPayload, NoticeRenderer, sms_segments
+
+TEAM_CHANNEL = "escalation_topic"
+
+
+class UnknownCustomer(LookupError):
+    """No CustomersTable item for the notice's customer (yet: the business may write it late)."""
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """Which delivery attempt this is, from SQS's ApproximateReceiveCount."""
+
+    number: int
+    max_attempts: int
+    lease_until: datetime  # when this invocation can no longer be running
+
+    @property
+    def is_last(self) -> bool:
+        return self.number >= self.max_attempts
+
+
+def outcome_metric(status: Status) -> str:
+    """`NoticesSent`, `NoticesDeadLettered`...: one count per recorded outcome (alarms use these)."""
+    return "Notices" + "".join(part.title() for part in status.split("_"))
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """A rendered notice, ready to go: `send()` hands it to SES/SNS and returns the message id."""
+
+    channel: str
+    send: Callable[[], str]
+    counts_towards_cap: bool = True
+
+
+@dataclass(frozen=True)
+class Decided:
+    """A notice that will not be sent now: skipped, held, or failed before any send."""
+
+    outcome: Outcome
+
+
+class NoticeDelivery:
+    def __init__(
+        self,
+        *,
+        customers: CustomerDirectory,
+        ledger: Ledger,
+        renderer: NoticeRenderer,
+        email: EmailSender,
+        sms: SmsSender,
+        team: TeamPublisher,
+        preferences: PreferenceStore,
+        policy: DeliveryPolicy,
+        holds: HeldNotices,
+        unsubscribe_links: Callable[[str, str], str],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._customers = customers
+        self._ledger = ledger
+        self._renderer = renderer
+        self._email = email
+        self._sms = sms
+        self._team = team
+        self._preferences = preferences
+        self._policy = policy
+        self._holds = holds
+        self._unsubscribe_links = unsubscribe_links  # (customer_id, topic) -> signed URL
+        self._clock = clock
+
+    def prefetch(self, customer_ids: Iterable[str]) -> None:
+        """Read a batch's customers and preferences up front: two calls for the batch instead of
+        two per notice."""
+        ids = set(customer_ids)
+        self._customers.prefetch(ids)
+        self._preferences.prefetch(ids)
+
+    def deliver(self, request: NoticeRequest, attempt: Attempt) -> Status:
+        """Return the outcome recorded for this notice (by this call or an earlier one).
+
+        Raises when the notice should be retried through the queue; on the last attempt the
+        outcome `dead_lettered` is recorded first, so the ledger accounts for it as well.
+        """
+        try:
+            plan = self._plan(request)
+        except InvalidPayload as exc:
+            plan = Decided(Outcome(Status.FAILED, reason=f"{type(exc).__name__}: {exc}"))
+        except Exception as exc:
+            # Nothing is claimed or sent yet: the queue retries, and the last attempt is recorded.
+            self._retry_later(request, attempt, claim=None, exc=exc)
+            raise
+        if isinstance(plan, Decided):
+            return self._settle(request, attempt, Intent.RECORD, None, lambda: self._decided(request, plan))
+        return self._settle(request, attempt, Intent.SEND, plan.channel, lambda: self._dispatch(plan))
+
+    def _settle(
+        self,
+        request: NoticeRequest,
+        attempt: Attempt,
+        intent: Intent,
+        channel: str | None,
+        act: Callable[[], Outcome],
+    ) -> Status:
+        """Claim the notice, `act`, and record the one outcome."""
+        ids = self._ids(request)
+        now = self._clock()
+        try:
+            claim = self._ledger.claim(
+                request, now=now, lease_until=attempt.lease_until, intent=intent, channel=channel
+            )
+        except AlreadyRecorded as done:
+            logger.info("Duplicate notice request ignored", extra={**ids, "status": done.status})
+            metrics.add_metric(name="DuplicatesIgnored", unit="Count", value=1)
+            return done.status
+        except UnfinishedSend as unfinished:
+            self._ledger.settle_unfinished(unfinished, now=now)
+            return self._recorded(request, Outcome(Status.UNCONFIRMED, channel=unfinished.channel))
+
+        try:
+            outcome = act()
+        except PermanentSendError as exc:
+            outcome = Outcome(Status.FAILED, reason=f"{type(exc).__name__}: {exc}", channel=channel)
+        except UnconfirmedSend as exc:
+            outcome = Outcome(Status.UNCONFIRMED, reason=describe_error(exc), channel=channel)
+        except Exception as exc:
+            self._retry_later(request, attempt, claim=claim, exc=exc)
+            raise
+        try:
+            self._ledger.record(claim, outcome, now=self._clock())
+        except Exception:
+            # The claim stays unreleased, so the redelivery settles it as unconfirmed; this line
+            # is what lets an operator confirm it was in fact accepted.
+            logger.exception(
+                "Notice outcome could not be recorded",
+                extra={**ids, "status": outcome.status, "provider_message_id": outcome.provider_message_id},
+            )
+            raise
+        return self._recorded(request, outcome)
+
+    def _recorded(self, request: NoticeRequest, outcome: Outcome) -> Status:
+        logger.info(
+            "Notice outcome recorded",
+            extra={
+                **self._ids(request),
+                "status": outcome.status,
+                "reason": outcome.reason,
+                "channel": outcome.channel,
+            },
+        )
+        metrics.add_metric(name=outcome_metric(outcome.status), unit="Count", value=1)
+        return outcome.status
+
+    def _retry_later(
+        self, request: NoticeRequest, attempt: Attempt, *, claim: Claim | None, exc: Exception
+    ) -> None:
+        """Tell the ledger of an error the queue will retry: released, or dead-lettered on the
+        last attempt. The caller re-raises."""
+        ids, reason = self._ids(request), describe_error(exc)
+        if attempt.is_last:
+            dead = Outcome(Status.DEAD_LETTERED, reason=reason)
+            logger.error("Notice dead-lettered", extra={**ids, "reason": reason, "attempt": attempt.number})
+            if claim is None:
+                self._settle(request, attempt, Intent.RECORD, None, lambda: dead)  # logs and counts it
+            else:
+                self._ledger.record(claim, dead, now=self._clock())
+                metrics.add_metric(name=outcome_metric(Status.DEAD_LETTERED), unit="Count", value=1)
+            return
+        if claim is not None:
+            self._ledger.release(claim, error=reason, now=self._clock())
+        metrics.add_metric(name="NoticeRetries", unit="Count", value=1)
+        logger.warning("Notice will be retried", extra={**ids, "reason": reason, "attempt": attempt.number})
+
+    @staticmethod
+    def _ids(request: NoticeRequest) -> dict[str, str]:
+        return {"notice_id": request.notice_id, "customer_id": request.customer_id, "kind": request.kind}
+
+    def _decided(self, request: NoticeRequest, plan: Decided) -> Outcome:
+        if plan.outcome.status is Status.HELD and plan.outcome.hold_until is not None:
+            self._holds.hold(request, plan.outcome.hold_until)
+        return plan.outcome
+
+    @staticmethod
+    def _dispatch(plan: Dispatch) -> Outcome:
+        message_id = plan.send()
+        return Outcome(
+            Status.SENT,
+            channel=plan.channel,
+            provider_message_id=message_id,
+            counts_towards_cap=plan.counts_towards_cap,
+        )
+
+    def _plan(self, request: NoticeRequest) -> Dispatch | Decided:
+        """Everything before the claim: read, decide, render. No side effects."""
+        if request.audience is Audience.TEAM:
+            escalation = self._renderer.render_escalation(request)
+            return Dispatch(
+                TEAM_CHANNEL,
+                lambda: self._team.publish(
+                    escalation.subject, escalation.body, notice_id=request.notice_id, kind=request.kind
+                ),
+                counts_towards_cap=False,
+            )
+        customer = self._customers.get(request.customer_id)
+        if customer is None:
+            raise UnknownCustomer(f"customer {request.customer_id} not found")
+        now = self._clock()
+        decision = decide(
+            request,
+            customer,
+            self._preferences.get(customer.customer_id),
+            self._ledger.recent_sends(customer.customer_id, since=now - DAY),
+            now,
+            self._policy,
+            self._sms.is_opted_out,
+        )
+        if isinstance(decision, Skip):
+            return Decided(Outcome(Status.SKIPPED, reason=f"{decision.reason}: {decision.detail}"))
+        if isinstance(decision, Hold):
+            return Decided(
+                Outcome(
+                    Status.HELD,
+                    reason=decision.reason,
+                    channel=decision.route.channel,
+                    hold_until=decision.until,
+                )
+            )
+        return self._render(request, customer, decision.route)
+
+    def _render(self, request: NoticeRequest, customer: Customer, route: Route) -> Dispatch:
+        if route.channel is Channel.EMAIL:
+            unsubscribe_url = self._unsubscribe_links(customer.customer_id, request.topic)
+            email = self._renderer.render_email(request, customer, unsubscribe_url=unsubscribe_url)
+            return Dispatch(
+                route.channel,
+                lambda: self._email.send_email(
+                    route.address,
+                    email,
+                    notice_id=request.notice_id,
+                    kind=request.kind,
+                    unsubscribe_url=unsubscribe_url,
+                ),
+            )
+        sms = self._renderer.render_sms(request, customer)
+
+        def send_sms() -> str:
+            # Segments are what SMS is billed by.
+            metrics.add_metric(name="SmsSegments", unit="Count", value=sms_segments(sms.text))
+            return self._sms.send_sms(route.address, sms, notice_id=request.notice_id, kind=request.kind)
+
+        return Dispatch(route.channel, send_sms)

@@ -1,0 +1,213 @@
+"""One sweep: act on every item that is due at `now`, and schedule what comes next.
+
+`now` is the scheduled event's own time, never the clock, so a sweep can be replayed and two
+sweeps with the same or overlapping times decide the same things (and their notices carry the
+same ids, so delivery sends them once).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from headsup.adapters.customers import CustomerDirectory
+from headsup.adapters.due_items import DueItems, DueRecord, ReadStats
+from headsup.adapters.notice_queue import NoticeQueue
+from headsup.domain.callbacks import rules as callback_rules
+from headsup.domain.callbacks.models import Callback
+from headsup.domain.customer import InvalidCustomer
+from headsup.domain.notices import NoticeRequest
+from headsup.domain.tickets import rules as ticket_rules
+from headsup.domain.tickets.models import Ticket
+from headsup.domain.visits import rules as visit_rules
+from headsup.domain.visits.models import Visit
+from headsup.platform.errors import InvalidRecord, describe_error
+from headsup.platform.observability import logger, metrics
+
+
+class SourceItems(Protocol):
+    """The business's table a due item comes from (CallbacksTable, TicketsTable)."""
+
+    def get(self, item_id: str) -> dict[str, Any] | None: ...
+
+
+@dataclass
+class SweepReport:
+    now: datetime
+    due: int = 0
+    notices: list[NoticeRequest] = field(default_factory=list)
+    quarantined: int = 0
+    failed: int = 0
+    gone: int = 0
+    stopped_early: bool = False
+    reads: ReadStats = field(default_factory=ReadStats)
+
+
+class Sweep:
+    def __init__(
+        self,
+        *,
+        due_items: DueItems,
+        callbacks: SourceItems,
+        tickets: SourceItems,
+        visits: SourceItems,
+        customers: CustomerDirectory,
+        queue: NoticeQueue,
+        callback_policy: callback_rules.CallbackPolicy,
+        ticket_policy: ticket_rules.TicketPolicy,
+        default_zone: ZoneInfo,
+    ) -> None:
+        self._due_items = due_items
+        self._sources: dict[str, SourceItems] = {"callback": callbacks, "ticket": tickets, "visit": visits}
+        self._customers = customers
+        self._queue = queue
+        self._callback_policy = callback_policy
+        self._ticket_policy = ticket_policy
+        self._default_zone = default_zone
+
+    def run(self, now: datetime, time_left: Callable[[], timedelta] | None = None) -> SweepReport:
+        report = SweepReport(now=now)
+        for record in self._due_items.due(now, report.reads):
+            if time_left is not None and time_left() < _SAFETY_MARGIN:
+                # What is left stays due and is picked up by the next sweep.
+                report.stopped_early = True
+                logger.warning("Sweep stopped before its timeout", extra={"due_seen": report.due})
+                break
+            report.due += 1
+            self._one(record, now, report)
+        metrics.add_metric(name="SweepDueItems", unit="Count", value=report.due)
+        metrics.add_metric(name="SweepItemsRead", unit="Count", value=report.reads.items_read)
+        logger.info(
+            "Sweep finished",
+            extra={
+                "now": now.isoformat(),
+                "due": report.due,
+                "notices": len(report.notices),
+                "quarantined": report.quarantined,
+                "failed": report.failed,
+                "items_read": report.reads.items_read,
+            },
+        )
+        return report
+
+    def _one(self, record: DueRecord, now: datetime, report: SweepReport) -> None:
+        ids = {"item_key": record.item_key, "due_at": record.due_at}
+        if record.item_type == "held":
+            self._release(record, report)
+            return
+        try:
+            source = self._sources[record.item_type].get(record.item_id)
+            if source is None:
+                self._due_items.forget(record)  # the business deleted it
+                report.gone += 1
+                return
+            if record.item_type == "callback":
+                notices, next_due, state = self._callback(source, record, now)
+            elif record.item_type == "visit":
+                notices, next_due, state = self._visit(source, record, now)
+            else:
+                notices, next_due, state = self._ticket(source, now)
+            for notice in notices:
+                self._queue.put(notice)
+            self._due_items.advance(record, next_due, state)
+        except InvalidRecord as exc:
+            logger.error(
+                "Due item breaks the data contract; taken out of the sweep",
+                extra={**ids, "key": exc.key, "problems": exc.problems},
+            )
+            metrics.add_metric(name="SweepItemsQuarantined", unit="Count", value=1)
+            self._due_items.quarantine(record, "; ".join(exc.problems))
+            report.quarantined += 1
+            return
+        except Exception as exc:  # noqa: BLE001 - one item's failure must not stop the sweep; it stays due
+            logger.error(
+                "Due item failed; it stays due for the next sweep",
+                extra={**ids, "error": describe_error(exc)},
+            )
+            metrics.add_metric(name="SweepItemsFailed", unit="Count", value=1)
+            report.failed += 1
+            return
+        report.notices.extend(notices)
+        if notices:
+            logger.info(
+                "Due item acted on",
+                extra={**ids, "notices": [{"kind": n.kind, "notice_id": n.notice_id} for n in notices]},
+            )
+
+    def _release(self, record: DueRecord, report: SweepReport) -> None:
+        """A notice the delivery policy held (quiet hours, frequency cap) may go now: queue it
+        again; delivery claims it from the ledger's `held` and decides afresh."""
+        try:
+            request = NoticeRequest.model_validate_json(record.state["request"])
+            self._queue.put(request)
+            self._due_items.forget(record)
+        except Exception as exc:  # noqa: BLE001 - it stays due; the next sweep tries again
+            logger.error(
+                "Held notice not released", extra={"item_key": record.item_key, "error": describe_error(exc)}
+            )
+            report.failed += 1
+            return
+        report.notices.append(request)
+        logger.info("Held notice released", extra={"notice_id": request.notice_id, "kind": request.kind})
+
+    def _callback(
+        self, source: dict[str, Any], record: DueRecord, now: datetime
+    ) -> tuple[list[NoticeRequest], datetime | None, dict[str, Any]]:
+        callback = Callback.from_item(source)
+        step = callback_rules.on_due(
+            callback,
+            _promise_state(record.state),
+            now,
+            self._callback_policy,
+            lambda: self._zone_of(callback),
+        )
+        state = {
+            "promise": step.state.promised_at.astimezone(UTC).isoformat() if step.state.promised_at else None,
+            "level": step.state.level,
+            "deadline": step.state.deadline.isoformat() if step.state.deadline else None,
+        }
+        return step.notices, step.next_due, state
+
+    def _ticket(
+        self, source: dict[str, Any], now: datetime
+    ) -> tuple[list[NoticeRequest], datetime | None, dict[str, Any]]:
+        step = ticket_rules.on_due(Ticket.from_item(source), now, self._ticket_policy)
+        return step.notices, step.next_due, {}
+
+    def _visit(
+        self, source: dict[str, Any], record: DueRecord, now: datetime
+    ) -> tuple[list[NoticeRequest], datetime | None, dict[str, Any]]:
+        late = record.state.get("late_eta")
+        step = visit_rules.on_window_end(
+            Visit.from_item(source), datetime.fromisoformat(late) if late else None, now
+        )
+        late_eta = step.late_eta.astimezone(UTC).isoformat() if step.late_eta else None
+        return step.notices, step.check_at, {"late_eta": late_eta}
+
+    def _zone_of(self, callback: Callback) -> ZoneInfo:
+        try:
+            customer = self._customers.get(callback.customer_id)
+        except InvalidCustomer:
+            customer = None
+        if customer is None:
+            # The apology is still queued (and dead-lettered by delivery if the customer never
+            # turns up, so it is accounted for); the team is escalated either way.
+            logger.warning(
+                "Unknown customer for an overdue callback; deadline set in the default timezone",
+                extra={"callback_id": callback.callback_id, "customer_id": callback.customer_id},
+            )
+            return self._default_zone
+        return customer.zone
+
+
+_SAFETY_MARGIN = timedelta(seconds=10)
+
+
+def _promise_state(state: dict[str, Any]) -> callback_rules.PromiseState:
+    promise, deadline = state.get("promise"), state.get("deadline")
+    return callback_rules.PromiseState(
+        promised_at=datetime.fromisoformat(promise) if promise else None,
+        level=int(state.get("level", 0)),
+        deadline=datetime.fromisoformat(deadline) if deadline else None,
+    )

@@ -1,0 +1,71 @@
+"""Turn one change on VisitsTable into the notices it calls for, and keep the visit's state."""
+
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from headsup.adapters.notice_queue import NoticeQueue
+from headsup.domain.notices import NoticeRequest
+from headsup.domain.visits import rules
+from headsup.domain.visits.models import InvalidVisit, Visit
+from headsup.platform.observability import logger, metrics
+
+
+class VisitState(Protocol):
+    def state_of(self, item_type: Any, item_id: str) -> dict[str, Any]: ...
+
+    def track(self, item_type: Any, item_id: str, due_at: datetime | None, state: dict[str, Any]) -> None: ...
+
+    def unschedule(self, item_type: Any, item_id: str) -> None: ...
+
+
+class VisitDetector:
+    def __init__(self, state: VisitState, queue: NoticeQueue, policy: rules.VisitPolicy) -> None:
+        self._state = state
+        self._queue = queue
+        self._policy = policy
+
+    def on_visit_change(
+        self, new_image: dict[str, Any], old_image: dict[str, Any] | None, *, settled_later: bool = False
+    ) -> list[NoticeRequest]:
+        """Raises InvalidVisit for a record that breaks the contract."""
+        visit = Visit.from_item(new_image)
+        previous = _previous(old_image)
+        late_eta = _late_eta(self._state.state_of("visit", visit.visit_id))
+        step = rules.on_change(
+            previous, visit, late_eta, self._policy, datetime.now(UTC), settled_later=settled_later
+        )
+        for notice in step.notices:
+            self._queue.put(notice)
+        if visit.is_open:
+            self._state.track("visit", visit.visit_id, step.check_at, {"late_eta": _iso(step.late_eta)})
+        else:
+            self._state.unschedule("visit", visit.visit_id)  # arrived, done or cancelled: nothing to watch
+        if step.notices:
+            logger.info(
+                "Visit notices queued",
+                extra={
+                    "visit_id": visit.visit_id,
+                    "customer_id": visit.customer_id,
+                    "notices": [{"kind": n.kind, "notice_id": n.notice_id} for n in step.notices],
+                },
+            )
+            metrics.add_metric(name="NoticesDetected", unit="Count", value=len(step.notices))
+        return step.notices
+
+
+def _previous(old_image: dict[str, Any] | None) -> Visit | None:
+    if not old_image:
+        return None
+    try:
+        return Visit.from_item(old_image)
+    except InvalidVisit:
+        return None  # the business is fixing a broken record: judge the fixed one on its own
+
+
+def _late_eta(state: dict[str, Any]) -> datetime | None:
+    value = state.get("late_eta")
+    return datetime.fromisoformat(value) if value else None
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat() if moment else None

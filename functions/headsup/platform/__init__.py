@@ -1,0 +1,1 @@
+"""What every function stands on: observability, settings, batch processing, cold start, errors."""

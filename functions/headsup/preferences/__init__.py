@@ -1,1 +1,0 @@
-"""What customers told us (opt-outs) and what mail providers told us (bounces, complaints)."""

@@ -1,0 +1,275 @@
+"""Render a notice from templates/ with Jinja2: email (subject, HTML, text) and SMS.
+
+StrictUndefined makes a missing value an error instead of a blank ("Hi ,"); HTML is
+autoescaped, and customer data is only ever passed as values, never compiled as template
+source, so a name like "{{7*7}}" or "<script>" is shown literally.
+
+Customer notices speak the customer's language: for a locale whose language is `xx`
+("es-MX" -> "es"), each file is looked up as `xx/<kind>/<file>` first and `<kind>/<file>` (English,
+at the root) after, one file at a time, so a kind translated in part falls back for the rest
+only. Numbers and dates follow the full locale either way. Team notices stay in English: they are
+read by the team, not by the customer.
+"""
+
+import json
+import re
+import unicodedata
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError
+from pydantic import BaseModel, ValidationError
+
+from headsup.domain.customer import Customer
+from headsup.domain.messages import RenderedEmail, RenderedEscalation, RenderedSms
+from headsup.domain.notices import NoticeRequest
+from headsup.domain.payloads import PAYLOAD_MODELS
+from headsup.rendering.formatting import LocaleFormatter
+
+
+class RenderError(RuntimeError):
+    """A template could not be rendered for this notice (a template or data bug)."""
+
+
+class InvalidPayload(ValueError):
+    """The notice request's payload does not match its kind's model."""
+
+
+_SNS_SUBJECT_LIMIT = 99  # SNS: "less than 100 characters"
+
+
+# Folds template line breaks, and also the no-break spaces Babel puts in "52,00 €", which are
+# not in the GSM-7 alphabet and would turn a 1-segment SMS into a UCS-2 one.
+_WHITESPACE = re.compile(r"\s+")
+SMS_NAME_LIMIT = 30  # characters of a first name an SMS greets with
+
+
+class NoticeRenderer:
+    def __init__(
+        self,
+        templates_dir: Path,
+        business_name: str,
+        *,
+        support_reply_to: str = "",
+        team_locale: Locale | None = None,
+        team_zone: ZoneInfo | None = None,
+    ) -> None:
+        if not templates_dir.is_dir():
+            raise FileNotFoundError(f"templates directory {templates_dir} does not exist")
+        loader = FileSystemLoader(templates_dir)
+        options: dict[str, Any] = {
+            "loader": loader,
+            "undefined": StrictUndefined,
+            "trim_blocks": True,
+            "lstrip_blocks": True,
+        }
+        # Which translations exist, read once: a notice's figures follow the language it is written in.
+        self._templates = frozenset(loader.list_templates())
+        self._html = Environment(autoescape=True, **options)
+        self._text = Environment(autoescape=False, **options)  # noqa: S701 - plain text, never HTML
+        self._business_name = business_name
+        self._support_reply_to = support_reply_to
+        # The team reads times on the business's own clock (DefaultLocale / DefaultTimezone).
+        self._team_formatter = LocaleFormatter(
+            team_locale or Locale.parse("en_US"), team_zone or ZoneInfo("UTC")
+        )
+
+    def render_email(
+        self, request: NoticeRequest, customer: Customer, *, unsubscribe_url: str | None = None
+    ) -> RenderedEmail:
+        """`unsubscribe_url`: the signed one-click link for this customer and topic, shown in the
+        footer (and sent as List-Unsubscribe by the sender)."""
+        context = {**self._context(request, customer), "unsubscribe_url": unsubscribe_url}
+
+        def part(env: Environment, file: str) -> str:
+            formatted = {**context, "fmt": self._formatter(customer, request, file)}
+            return self._render(env, _in_language(customer, request, file), formatted, request)
+
+        subject = part(self._text, "email_subject.txt.j2")
+        html = part(self._html, "email.html.j2")
+        text = part(self._text, "email.txt.j2")
+        return RenderedEmail(
+            subject=_WHITESPACE.sub(" ", subject).strip(), html=html, text=text.strip() + "\n"
+        )
+
+    def render_sms(self, request: NoticeRequest, customer: Customer) -> RenderedSms:
+        # SNS refuses an SMS over 1,600 bytes; a name as long as a paragraph must not cost the notice.
+        if len(customer.first_name) > SMS_NAME_LIMIT:
+            customer = customer.model_copy(
+                update={"first_name": customer.first_name[:SMS_NAME_LIMIT].rstrip()}
+            )
+        context = {
+            **self._context(request, customer),
+            "fmt": self._formatter(customer, request, "sms.txt.j2"),
+        }
+        text = self._render(self._text, _in_language(customer, request, "sms.txt.j2"), context, request)
+        return RenderedSms(text=_WHITESPACE.sub(" ", gsm_friendly(text)).strip())
+
+    def render_escalation(self, request: NoticeRequest) -> RenderedEscalation:
+        notice = self._payload(request)
+        context = {"notice": notice, "fmt": self._team_formatter, "business_name": self._business_name}
+        folder = request.kind.value
+        subject = _WHITESPACE.sub(
+            " ", self._render(self._text, [f"{folder}/subject.txt.j2"], context, request)
+        ).strip()
+        summary = _WHITESPACE.sub(
+            " ", self._render(self._text, [f"{folder}/summary.txt.j2"], context, request)
+        ).strip()
+        body = {
+            "kind": request.kind.value,
+            "notice_id": request.notice_id,
+            "customer_id": request.customer_id,
+            "detected_at": request.detected_at.isoformat(),
+            "summary": summary,
+            **notice.model_dump(mode="json"),
+        }
+        return RenderedEscalation(
+            subject=_sns_subject(subject), body=json.dumps(body, indent=2, ensure_ascii=False)
+        )
+
+    def _payload(self, request: NoticeRequest) -> BaseModel:
+        try:
+            return PAYLOAD_MODELS[request.kind].model_validate(request.payload)
+        except ValidationError as exc:
+            fields = sorted({".".join(map(str, e["loc"])) for e in exc.errors()})
+            raise InvalidPayload(f"{request.kind} payload invalid at {', '.join(fields)}") from exc
+
+    def _context(self, request: NoticeRequest, customer: Customer) -> dict[str, Any]:
+        """What every template of a notice sees but `fmt`, which depends on the file's language."""
+        return {
+            "customer": customer,
+            "notice": self._payload(request),
+            "business_name": self._business_name,
+            "support_reply_to": self._support_reply_to,
+            "topic": request.topic.value,
+            "unsubscribe_url": None,
+        }
+
+    def _formatter(self, customer: Customer, request: NoticeRequest, file: str) -> LocaleFormatter:
+        return LocaleFormatter(self._writing_locale(customer, request, file), customer.zone)
+
+    def _writing_locale(self, customer: Customer, request: NoticeRequest, file: str) -> Locale:
+        """The locale figures are written in: the customer's own when the words are in their
+        language; when they fall back to English, English with the customer's regional number
+        conventions ("22,40 US$" for en_DE), never "Your novembre bill" or a date in Japanese
+        script inside an English sentence (which would also make the SMS UCS-2)."""
+        locale = customer.babel_locale
+        if locale.language == "en" or f"{locale.language}/{request.kind.value}/{file}" in self._templates:
+            return locale
+        return english_for(locale.territory)
+
+    @staticmethod
+    def _render(
+        env: Environment, names: Sequence[str], context: dict[str, Any], request: NoticeRequest
+    ) -> str:
+        """Render the first of `names` that exists; an error names the file that failed (or, when
+        none exists, the last: the English one every kind must have)."""
+        name = names[-1]
+        template = None
+        try:
+            template = env.select_template(names)
+            name = template.name or name
+            return template.render(context)
+        except TemplateError as exc:
+            line = _template_line(exc, template.filename if template else None)
+            where = f"{name}, line {line}" if line else name
+            raise RenderError(f"{where} failed for notice {request.notice_id}: {exc}") from exc
+
+
+def _template_line(exc: TemplateError, filename: str | None) -> int | None:
+    """The template line at fault: given for a syntax error, else found in the traceback (Jinja
+    maps rendering frames back to the template's own file and line)."""
+    if isinstance(exc, TemplateSyntaxError):
+        return int(exc.lineno)
+    line = None
+    frame = exc.__traceback__
+    while frame is not None:
+        if filename and frame.tb_frame.f_code.co_filename == filename:
+            line = frame.tb_lineno
+        frame = frame.tb_next
+    return line
+
+
+@lru_cache(maxsize=64)
+def english_for(territory: str | None) -> Locale:
+    """English as written in `territory` where CLDR has it (en_DE, en_FR, en_GB...), else
+    international English (en_001: "15 December 2026", "€22.40")."""
+    if territory:
+        try:
+            return Locale.parse(f"en_{territory}")
+        except UnknownLocaleError:
+            pass
+    return Locale.parse("en_001")
+
+
+def _in_language(customer: Customer, request: NoticeRequest, file: str) -> list[str]:
+    """Where a customer template is looked for: in the customer's language, then in English."""
+    name = f"{request.kind.value}/{file}"
+    return [f"{customer.babel_locale.language}/{name}", name]
+
+
+# Typographic punctuation that customers and agents paste in (curly quotes, dashes) and its
+# GSM-7 stand-in: one such character would switch the whole SMS to UCS-2, 67 characters a
+# segment instead of 160, and double or triple its cost. Letters (é, ë, ß) are left as written:
+# a customer's name is not ours to change.
+_GSM_STAND_INS = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u2032": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"',
+        "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2010": "-", "\u2011": "-",
+        "\u2026": "...", "\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2007": " ",
+    }
+)  # fmt: skip
+
+
+def gsm_friendly(text: str) -> str:
+    """SMS text in the GSM-7 alphabet where a faithful stand-in exists.
+
+    Punctuation gets its plain form; a letter outside GSM-7 whose base letter is in it loses its
+    accent (a with acute -> a, as carriers' "smart encoding" does), while letters GSM-7 has (e with
+    acute, n with tilde, u with umlaut) stay as written. Anything else (other scripts, emoji)
+    stays too, and the message goes as UCS-2. Email is never changed this way.
+    """
+    return "".join(_gsm_letter(ch) for ch in text.translate(_GSM_STAND_INS))
+
+
+def _gsm_letter(ch: str) -> str:
+    if ch in GSM7_BASIC or ch in GSM7_EXTENDED:
+        return ch
+    base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+    return base if base and all(c in GSM7_BASIC for c in base) else ch
+
+
+def _sns_subject(text: str) -> str:
+    """SNS rejects a subject that is not ASCII, has control characters or is 100 characters or
+    more; never lose the notice over it."""
+    printable = "".join(ch if ch.isprintable() else " " for ch in gsm_friendly(text))
+    ascii_only = printable.encode("ascii", "replace").decode("ascii")
+    if len(ascii_only) <= _SNS_SUBJECT_LIMIT:
+        return ascii_only
+    return ascii_only[: _SNS_SUBJECT_LIMIT - 3] + "..."
+
+
+GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
+    "¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENDED = set("^{}\\[~]|€")
+
+
+def sms_encoding(text: str) -> str:
+    """`GSM-7` if every character is in the GSM 03.38 alphabet (basic or extended), else `UCS-2`."""
+    return "GSM-7" if all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text) else "UCS-2"
+
+
+def sms_segments(text: str) -> int:
+    """How many SMS segments a carrier bills for `text` (GSM-7 or, failing that, UCS-2)."""
+    if sms_encoding(text) == "GSM-7":
+        units = sum(2 if ch in GSM7_EXTENDED else 1 for ch in text)
+        return 1 if units <= 160 else -(-units // 153)
+    units = sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
+    return 1 if units <= 70 else -(-units // 67)

@@ -1,1 +1,0 @@
-"""Scheduled detectors: a due-time index kept from the streams, and the sweep that reads it."""
