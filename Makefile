@@ -56,14 +56,14 @@ demo: $(BIN)/.installed  ## simulate two busy days locally (moto), print the sum
 	$(BIN)/headsup outbox
 
 test: $(BIN)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed chromium  ## lint, type-check, check the template (sam, cfn-lint, checkov) and run every test
-	$(BIN)/ruff check functions infra tests bench
-	$(BIN)/ruff format --check functions infra tests bench
+	$(BIN)/ruff check functions emulator sim cli tests bench
+	$(BIN)/ruff format --check functions emulator sim cli tests bench
 	$(BIN)/mypy
 	PATH="$(CURDIR)/$(SAM_VENV)/bin:$(CURDIR)/$(CHECKOV_VENV)/bin:$$PATH" $(BIN)/pytest
 
 lint: $(BIN)/.installed  ## ruff (fixing what it can) and format
-	$(BIN)/ruff check --fix functions infra tests bench
-	$(BIN)/ruff format functions infra tests bench
+	$(BIN)/ruff check --fix functions emulator sim cli tests bench
+	$(BIN)/ruff format functions emulator sim cli tests bench
 
 typecheck: $(BIN)/.installed  ## mypy --strict on the package
 	$(BIN)/mypy

@@ -1,6 +1,6 @@
 """A busy day end to end: AWS calls per delivered notice, and what a million notices cost.
 
-Runs `infra.population.busy_day(customers)` (default 300) through the real handlers on moto,
+Runs `sim.population.busy_day(customers)` (default 300) through the real handlers on moto,
 provisioned from template.yaml: bills at 07:30 UTC, then 24 hours of sweeps on the template's
 schedule with the business's and technicians' changes at their times (`simulate_day`). Every AWS
 API call made inside a function invocation is counted, by function, service and operation;
@@ -37,10 +37,10 @@ from rich.table import Table
 
 from bench.calls import CallLog, counting_calls
 from bench.results import Figure, record
-from infra.local_aws import Deployment
-from infra.pipeline import LocalPipeline, lambda_output_to
-from infra.population import BILLS_ARRIVE, busy_day, simulate_day
-from infra.template import REPO_ROOT
+from emulator import Deployment
+from emulator.template import REPO_ROOT
+from sim.pipeline import LocalPipeline, lambda_output_to
+from sim.population import BILLS_ARRIVE, busy_day, simulate_day
 
 GOAL_CALLS_PER_NOTICE = 4.0
 GOAL_SHARE_OF_SES = 5.0  # percent

@@ -2,7 +2,7 @@
 
 `counting_calls()` wraps botocore's single entry point for API calls (`BaseClient._make_api_call`),
 so no client can slip past the count; each call is attributed to the function whose invocation
-made it (`infra.local_aws.invoking`, set by `Deployment.invoke`, which is also wrapped here to
+made it (`emulator.invoking`, set by `Deployment.invoke`, which is also wrapped here to
 count and time invocations). Calls made outside an invocation (the benchmark putting data,
 the emulated event sources polling streams and queues, as Lambda's own pollers would) are not
 counted.
@@ -18,7 +18,7 @@ from typing import Any
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from infra.local_aws import Deployment, invoking
+from emulator import Deployment, invoking
 
 
 @dataclass

@@ -28,8 +28,8 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.results import Figure, record
-from infra.local_aws import provision
-from infra.template import REPO_ROOT
+from emulator import provision
+from emulator.template import REPO_ROOT
 
 GOAL_RATIO = 1.3
 _LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S.*)$")

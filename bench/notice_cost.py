@@ -19,8 +19,8 @@ from moto import mock_aws
 
 from bench.calls import counting_calls
 from bench.results import Figure, record
-from infra.local_aws import sent_emails, sent_sms
-from infra.pipeline import LocalPipeline, lambda_output_to
+from emulator import sent_emails, sent_sms
+from sim.pipeline import LocalPipeline, lambda_output_to
 
 # Inside the customers' sending window (11:00 in New York, their default zone): delivery reads the
 # clock for quiet hours, and an SMS outside them would be held instead of sent.

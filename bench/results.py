@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from infra.template import REPO_ROOT
+from emulator.template import REPO_ROOT
 
 RESULTS_DIR = REPO_ROOT / "build" / "bench"
 RESULTS = RESULTS_DIR / "results.json"

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.results import RESULTS, load
-from infra.template import REPO_ROOT
+from emulator.template import REPO_ROOT
 
 # (module, arguments): sizes chosen to keep the whole run within about ten minutes on two cores.
 BENCHMARKS: tuple[tuple[str, tuple[str, ...]], ...] = (

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from infra.template import load_template
+from emulator.template import load_template
 
 DAY = 86_400
 EMAIL, SMS = "email", "sms"

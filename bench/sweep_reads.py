@@ -21,7 +21,7 @@ from moto import mock_aws
 
 from bench.calls import counting_calls
 from bench.results import Figure, record
-from infra.pipeline import LocalPipeline, lambda_output_to, to_dynamodb
+from sim.pipeline import LocalPipeline, lambda_output_to, to_dynamodb
 
 SWEEP_AT = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 

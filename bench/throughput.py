@@ -3,7 +3,7 @@
 Throughput: 1,000 notices of every kind are detected by the pure rules (bills through the real
 BillIncreaseDetector, callbacks, tickets and visits through their rules, each from a dict as the
 stream would give it), then delivered by the real NoticeDelivery with in-memory fakes
-(tests/unit/fakes.py) for the ledger, customers, preferences and senders: the delivery policy
+(emulator/fakes.py) for the ledger, customers, preferences and senders: the delivery policy
 (template defaults: 08:00-21:00 on the customer's clock, 3 a day, visits bypassing both) and
 rendering with the real templates. CPU time is `time.process_time()` of this one process (one core), after
 a warm-up batch (templates compiled, as in a warm Lambda container); median of 3 batches.
@@ -52,8 +52,8 @@ from rich.table import Table
 
 from bench.cold_start import handler_modules
 from bench.results import Figure, record
-from infra.population import busy_day
-from infra.template import REPO_ROOT
+from emulator.template import REPO_ROOT
+from sim.population import busy_day
 
 BATCH = 1_000
 GOAL_MB = 128.0
@@ -244,7 +244,7 @@ def delivery_world(customers: dict[str, Any], renderer: Any) -> tuple[Any, Any]:
     from headsup.logic.delivery import Attempt, NoticeDelivery
     from headsup.rendering.links import UnsubscribeLinks
 
-    from tests.unit.fakes import (
+    from emulator.fakes import (
         InMemoryCustomers,
         InMemoryLedger,
         InMemoryPreferences,
@@ -444,8 +444,8 @@ def event_for_delivery(pipeline: Any) -> dict[str, Any]:
     from headsup.adapters.notice_queue import SqsNoticeQueue
     from headsup.domain.notices import NoticeKind, make_notice_id
 
-    from infra.local_aws import lambda_sqs_record, queue_messages
-    from infra.samples import sample_request
+    from emulator import lambda_sqs_record, queue_messages
+    from sim.samples import sample_request
 
     customers = _customers(pipeline)
     queue = SqsNoticeQueue(pipeline.notice_queue.queue_url)
@@ -532,7 +532,7 @@ def memory_child(function_id: str) -> None:
     import time_machine
     from moto import mock_aws
 
-    from infra.pipeline import LocalPipeline, lambda_output_to
+    from sim.pipeline import LocalPipeline, lambda_output_to
 
     speed_up_moto()
     sink = open(os.devnull, "w")  # noqa: SIM115 - the functions' logs, discarded

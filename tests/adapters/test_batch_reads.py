@@ -13,8 +13,8 @@ from headsup.adapters.preferences import DynamoPreferenceStore
 from headsup.platform.observability import metrics
 from moto import mock_aws
 
-from infra.local_aws import Deployment, provision
-from infra.pipeline import to_dynamodb
+from emulator import Deployment, provision
+from sim.pipeline import to_dynamodb
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from headsup.adapters.ledger import (
 )
 from moto import mock_aws
 
-from infra.local_aws import Deployment, provision
+from emulator import Deployment, provision
 from tests.unit.builders import notice_request
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

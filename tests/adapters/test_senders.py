@@ -18,7 +18,7 @@ from headsup.adapters.senders import (
 from headsup.domain.messages import RenderedEmail, RenderedSms
 from moto import mock_aws
 
-from infra.local_aws import provision, sent_emails, sent_sms
+from emulator import provision, sent_emails, sent_sms
 
 EMAIL = RenderedEmail(subject="Your bill", html="<p>Hi Ana</p>", text="Hi Ana\n")
 

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from moto import mock_aws
 
-from infra.pipeline import LocalPipeline, lambda_output_to
+from sim.pipeline import LocalPipeline, lambda_output_to
 
 ANA = {
     "customer_id": "cust-ana",

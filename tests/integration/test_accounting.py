@@ -20,11 +20,11 @@ import pytest
 import time_machine
 from moto import mock_aws
 
-from infra.faults import FaultPlan, Rule, injected
-from infra.iam import denied
-from infra.local_aws import sent_emails, sent_sms, topic_messages
-from infra.pipeline import LocalPipeline, lambda_output_to
-from infra.population import busy_day, simulate_day
+from emulator import sent_emails, sent_sms, topic_messages
+from emulator.faults import FaultPlan, Rule, injected
+from emulator.iam import denied
+from sim.pipeline import LocalPipeline, lambda_output_to
+from sim.population import busy_day, simulate_day
 
 CUSTOMERS = 200
 DELIVERY = "NoticeDeliveryFunction"

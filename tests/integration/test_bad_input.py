@@ -31,14 +31,14 @@ from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 from headsup.rendering.renderer import GSM7_BASIC, GSM7_EXTENDED
 
-from infra.local_aws import (
+from emulator import (
     DrainReport,
     DynamoDBStreamSource,
     StreamDeliveryReport,
     sent_emails,
     sent_sms,
 )
-from infra.pipeline import LocalPipeline
+from sim.pipeline import LocalPipeline
 from tests.integration.conftest import ANA, BUSINESS_HOURS, JONAS, bill
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"

@@ -10,8 +10,8 @@ from decimal import Decimal
 
 import boto3
 
-from infra.local_aws import lambda_sqs_record, queue_messages, sent_emails, sent_sms
-from infra.pipeline import LocalPipeline, load_sample_data
+from emulator import lambda_sqs_record, queue_messages, sent_emails, sent_sms
+from sim.pipeline import LocalPipeline, load_sample_data
 from tests.integration.conftest import ANA, bill
 
 

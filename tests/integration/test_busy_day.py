@@ -1,4 +1,4 @@
-"""A whole busy day (infra.population) through the real handlers on moto: every notice kind occurs."""
+"""A whole busy day (sim.population) through the real handlers on moto: every notice kind occurs."""
 
 import io
 from collections import Counter
@@ -8,9 +8,9 @@ import time_machine
 from headsup.domain.notices import NoticeKind
 from moto import mock_aws
 
-from infra.local_aws import sent_emails, sent_sms
-from infra.pipeline import LocalPipeline, lambda_output_to
-from infra.population import busy_day, simulate_day
+from emulator import sent_emails, sent_sms
+from sim.pipeline import LocalPipeline, lambda_output_to
+from sim.population import busy_day, simulate_day
 
 
 def test_a_busy_day_of_60_customers_raises_every_notice_kind_each_with_one_outcome() -> None:

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from headsup.domain.notices import NoticeKind
 
-from infra.cli import main, run_simulation, summarise
-from infra.outbox import load_run
-from infra.template import load_template
+from cli.main import main, run_simulation, summarise
+from cli.outbox import load_run
+from emulator.template import load_template
 
 
 @pytest.fixture(autouse=True)

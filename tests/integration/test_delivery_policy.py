@@ -10,8 +10,8 @@ from urllib.parse import urlparse
 
 import time_machine
 
-from infra.local_aws import sent_emails, sent_sms
-from infra.pipeline import LocalPipeline, load_sample_data
+from emulator import sent_emails, sent_sms
+from sim.pipeline import LocalPipeline, load_sample_data
 from tests.integration.conftest import ANA, bill
 
 

@@ -17,9 +17,9 @@ import time_machine
 from headsup.adapters.ledger import DynamoLedger, Intent, Outcome, Status
 from headsup.domain.notices import NoticeRequest
 
-from infra.faults import FaultPlan, injected
-from infra.local_aws import queue_messages, sent_emails, sent_sms
-from infra.pipeline import LocalPipeline
+from emulator import queue_messages, sent_emails, sent_sms
+from emulator.faults import FaultPlan, injected
+from sim.pipeline import LocalPipeline
 from tests.integration.conftest import BUSINESS_HOURS, bill
 
 # A killed invocation publishes no metrics in Lambda; here Powertools' flush still runs and says so.

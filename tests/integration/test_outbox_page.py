@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
-from infra.browser import SENT_EMAIL, SENT_SMS, chromium, open_notice
-from infra.cli import main, run_simulation
-from infra.outbox import RunRecord, save_run
+from cli.browser import SENT_EMAIL, SENT_SMS, chromium, open_notice
+from cli.main import main, run_simulation
+from cli.outbox import RunRecord, save_run
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Two busy days (infra.population.busy_days) through the real handlers on moto, one after the other."""
+"""Two busy days (sim.population.busy_days) through the real handlers on moto, one after the other."""
 
 import io
 import json
@@ -10,8 +10,8 @@ import time_machine
 from headsup.domain.notices import NoticeKind
 from moto import mock_aws
 
-from infra.pipeline import LocalPipeline, lambda_output_to
-from infra.population import BILLS_ARRIVE, busy_days, simulate_days
+from sim.pipeline import LocalPipeline, lambda_output_to
+from sim.population import BILLS_ARRIVE, busy_days, simulate_days
 
 SOURCE_ID_FIELDS = ("callback_id", "ticket_id", "visit_id")
 

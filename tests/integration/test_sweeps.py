@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from infra.local_aws import sent_emails, sent_sms
-from infra.pipeline import LocalPipeline
+from emulator import sent_emails, sent_sms
+from sim.pipeline import LocalPipeline
 
 PROMISED = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # 10:00 in New York, 07:00 in Los Angeles
 

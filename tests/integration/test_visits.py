@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import time_machine
 
-from infra.local_aws import sent_emails, sent_sms
-from infra.pipeline import LocalPipeline
+from emulator import sent_emails, sent_sms
+from sim.pipeline import LocalPipeline
 
 WINDOW_START = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)  # 9:00-11:00 AM in New York
 WINDOW_END = WINDOW_START + timedelta(hours=2)

@@ -20,8 +20,8 @@ from headsup.handlers.settings import (
 from headsup.platform.settings import EnvSettings
 from moto import mock_aws
 
-from infra.local_aws import provision
-from infra.template import REPO_ROOT, load_template
+from emulator import provision
+from emulator.template import REPO_ROOT, load_template
 
 TEMPLATE = REPO_ROOT / "template.yaml"
 SETTINGS_OF: dict[str, type[EnvSettings]] = {

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from headsup.domain.notices import NoticeKind
 
-from infra.cli import TEMPLATES, main
-from infra.outbox import RunRecord, save_run
-from infra.population import busy_day
-from infra.samples import PAYLOADS, sample_request
+from cli.main import TEMPLATES, main
+from cli.outbox import RunRecord, save_run
+from sim.population import busy_day
+from sim.samples import PAYLOADS, sample_request
 
 START = datetime(2026, 11, 24, 8, tzinfo=UTC)
 

@@ -8,8 +8,7 @@ from headsup.domain.policy import DeliveryPolicy, QuietHours
 from headsup.logic.delivery import Attempt, NoticeDelivery, UnknownCustomer, outcome_metric
 from headsup.rendering.renderer import NoticeRenderer
 
-from tests.unit.builders import customer, notice_request
-from tests.unit.fakes import (
+from emulator.fakes import (
     InMemoryCustomers,
     InMemoryLedger,
     InMemoryPreferences,
@@ -20,6 +19,7 @@ from tests.unit.fakes import (
     RecordingTeam,
     client_error,
 )
+from tests.unit.builders import customer, notice_request
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

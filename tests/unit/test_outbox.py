@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from infra.cli import main, not_sent_table, summarise
-from infra.outbox import (
+from cli.main import main, not_sent_table, summarise
+from cli.outbox import (
     NoRunRecorded,
     RunNotice,
     RunRecord,

@@ -1,4 +1,4 @@
-"""infra.population.busy_day and busy_days: seeded busy days that keep the data contract."""
+"""sim.population.busy_day and busy_days: seeded busy days that keep the data contract."""
 
 import itertools
 import random
@@ -18,7 +18,7 @@ from headsup.domain.customer import customer_from_item
 from headsup.domain.tickets.models import Ticket
 from headsup.domain.visits.models import Visit
 
-from infra.population import _Generator, busy_day, busy_days
+from sim.population import _Generator, busy_day, busy_days
 
 MODEL_OF: dict[str, type[ContractRecord]] = {
     "CallbacksTable": Callback,

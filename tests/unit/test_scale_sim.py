@@ -21,7 +21,7 @@ from bench.scale_sim import (
     slot_email_rate,
     sweep_items_per_tick,
 )
-from infra.template import load_template
+from emulator.template import load_template
 
 SMALL = Assumptions(customers=20_000)
 # The whole run in one minute, in the day: the queue builds up and nothing waits for quiet hours.

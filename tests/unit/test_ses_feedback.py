@@ -19,8 +19,8 @@ from headsup.handlers.ses_feedback import FeedbackNotRecorded
 from headsup.logic.feedback import FeedbackRecorder, FeedbackResult
 from moto import mock_aws
 
-from infra.local_aws import Deployment, provision
-from infra.pipeline import lambda_output_to
+from emulator import Deployment, provision
+from sim.pipeline import lambda_output_to
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 NOTICE = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"

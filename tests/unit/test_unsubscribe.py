@@ -23,8 +23,8 @@ from headsup.logic.unsubscribe import (
 )
 from moto import mock_aws
 
-from infra.local_aws import Deployment, provision
-from infra.pipeline import lambda_output_to
+from emulator import Deployment, provision
+from sim.pipeline import lambda_output_to
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 KEY = b"k" * 64

@@ -18,7 +18,7 @@ import boto3
 import time_machine
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from infra.local_aws import (
+from emulator import (
     Deployment,
     DrainReport,
     DynamoDBStreamSource,

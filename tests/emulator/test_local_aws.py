@@ -1,4 +1,4 @@
-"""infra.template and infra.local_aws: template.yaml provisioned into moto, Lambda's event sources emulated.
+"""emulator.template and emulator: template.yaml provisioned into moto, Lambda's event sources emulated.
 
 Handlers here are small test doubles, not headsup's: this is about the harness, not the functions.
 """
@@ -16,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from infra.local_aws import (
+from emulator import (
     Deployment,
     DynamoDBStreamSource,
     LambdaContext,
@@ -26,7 +26,7 @@ from infra.local_aws import (
     sent_emails,
     sent_sms,
 )
-from infra.template import REPO_ROOT, load_template
+from emulator.template import REPO_ROOT, load_template
 
 TEMPLATE = load_template()
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
@@ -220,7 +220,7 @@ MINI_TEMPLATE: dict[str, Any] = {
         "Fn": {
             "Type": "AWS::Serverless::Function",
             "Properties": {
-                "Handler": "tests.infra.test_local_aws.succeed",
+                "Handler": "tests.emulator.test_local_aws.succeed",
                 "MemorySize": {"Fn::FindInMap": ["Sizes", {"Ref": "Env"}, "Memory"]},
                 "Environment": {
                     "Variables": {

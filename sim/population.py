@@ -1,4 +1,4 @@
-"""Seeded, realistic busy days of business data, in the shape of infra/sample_data.json.
+"""Seeded, realistic busy days of business data, in the shape of sim/sample_data.json.
 
 `busy_day(customers=300)` gives customers across timezones, locales and channel preferences
 (some reachable only by email or only by phone, a few phones SNS treats as opted out, a few
@@ -41,7 +41,7 @@ from zoneinfo import ZoneInfo
 import time_machine
 
 if TYPE_CHECKING:
-    from infra.pipeline import LocalPipeline
+    from sim.pipeline import LocalPipeline
 
 BILLS_ARRIVE = time(7, 30)  # UTC, before the simulated day's first sweep
 DAY_STARTS = time(8, 0)  # UTC; the day is 24 hours of sweeps from here

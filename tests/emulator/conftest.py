@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 from moto import mock_aws
 
-from infra.local_aws import Deployment, provision
+from emulator import Deployment, provision
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,6 @@
 """One realistic notice of every kind, and customers that stress the templates.
 
-Used by the `headsup preview` and `headsup check-templates` commands (infra/cli.py). Payloads are
+Used by the `headsup preview` and `headsup check-templates` commands (cli/main.py). Payloads are
 validated by the project's own payload models when a notice is built, so a sample that drifts
 from the contract fails loudly instead of previewing something delivery would never render.
 """

@@ -26,12 +26,12 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from infra.template import REPO_ROOT
+from emulator.template import REPO_ROOT
 
 if TYPE_CHECKING:
     from headsup.rendering.renderer import NoticeRenderer
 
-    from infra.outbox import RunNotice, RunRecord
+    from cli.outbox import RunNotice, RunRecord
 
 # headsup modules are imported by each command, not here: `simulate` must apply the template's
 # environment (Powertools' service and metrics namespace) before the functions' code loads, as
@@ -54,7 +54,7 @@ def preview(args: argparse.Namespace, console: Console) -> int:
     from headsup.domain.notices import TEAM_KINDS, NoticeKind
     from headsup.rendering.renderer import RenderError, sms_encoding, sms_segments
 
-    from infra.samples import sample_customer, sample_request
+    from sim.samples import sample_customer, sample_request
 
     kind = NoticeKind(args.kind)
     try:
@@ -100,8 +100,8 @@ def customer_fields(customer: str | None, record: Path) -> dict[str, Any]:
     if Path(customer).is_file():
         fields: dict[str, Any] = json.loads(Path(customer).read_text())
         return fields
-    from infra.outbox import NoRunRecorded, load_run
-    from infra.population import busy_day
+    from cli.outbox import NoRunRecorded, load_run
+    from sim.population import busy_day
 
     try:
         run = load_run(record)
@@ -121,7 +121,7 @@ def check_templates(args: argparse.Namespace, console: Console) -> int:
     from headsup.domain.notices import TEAM_KINDS, NoticeKind
     from headsup.rendering.renderer import RenderError
 
-    from infra.samples import EDGE_CUSTOMERS, LOCALES, sample_customer, sample_request
+    from sim.samples import EDGE_CUSTOMERS, LOCALES, sample_customer, sample_request
 
     notices = renderer(Path(args.templates))
     problems: list[tuple[str, str, str, str]] = []
@@ -180,7 +180,7 @@ def simulate(args: argparse.Namespace, console: Console) -> int:
     if args.days < 1 or args.customers < 1:
         console.print("[red]--days and --customers must be at least 1[/red]")
         return 2
-    from infra.outbox import save_run
+    from cli.outbox import save_run
 
     record = run_simulation(days=args.days, customers=args.customers, seed=args.seed, console=console)
     saved = save_run(record, Path(args.record))
@@ -254,9 +254,9 @@ def run_simulation(*, days: int, customers: int, seed: int, console: Console | N
     from moto import mock_aws
     from rich.progress import Progress
 
-    from infra.outbox import collect_run
-    from infra.pipeline import LocalPipeline, lambda_output_to
-    from infra.population import BILLS_ARRIVE, busy_days, simulate_days
+    from cli.outbox import collect_run
+    from sim.pipeline import LocalPipeline, lambda_output_to
+    from sim.population import BILLS_ARRIVE, busy_days, simulate_days
 
     data = busy_days(  # refuses fewer than one day or customer (ValueError)
         customers=customers, seed=seed, days=days
@@ -298,7 +298,7 @@ def summarise(notices: "Sequence[RunNotice]") -> dict[str, Any]:
 
 
 def outbox(args: argparse.Namespace, console: Console) -> int:
-    from infra.outbox import NoRunRecorded, load_run, write_page
+    from cli.outbox import NoRunRecorded, load_run, write_page
 
     try:
         record = load_run(Path(args.record))
@@ -308,7 +308,7 @@ def outbox(args: argparse.Namespace, console: Console) -> int:
     page = write_page(record, Path(args.out)).resolve()
     console.print(f"{len(record.notices)} notices: [link={page.as_uri()}]{page}[/link]")
     if args.screenshot:
-        from infra.browser import screenshot
+        from cli.browser import screenshot
 
         shot = screenshot(page, Path(args.screenshot), open_first=args.open_first)
         console.print(f"Screenshot: {shot}")

@@ -25,7 +25,7 @@ from typing import Any, Literal
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from infra.local_aws import InvocationKilled, invoking
+from emulator import InvocationKilled, invoking
 
 Action = Literal["error", "no_answer_after", "kill_after", "twice"]
 Params = Mapping[str, Any]

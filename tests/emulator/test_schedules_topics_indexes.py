@@ -1,4 +1,4 @@
-"""infra.local_aws: EventBridge schedules, what is published to the template's topics, and its GSIs in moto.
+"""emulator: EventBridge schedules, what is published to the template's topics, and its GSIs in moto.
 
 Handlers here are small test doubles, not headsup's: the sweep handler is not what is under test.
 """
@@ -16,7 +16,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from infra.local_aws import (
+from emulator import (
     Deployment,
     LambdaHandler,
     ScheduleSource,
@@ -24,7 +24,7 @@ from infra.local_aws import (
     sent_sms,
     topic_messages,
 )
-from infra.template import load_template
+from emulator.template import load_template
 
 TEMPLATE = load_template()
 STACK = "headsup-local"

@@ -42,7 +42,7 @@ from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
 from moto.sns.utils import FilterPolicyMatcher
 
-from infra.template import REPO_ROOT, load_template
+from emulator.template import REPO_ROOT, load_template
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient

@@ -1,4 +1,4 @@
-"""infra.local_aws: secrets, the unsubscribe HTTP API, SES configuration sets and the SES feedback topic.
+"""emulator: secrets, the unsubscribe HTTP API, SES configuration sets and the SES feedback topic.
 
 Handlers here are small test doubles, not headsup's: the unsubscribe and feedback handlers are not what is
 under test, only what API Gateway and SNS would hand them and make of their answers.
@@ -16,7 +16,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from infra.local_aws import (
+from emulator import (
     Deployment,
     HttpApiSource,
     HttpResponse,
@@ -27,8 +27,8 @@ from infra.local_aws import (
     sent_emails,
     topic_messages,
 )
-from infra.pipeline import LocalPipeline
-from infra.template import load_template
+from emulator.template import load_template
+from sim.pipeline import LocalPipeline
 
 TEMPLATE = load_template()
 STACK = "headsup-local"

@@ -1,6 +1,6 @@
 """Does a function's template policy allow an AWS call it made? moto does not enforce IAM, so
 a missing permission would only show in a real deployment; this checks the calls recorded in
-a local run (infra.faults.FaultPlan.calls) against the function's `Policies` in template.yaml.
+a local run (emulator.faults.FaultPlan.calls) against the function's `Policies` in template.yaml.
 
 Only Allow statements are modelled (the template has no Deny), with the SAM policy templates
 the template uses expanded as SAM documents them.
@@ -12,7 +12,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import urlparse
 
-from infra.local_aws import Deployment
+from emulator import Deployment
 
 # botocore service name -> IAM action prefix, where they differ
 _IAM_PREFIX = {"sesv2": "ses"}

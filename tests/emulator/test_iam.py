@@ -5,8 +5,8 @@ from collections.abc import Iterator
 import pytest
 from moto import mock_aws
 
-from infra.iam import denied
-from infra.local_aws import Deployment, provision
+from emulator import Deployment, provision
+from emulator.iam import denied
 
 DELIVERY = "NoticeDeliveryFunction"
 

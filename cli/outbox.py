@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pydantic import BaseModel, ValidationError
 
-from infra.local_aws import sent_emails, sent_sms
+from emulator import sent_emails, sent_sms
 
 if TYPE_CHECKING:
-    from infra.pipeline import LocalPipeline
+    from sim.pipeline import LocalPipeline
 
 PAGE_TEMPLATE = "outbox.html.j2"
 HOUR = timedelta(hours=1)
@@ -237,7 +237,7 @@ def kind_label(kind: str) -> str:
 
 def _environment() -> Environment:
     # Imported here: the functions' code reads its settings at import, so it is loaded only
-    # once a run has applied the template's environment (see infra.pipeline.lambda_output_to).
+    # once a run has applied the template's environment (see sim.pipeline.lambda_output_to).
     from headsup.rendering.renderer import sms_encoding, sms_segments
 
     environment = Environment(
