@@ -17,7 +17,9 @@ export SAM_CLI_TELEMETRY := 0
 # apt-get needs root: as root (containers, CI) run it directly, otherwise through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install chromium demo test lint typecheck validate bench build deploy clean
+.PHONY: help install chromium demo unit static check test lint typecheck validate bench build deploy clean
+
+CODE := functions emulator sim cli tests bench
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -55,15 +57,31 @@ demo: $(BIN)/.installed  ## simulate two busy days locally (moto), print the sum
 	$(BIN)/headsup simulate --customers 60 --days 2 --seed 7
 	$(BIN)/headsup outbox
 
-test: $(BIN)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed chromium  ## lint, type-check, check the template (sam, cfn-lint, checkov) and run every test
-	$(BIN)/ruff check functions emulator sim cli tests bench
-	$(BIN)/ruff format --check functions emulator sim cli tests bench
+# The tiers (tests/README.md): unit (no moto, no network), adapters and emulator (moto, one service
+# at a time), integration (template.yaml -> moto -> handlers), system (slow: whole busy days, the
+# CLI, the browser page). pytest-xdist runs them on every core; each worker provisions the template
+# once and resets its data between tests.
+PYTEST := PATH="$(CURDIR)/$(SAM_VENV)/bin:$(CURDIR)/$(CHECKOV_VENV)/bin:$$PATH" $(BIN)/pytest
+PYTEST_FAST := $(BIN)/pytest --no-cov -q
+
+unit: $(BIN)/.installed  ## the fast loop: unit tests only (no moto), in seconds
+	$(PYTEST_FAST) -n 2 tests/unit
+
+static: $(BIN)/.installed  ## ruff (lint, complexity, format), mypy --strict, the import contracts
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/mypy
-	PATH="$(CURDIR)/$(SAM_VENV)/bin:$(CURDIR)/$(CHECKOV_VENV)/bin:$$PATH" $(BIN)/pytest
+	PYTHONPATH=functions:. $(BIN)/lint-imports
+
+check: static  ## static checks and every test but the slow and browser ones, no coverage
+	$(PYTEST_FAST) -n 2 --dist loadscope -m "not slow and not browser and not template" tests
+
+test: $(BIN)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed chromium static  ## everything CI runs: static checks, template checks (sam, cfn-lint, checkov), every test tier, coverage floor
+	$(PYTEST) -n 2 --dist loadscope
 
 lint: $(BIN)/.installed  ## ruff (fixing what it can) and format
-	$(BIN)/ruff check --fix functions emulator sim cli tests bench
-	$(BIN)/ruff format functions emulator sim cli tests bench
+	$(BIN)/ruff check --fix $(CODE)
+	$(BIN)/ruff format $(CODE)
 
 typecheck: $(BIN)/.installed  ## mypy --strict on the package
 	$(BIN)/mypy

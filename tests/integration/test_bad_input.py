@@ -39,7 +39,7 @@ from emulator import (
     sent_sms,
 )
 from sim.pipeline import LocalPipeline
-from tests.integration.conftest import ANA, BUSINESS_HOURS, JONAS, bill
+from tests.stack import ANA, BUSINESS_HOURS, JONAS, bill
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 TABLES = ("CustomersTable", "BillsTable", "CallbacksTable", "TicketsTable", "VisitsTable")

@@ -12,7 +12,7 @@ import boto3
 
 from emulator import lambda_sqs_record, queue_messages, sent_emails, sent_sms
 from sim.pipeline import LocalPipeline, load_sample_data
-from tests.integration.conftest import ANA, bill
+from tests.stack import ANA, bill
 
 
 def test_bill_increase_reaches_the_customer_by_email_with_the_why(pipeline: LocalPipeline) -> None:

@@ -20,7 +20,7 @@ from headsup.domain.notices import NoticeRequest
 from emulator import queue_messages, sent_emails, sent_sms
 from emulator.faults import FaultPlan, injected
 from sim.pipeline import LocalPipeline
-from tests.integration.conftest import BUSINESS_HOURS, bill
+from tests.stack import BUSINESS_HOURS, bill
 
 # A killed invocation publishes no metrics in Lambda; here Powertools' flush still runs and says so.
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")

@@ -1,14 +1,8 @@
-import io
-from collections.abc import Iterator
+"""What the stack tests share: two sample customers, a bill builder, and the business-hours clock."""
+
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
-
-import pytest
-import time_machine
-from moto import mock_aws
-
-from sim.pipeline import LocalPipeline, lambda_output_to
 
 ANA = {
     "customer_id": "cust-ana",
@@ -36,19 +30,3 @@ def bill(customer_id: str, period: str, amount: str, **extra: Any) -> dict[str, 
 # Inside every sample customer's sending window (08:00 Los Angeles, 11:00 New York, 17:00 Berlin):
 # delivery reads the clock for quiet hours and the frequency cap, so tests fix it.
 BUSINESS_HOURS = datetime(2026, 11, 24, 16, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def pipeline() -> Iterator[LocalPipeline]:
-    """template.yaml provisioned into a fresh moto account, with two customers."""
-    with time_machine.travel(BUSINESS_HOURS, tick=True), mock_aws():
-        local = LocalPipeline.provision()
-        local.put_customers([ANA, JONAS])
-        yield local
-
-
-@pytest.fixture
-def lambda_logs(pipeline: LocalPipeline) -> Iterator[io.StringIO]:
-    """Everything the functions log (JSON lines) and print (EMF metrics) during the test."""
-    with lambda_output_to(io.StringIO(), pipeline.deployment) as buffer:
-        yield buffer  # type: ignore[misc]
