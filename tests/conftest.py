@@ -4,12 +4,15 @@
 import io
 import os
 from collections.abc import Iterator
+from contextlib import nullcontext
+from datetime import datetime
 
 import pytest
 import time_machine
 from moto import mock_aws
 
 from emulator import Deployment, provision
+from emulator.snapshot import MotoSnapshot
 from sim.pipeline import LocalPipeline, lambda_output_to
 from tests.stack import ANA, BUSINESS_HOURS, JONAS
 
@@ -37,12 +40,34 @@ def fresh_cold_start() -> Iterator[None]:
     cold_start.reset()
 
 
+class ProvisionedStacks:
+    """template.yaml provisioned once per test process (so once per xdist worker) and restored for
+    each test from a snapshot of moto's state: the same resources, with no data in them."""
+
+    def __init__(self) -> None:
+        self._stacks: dict[datetime | None, tuple[Deployment, MotoSnapshot]] = {}
+
+    def fresh(self, clock: datetime | None = None) -> Deployment:
+        """Restore the stack provisioned at `clock` (now, if None) into the active moto mock."""
+        if clock not in self._stacks:
+            with mock_aws(), time_machine.travel(clock, tick=False) if clock else nullcontext():
+                self._stacks[clock] = (provision(), MotoSnapshot())
+        deployment, snapshot = self._stacks[clock]
+        snapshot.restore()
+        return deployment
+
+
+@pytest.fixture(scope="session")
+def stacks() -> ProvisionedStacks:
+    return ProvisionedStacks()
+
+
 # The whole stack on moto, for the integration and system tiers (the unit tier never asks for it).
 @pytest.fixture
-def pipeline() -> Iterator[LocalPipeline]:
+def pipeline(stacks: ProvisionedStacks) -> Iterator[LocalPipeline]:
     """template.yaml provisioned into a fresh moto account, with two customers."""
     with time_machine.travel(BUSINESS_HOURS, tick=True), mock_aws():
-        local = LocalPipeline.provision()
+        local = LocalPipeline(stacks.fresh(BUSINESS_HOURS))
         local.put_customers([ANA, JONAS])
         yield local
 
@@ -55,11 +80,11 @@ def lambda_logs(pipeline: LocalPipeline) -> Iterator[io.StringIO]:
 
 
 @pytest.fixture
-def deployment() -> Iterator[Deployment]:
+def deployment(stacks: ProvisionedStacks) -> Iterator[Deployment]:
     """template.yaml provisioned into a fresh moto account."""
     saved = dict(os.environ)  # invoke() leaves the function's environment set, as a warm Lambda would
     with mock_aws():
-        yield provision()
+        yield stacks.fresh()
     os.environ.clear()
     os.environ.update(saved)
 
