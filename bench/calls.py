@@ -1,11 +1,10 @@
 """Count the AWS API calls the functions make, and time their invocations (shared by the benchmarks).
 
-`counting_calls()` wraps botocore's single entry point for API calls (`BaseClient._make_api_call`),
-so no client can slip past the count; each call is attributed to the function whose invocation
-made it (`emulator.invoking`, set by `Deployment.invoke`, which is also wrapped here to
-count and time invocations). Calls made outside an invocation (the benchmark putting data,
-the emulated event sources polling streams and queues, as Lambda's own pollers would) are not
-counted.
+`counting_calls()` subscribes to the emulator's call hook (`emulator.calls`), which sits on
+botocore's single entry point for API calls, so no client can slip past the count; each call
+comes attributed to the function whose invocation made it, and each invocation is counted and
+timed. Calls made outside an invocation (the benchmark putting data, the emulated event sources
+polling streams and queues, as Lambda's own pollers would) are not counted.
 """
 
 import time
@@ -15,10 +14,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from emulator import Deployment, invoking
+from emulator.calls import ApiCall, Proceed, subscribed
 
 
 @dataclass
@@ -51,43 +49,32 @@ Observer = Callable[[str, str, str, dict[str, Any], Any], None]
 def counting_calls(observer: Observer | None = None) -> Iterator[CallLog]:
     """Count (and with `observer`, inspect) the AWS calls made inside function invocations."""
     log = CallLog()
-    original_call = BaseClient._make_api_call  # type: ignore[attr-defined]
-    original_invoke = Deployment.invoke
 
-    def count(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
-        function = invoking.get()
-        if function is None:
-            return original_call(self, operation_name, api_params)
-        service = self.meta.service_model.service_name
-        log.calls[(function, service, operation_name)] += 1
+    def count(call: ApiCall, proceed: Proceed) -> Any:
+        log.calls[(call.function, call.service, call.operation)] += 1
         try:
-            response = original_call(self, operation_name, api_params)
+            response = proceed()
         except ClientError as error:
-            observe(function, service, operation_name, api_params, error.response)
+            observe(call, error.response)
             raise
-        observe(function, service, operation_name, api_params, response)
+        observe(call, response)
         return response
 
-    def observe(function: str, service: str, operation: str, params: dict[str, Any], response: Any) -> None:
+    def observe(call: ApiCall, response: Any) -> None:
         if observer is None:
             return
         try:
-            observer(function, service, operation, params, response)
+            observer(call.function, call.service, call.operation, call.params, response)
         except Exception as exc:  # noqa: BLE001 - the function must not see the benchmark's failure
-            log.observer_errors.append(f"{function} {service}.{operation}: {exc!r}")
+            log.observer_errors.append(f"{call.function} {call.service}.{call.operation}: {exc!r}")
 
-    def invoke(self: Deployment, function_logical_id: str, event: dict[str, Any], **kwargs: Any) -> Any:
+    def time_invocation(function_logical_id: str, proceed: Proceed) -> Any:
         started = time.perf_counter()
         try:
-            return original_invoke(self, function_logical_id, event, **kwargs)
+            return proceed()
         finally:
             log.durations.setdefault(function_logical_id, []).append(time.perf_counter() - started)
             log.invocations[function_logical_id] += 1
 
-    BaseClient._make_api_call = count  # type: ignore[attr-defined]
-    Deployment.invoke = invoke  # type: ignore[method-assign]
-    try:
+    with subscribed(calls=count, invocations=time_invocation):
         yield log
-    finally:
-        Deployment.invoke = original_invoke  # type: ignore[method-assign]
-        BaseClient._make_api_call = original_call  # type: ignore[attr-defined]

@@ -1,8 +1,8 @@
 """Fault injection around the real (moto) AWS calls the functions make.
 
-Every AWS call goes through botocore's `BaseClient._make_api_call`; `injected(plan)` wraps it,
-and for each call made *inside a function invocation* (the emulator's own calls are left
-alone) the first matching rule decides what happens instead of, or around, the real call:
+`injected(plan)` subscribes to the emulator's call hook (`emulator.calls`), which hands it each
+call made *inside a function invocation* (the emulator's own calls are left alone); the first
+matching rule decides what happens instead of, or around, the real call:
 
 - `error`: the call fails with an AWS error (Throttling, MessageRejected,
   ConditionalCheckFailedException...) and never reaches moto;
@@ -22,10 +22,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from botocore.client import BaseClient
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from emulator import InvocationKilled, invoking
+from emulator.calls import ApiCall, Proceed, subscribed
+from emulator.deployment import InvocationKilled
 
 Action = Literal["error", "no_answer_after", "kill_after", "twice"]
 Params = Mapping[str, Any]
@@ -111,28 +111,22 @@ def _client_error(rule: Rule, operation: str) -> ClientError:
 
 @contextmanager
 def injected(plan: FaultPlan) -> Iterator[FaultPlan]:
-    original = BaseClient._make_api_call
-
-    def call(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        function = invoking.get()
-        if function is None:
-            return original(self, operation, params)
-        service = self.meta.service_model.service_name
-        rule = plan.pick(service, operation, params, function)
-        plan.calls.append(Call(function, service, operation, params, rule.action if rule else None))
-        if rule is None:
-            return original(self, operation, params)
-        if rule.action == "error":
-            raise _client_error(rule, operation)
-        original(self, operation, params)  # the provider has it now, whatever happens next
-        if rule.action == "no_answer_after":
-            raise ReadTimeoutError(endpoint_url=self.meta.endpoint_url)
-        if rule.action == "kill_after":
-            raise InvocationKilled(f"{function} killed after {operation} was accepted")
-        return original(self, operation, params)  # twice
-
-    BaseClient._make_api_call = call  # type: ignore[method-assign]
-    try:
+    """Apply ``plan`` to the AWS calls the functions make meanwhile (see `emulator.calls`)."""
+    with subscribed(calls=lambda call, proceed: _apply(plan, call, proceed)):
         yield plan
-    finally:
-        BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+def _apply(plan: FaultPlan, call: ApiCall, proceed: Proceed) -> Any:
+    rule = plan.pick(call.service, call.operation, call.params, call.function)
+    fault = rule.action if rule else None
+    plan.calls.append(Call(call.function, call.service, call.operation, call.params, fault))
+    if rule is None:
+        return proceed()
+    if rule.action == "error":
+        raise _client_error(rule, call.operation)
+    proceed()  # the provider has it now, whatever happens next
+    if rule.action == "no_answer_after":
+        raise ReadTimeoutError(endpoint_url=call.client.meta.endpoint_url)
+    if rule.action == "kill_after":
+        raise InvocationKilled(f"{call.function} killed after {call.operation} was accepted")
+    return proceed()  # twice

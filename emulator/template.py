@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +68,18 @@ CloudFormationLoader.add_constructor("!GetAtt", _get_att)
 
 
 def load_template(path: Path = REPO_ROOT / "template.yaml") -> dict[str, Any]:
-    """Parse a CloudFormation/SAM template, intrinsics in their long (JSON) form."""
+    """Parse a CloudFormation/SAM template, intrinsics in their long (JSON) form.
+
+    Each caller gets its own copy to change as it likes (tests edit theirs): parsing is the slow part,
+    so it is done once per version of the file.
+    """
+    status = path.stat()
+    return copy.deepcopy(_parsed(path.resolve(), status.st_mtime_ns, status.st_size))
+
+
+# Keyed on the file's modification time and size as well, so an edited template is parsed again.
+@cache
+def _parsed(path: Path, _mtime_ns: int, _size: int) -> dict[str, Any]:
     with path.open(encoding="utf-8") as stream:
         template = yaml.load(stream, Loader=CloudFormationLoader)  # noqa: S506 - a SafeLoader subclass
     if not isinstance(template, dict):

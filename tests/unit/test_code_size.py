@@ -43,7 +43,7 @@ OVER_600 = pytest.mark.xfail(strict=True, reason="a module over 600 lines, being
     [
         "functions",
         "cli",
-        pytest.param("emulator", marks=OVER_600),
+        "emulator",
         pytest.param("sim", marks=OVER_600),
         pytest.param("bench", marks=OVER_600),
     ],

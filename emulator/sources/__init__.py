@@ -1,0 +1,31 @@
+"""Lambda's event sources, one module each, on one base class (`base.EventSource`)."""
+
+from emulator.sources.base import EventSource
+from emulator.sources.dynamodb_streams import (
+    DynamoDBStreamSource,
+    StreamBatch,
+    StreamDeliveryReport,
+    lambda_stream_record,
+)
+from emulator.sources.http_api import HttpApiSource, HttpResponse, HttpRoute, http_response
+from emulator.sources.schedules import ScheduleSource, parse_rate
+from emulator.sources.sns import SnsSource
+from emulator.sources.sqs import DrainReport, SqsSource, lambda_sqs_record
+
+__all__ = [
+    "DrainReport",
+    "DynamoDBStreamSource",
+    "EventSource",
+    "HttpApiSource",
+    "HttpResponse",
+    "HttpRoute",
+    "ScheduleSource",
+    "SnsSource",
+    "SqsSource",
+    "StreamBatch",
+    "StreamDeliveryReport",
+    "http_response",
+    "lambda_sqs_record",
+    "lambda_stream_record",
+    "parse_rate",
+]
