@@ -82,11 +82,8 @@ def lambda_logs(pipeline: LocalPipeline) -> Iterator[io.StringIO]:
 @pytest.fixture
 def deployment(stacks: ProvisionedStacks) -> Iterator[Deployment]:
     """template.yaml provisioned into a fresh moto account."""
-    saved = dict(os.environ)  # invoke() leaves the function's environment set, as a warm Lambda would
     with mock_aws():
         yield stacks.fresh()
-    os.environ.clear()
-    os.environ.update(saved)
 
 
 @pytest.fixture

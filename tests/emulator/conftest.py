@@ -1,14 +1,2 @@
-"""Fixtures shared by the harness tests: template.yaml provisioned into a fresh moto account."""
-
-from collections.abc import Iterator
-
-import pytest
-from moto import mock_aws
-
-from emulator import Deployment, provision
-
-
-@pytest.fixture
-def deployment() -> Iterator[Deployment]:
-    with mock_aws():
-        yield provision()
+"""The emulator's own tests use the root conftest's `deployment` (provisioned once per worker, restored
+from a snapshot per test); test_provisioning.py provisions afresh, since provisioning is what it checks."""

@@ -4,6 +4,7 @@ import copy
 import json
 import re
 import string
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -12,6 +13,14 @@ from moto import mock_aws
 
 from emulator import Deployment, HttpApiSource, provision, sent_emails, topic_messages
 from emulator.template import load_template
+
+
+@pytest.fixture
+def deployment() -> Iterator[Deployment]:
+    """Provisioned afresh: here provisioning itself is under test, not restored from a snapshot."""
+    with mock_aws():
+        yield provision()
+
 
 TEMPLATE = load_template()
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
