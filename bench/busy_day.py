@@ -25,6 +25,7 @@ import re
 import sys
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from io import StringIO
 from typing import Any
@@ -71,28 +72,27 @@ def _number_size(text: str) -> int:
     return (digits + 1) // 2 + 1
 
 
+# Type descriptor -> the bytes DynamoDB counts for a value of that type (its item size rules).
+_SIZE_OF: dict[str, Callable[[Any], int]] = {
+    "S": lambda data: len(str(data).encode()),
+    "N": lambda data: _number_size(str(data)),
+    "B": len,
+    "BOOL": lambda data: 1,
+    "NULL": lambda data: 1,
+    "SS": lambda data: sum(len(item.encode()) for item in data),
+    "NS": lambda data: sum(_number_size(item) for item in data),
+    "BS": lambda data: sum(len(item) for item in data),
+    "L": lambda data: 3 + sum(1 + attribute_size(item) for item in data),
+    "M": lambda data: 3 + sum(len(name.encode()) + 1 + attribute_size(item) for name, item in data.items()),
+}
+
+
 def attribute_size(value: dict[str, Any]) -> int:
     """Approximately what DynamoDB counts for a typed value (its item size rules)."""
     ((kind, data),) = value.items()
-    if kind == "S":
-        return len(str(data).encode())
-    if kind == "N":
-        return _number_size(str(data))
-    if kind == "B":
-        return len(data)
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind == "SS":
-        return sum(len(item.encode()) for item in data)
-    if kind == "NS":
-        return sum(_number_size(item) for item in data)
-    if kind == "BS":
-        return sum(len(item) for item in data)
-    if kind == "L":
-        return 3 + sum(1 + attribute_size(item) for item in data)
-    if kind == "M":
-        return 3 + sum(len(name.encode()) + 1 + attribute_size(item) for name, item in data.items())
-    raise ValueError(f"unknown DynamoDB type {kind}")
+    if kind not in _SIZE_OF:
+        raise ValueError(f"unknown DynamoDB type {kind}")
+    return _SIZE_OF[kind](data)
 
 
 def item_size(item: dict[str, Any]) -> int:
@@ -236,96 +236,126 @@ def run_day(customers: int) -> dict[str, Any]:
     }
 
 
-def analyse(run: dict[str, Any]) -> dict[str, Any]:
+# What each line of the cost table is billed on (a key of PRICES and of `_usage`).
+COST_ITEMS: tuple[tuple[str, str], ...] = (
+    ("DynamoDB writes (on-demand WRU)", "dynamodb_wru"),
+    ("DynamoDB reads (on-demand RRU)", "dynamodb_rru"),
+    ("SQS requests by the functions", "sqs_request"),
+    ("SNS requests (team publishes, opt-out checks)", "sns_request"),
+    ("Secrets Manager API calls", "secrets_manager_call"),
+    ("Lambda requests", "lambda_request"),
+    ("Lambda duration (arm64 GB-s, in-process proxy)", "lambda_gb_second_arm64"),
+    ("CloudWatch Logs ingestion (estimate)", "cloudwatch_logs_gb"),
+)
+PRICED_SERVICES = {"dynamodb", "sqs", "sns", "sesv2", "ses", "secretsmanager"}
+
+
+def _service_calls(log: CallLog, service: str) -> int:
+    return sum(n for (_, s, _), n in log.calls.items() if s == service)
+
+
+def _usage(run: dict[str, Any], sms_sent: int, rru: float, wru: float) -> dict[str, float]:
+    """The day's billable quantities, by PRICES key."""
     log: CallLog = run["log"]
-    ledger: list[dict[str, Any]] = run["ledger"]
-    team_kinds = {kind.value for kind in TEAM_KINDS}
-    sent = [entry for entry in ledger if entry["status"] == "sent"]
-    team = [entry for entry in sent if entry["kind"] in team_kinds]
-    customer = [entry for entry in sent if entry["kind"] not in team_kinds]
-    delivered = len(sent)
-    emails = sum(1 for entry in customer if entry.get("channel") == "email")
-    texts = sum(1 for entry in customer if entry.get("channel") == "sms")
-    calls = log.total()
-    rru, wru, unit_detail = run["units"].totals(run["largest"])
-
-    def service_calls(service: str, operation: str | None = None) -> int:
-        return sum(
-            n
-            for (_, s, op), n in log.calls.items()
-            if s == service and (operation is None or op == operation)
-        )
-
-    sms_publishes = texts  # one Publish to a phone number per SMS sent
-    sns_requests = service_calls("sns") - sms_publishes
-    gb_seconds = {
-        function: sum(math.ceil(d * 1000) / 1000 for d in durations) * run["memory"][function] / 1024
-        for function, durations in log.durations.items()
-    }
     invocations = sum(log.invocations.values())
-    log_bytes = run["log_bytes"] + PLATFORM_LOG_BYTES * invocations
-    per_million = 1e6 / delivered
-    cost = {
-        "DynamoDB writes (on-demand WRU)": wru * PRICES["dynamodb_wru"] * per_million,
-        "DynamoDB reads (on-demand RRU)": rru * PRICES["dynamodb_rru"] * per_million,
-        "SQS requests by the functions": service_calls("sqs") * PRICES["sqs_request"] * per_million,
-        "SNS requests (team publishes, opt-out checks)": sns_requests * PRICES["sns_request"] * per_million,
-        "Secrets Manager API calls": service_calls("secretsmanager")
-        * PRICES["secrets_manager_call"]
-        * per_million,
-        "Lambda requests": invocations * PRICES["lambda_request"] * per_million,
-        "Lambda duration (arm64 GB-s, in-process proxy)": sum(gb_seconds.values())
-        * PRICES["lambda_gb_second_arm64"]
-        * per_million,
-        "CloudWatch Logs ingestion (estimate)": log_bytes
-        / 1024**3
-        * PRICES["cloudwatch_logs_gb"]
-        * per_million,
+    return {
+        "dynamodb_wru": wru,
+        "dynamodb_rru": rru,
+        "sqs_request": _service_calls(log, "sqs"),
+        # SNS bills a Publish to a phone number as an SMS (excluded), not as a request.
+        "sns_request": _service_calls(log, "sns") - sms_sent,
+        "secrets_manager_call": _service_calls(log, "secretsmanager"),
+        "lambda_request": invocations,
+        "lambda_gb_second_arm64": sum(_gb_seconds(run).values()),
+        "cloudwatch_logs_gb": _log_bytes(run) / 1024**3,
     }
+
+
+def _gb_seconds(run: dict[str, Any]) -> dict[str, float]:
+    """Per function: its invocations' wall time, billed by the millisecond, times its MemorySize."""
+    return {
+        function: sum(math.ceil(d * 1000) / 1000 for d in durations) * run["memory"][function] / 1024
+        for function, durations in run["log"].durations.items()
+    }
+
+
+def _log_bytes(run: dict[str, Any]) -> int:
+    invocations: int = sum(run["log"].invocations.values())
+    return int(run["log_bytes"]) + PLATFORM_LOG_BYTES * invocations
+
+
+def _check_priced(log: CallLog) -> None:
     if log.observer_errors:
         raise RuntimeError(f"the request-unit estimate failed: {log.observer_errors[:3]}")
-    unknown = {s for (_, s, _) in log.calls} - {"dynamodb", "sqs", "sns", "sesv2", "ses", "secretsmanager"}
+    unknown = {s for (_, s, _) in log.calls} - PRICED_SERVICES
     if unknown:
         raise RuntimeError(f"no price for the calls to {sorted(unknown)}")
+
+
+def _fixed_sweep(run: dict[str, Any], per_million: float) -> tuple[int, float]:
+    """(shard queries, USD per million notices) of the work every sweep does whatever the volume.
+
+    Every sweep queries each DueIndex shard once (0.5 RRU each, an index query is eventually
+    consistent) and is one Lambda request. At scale it is spread over so many notices that it
+    tends to nothing; the "variable" figures leave it out.
+    """
+    queries = min(run["shards"] * run["ticks"], run["log"].calls[("DueSweepFunction", "dynamodb", "Query")])
+    cost = (queries * 0.5 * PRICES["dynamodb_rru"] + run["ticks"] * PRICES["lambda_request"]) * per_million
+    return queries, cost
+
+
+def _delivered(ledger: list[dict[str, Any]]) -> dict[str, Any]:
+    team_kinds = {kind.value for kind in TEAM_KINDS}
+    sent = [entry for entry in ledger if entry["status"] == "sent"]
+    customer = [entry for entry in sent if entry["kind"] not in team_kinds]
+    return {
+        "ledger_entries": len(ledger),
+        "ledger_by_status": dict(Counter(entry["status"] for entry in ledger)),
+        "delivered_notices": len(sent),
+        "delivered_customer_notices": len(customer),
+        "delivered_by_email": sum(1 for entry in customer if entry.get("channel") == "email"),
+        "delivered_by_sms": sum(1 for entry in customer if entry.get("channel") == "sms"),
+        "delivered_team_notices": sum(1 for entry in sent if entry["kind"] in team_kinds),
+        "delivered_by_kind": dict(Counter(entry["kind"] for entry in sent)),
+    }
+
+
+def analyse(run: dict[str, Any]) -> dict[str, Any]:
+    log: CallLog = run["log"]
+    delivered = _delivered(run["ledger"])
+    notices = delivered["delivered_notices"]
+    calls = log.total()
+    rru, wru, unit_detail = run["units"].totals(run["largest"])
+    per_million = 1e6 / notices
+    usage = _usage(run, delivered["delivered_by_sms"], rru, wru)
+    cost = {item: usage[price] * PRICES[price] * per_million for item, price in COST_ITEMS}
+    _check_priced(log)
     infrastructure = sum(cost.values())
-    # Fixed work, whatever the volume: every sweep queries each DueIndex shard once (0.5 RRU each,
-    # an index query is eventually consistent) and is one Lambda request. At scale it is spread over
-    # so many notices that it tends to nothing; the "variable" figures leave it out.
-    fixed_queries = min(run["shards"] * run["ticks"], log.calls[("DueSweepFunction", "dynamodb", "Query")])
-    fixed_cost = (
-        fixed_queries * 0.5 * PRICES["dynamodb_rru"] + run["ticks"] * PRICES["lambda_request"]
-    ) * per_million
+    fixed_queries, fixed_cost = _fixed_sweep(run, per_million)
     variable = infrastructure - fixed_cost
     return {
         "customers": len(run["data"]["customers"]),
         "sweeps": run["ticks"],
         "wall_seconds": run["wall_seconds"],
-        "ledger_entries": len(ledger),
-        "ledger_by_status": dict(Counter(entry["status"] for entry in ledger)),
-        "delivered_notices": delivered,
-        "delivered_customer_notices": len(customer),
-        "delivered_by_email": emails,
-        "delivered_by_sms": texts,
-        "delivered_team_notices": len(team),
-        "delivered_by_kind": dict(Counter(entry["kind"] for entry in sent)),
+        **delivered,
         "calls": calls,
-        "calls_per_delivered_notice": calls / delivered,
+        "calls_per_delivered_notice": calls / notices,
         "billable_calls": calls,
-        "billable_calls_per_delivered_notice": calls / delivered,
+        "billable_calls_per_delivered_notice": calls / notices,
         "fixed_sweep_shard_queries": fixed_queries,
-        "variable_calls_per_delivered_notice": (calls - fixed_queries) / delivered,
+        "variable_calls_per_delivered_notice": (calls - fixed_queries) / notices,
         "calls_by_function_operation": {
             f"{function} {service}.{operation}": n
             for (function, service, operation), n in sorted(log.calls.items())
         },
         "invocations": dict(log.invocations),
         "seconds_by_function": {function: sum(d) for function, d in log.durations.items()},
-        "gb_seconds_by_function": gb_seconds,
+        "gb_seconds_by_function": _gb_seconds(run),
         "memory_mb": run["memory"],
         "dynamodb_rru": rru,
         "dynamodb_wru": wru,
         "dynamodb_units": unit_detail,
-        "log_bytes_with_platform_lines": log_bytes,
+        "log_bytes_with_platform_lines": _log_bytes(run),
         "prices_usd": PRICES,
         "cost_per_million_notices_usd": cost,
         "infrastructure_per_million_usd": infrastructure,

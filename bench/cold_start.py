@@ -32,6 +32,7 @@ from emulator import provision
 from emulator.template import REPO_ROOT
 
 GOAL_RATIO = 1.3
+BASELINE = "(baseline)"
 _LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S.*)$")
 _PASSTHROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR")
 
@@ -154,81 +155,102 @@ def handler_modules() -> dict[str, tuple[str, dict[str, str], int]]:
     return modules
 
 
-def main() -> int:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 7
-    base = _base_env()
-    startup = {node.name for node in parse_importtime(_run_startup(base))}
-    targets: dict[str, tuple[str, dict[str, str]]] = {"(baseline)": ("boto3", base)}
+def _targets(base: dict[str, str]) -> dict[str, tuple[str, dict[str, str]]]:
+    """What to import, and with which environment: boto3 alone, then each handler module."""
+    targets: dict[str, tuple[str, dict[str, str]]] = {BASELINE: ("boto3", base)}
     for function_id, (module, env, _) in handler_modules().items():
         targets[function_id] = (module, base | env | {"PYTHONPATH": str(REPO_ROOT / "functions")})
+    return targets
 
+
+def _sample(
+    targets: dict[str, tuple[str, dict[str, str]]], startup: set[str], runs: int
+) -> dict[str, list[Measurement]]:
     samples: dict[str, list[Measurement]] = {name: [] for name in targets}
     for _ in range(runs):  # interleaved: a busy moment slows every target alike
         for name, (module, env) in targets.items():
             samples[name].append(measure(f"import {module}", env, startup))
+    return samples
 
-    def median(name: str) -> Measurement:
-        ordered = sorted(samples[name], key=lambda m: m.total_us)
-        return ordered[len(ordered) // 2]
 
-    baseline_us = statistics.median(m.total_us for m in samples["(baseline)"])
+def _median(samples: list[Measurement]) -> Measurement:
+    return sorted(samples, key=lambda m: m.total_us)[len(samples) // 2]
+
+
+def _figures(module: str, samples: list[Measurement], baseline_us: float) -> dict[str, Any]:
+    """One handler's figures for results.json: its median, its ratio to boto3, and where the time goes."""
+    median_us = statistics.median(m.total_us for m in samples)
+    ratio = median_us / baseline_us
+    median = _median(samples)
+    return {
+        "module": module,
+        "median_ms": median_us / 1000,
+        "runs_ms": [m.total_us / 1000 for m in samples],
+        "ratio_to_boto3": ratio,
+        "passed": ratio <= GOAL_RATIO,
+        "slowest_imports": [
+            {
+                "module": name,
+                "imported_by": importer,
+                "cumulative_ms": us / 1000,
+                "of_which_boto3_ms": sdk / 1000,
+            }
+            for name, importer, us, sdk in slowest_imports(median.top)
+        ],
+        "self_ms_by_package": {
+            package: us / 1000 for package, us in self_time_by_package(median.top).items()
+        },
+    }
+
+
+def _print_slowest(console: Console, function_id: str, measurement: Measurement) -> None:
+    slow = Table(title=f"{function_id}: the 5 slowest imports made by headsup code (cumulative)")
+    for column in ("module", "imported by", "ms", "of which boto3/botocore ms"):
+        slow.add_column(column, justify="left" if column in ("module", "imported by") else "right")
+    for name, importer, us, sdk in slowest_imports(measurement.top):
+        slow.add_row(name, importer, f"{us / 1000:.1f}", f"{sdk / 1000:.1f}")
+    console.print(slow)
+    packages = self_time_by_package(measurement.top)
+    console.print(
+        "  own module time by package: "
+        + ", ".join(f"{package} {us / 1000:.0f} ms" for package, us in list(packages.items())[:8])
+    )
+
+
+def main() -> int:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+    base = _base_env()
+    startup = {node.name for node in parse_importtime(_run_startup(base))}
+    targets = _targets(base)
+    samples = _sample(targets, startup, runs)
+    baseline_us = statistics.median(m.total_us for m in samples[BASELINE])
     console = Console(width=150)
     table = Table(title=f"Cold start: handler import time, median of {runs} fresh interpreters")
     for column in ("function", "handler module", "ms", "ratio to boto3", f"goal ≤ {GOAL_RATIO}"):
         table.add_column(column, justify="right" if column in ("ms", "ratio to boto3") else "left")
-    table.add_row("(baseline)", "boto3", f"{baseline_us / 1000:.0f}", "1.00", "")
-    results: dict[str, Any] = {
+    table.add_row(BASELINE, "boto3", f"{baseline_us / 1000:.0f}", "1.00", "")
+    functions = {
+        function_id: _figures(module, samples[function_id], baseline_us)
+        for function_id, (module, _) in targets.items()
+        if function_id != BASELINE
+    }
+    for function_id, figures in functions.items():
+        verdict = "pass" if figures["passed"] else "FAIL"
+        ms, ratio = figures["median_ms"], figures["ratio_to_boto3"]
+        table.add_row(function_id, figures["module"], f"{ms:.0f}", f"{ratio:.2f}", verdict)
+    console.print(table)
+    for function_id, figures in functions.items():
+        if not figures["passed"]:
+            _print_slowest(console, function_id, _median(samples[function_id]))
+    summary = [
+        Figure(f"cold start {function_id} / import boto3", figures["ratio_to_boto3"], "x", goal=GOAL_RATIO)
+        for function_id, figures in functions.items()
+    ]
+    results = {
         "runs": runs,
         "baseline": {"module": "boto3", "median_ms": baseline_us / 1000},
-        "functions": {},
+        "functions": functions,
     }
-    summary = []
-    over: list[tuple[str, Measurement]] = []
-    for function_id, (module, _) in targets.items():
-        if function_id == "(baseline)":
-            continue
-        median_us = statistics.median(m.total_us for m in samples[function_id])
-        ratio = median_us / baseline_us
-        passed = ratio <= GOAL_RATIO
-        table.add_row(
-            function_id, module, f"{median_us / 1000:.0f}", f"{ratio:.2f}", "pass" if passed else "FAIL"
-        )
-        slowest = slowest_imports(median(function_id).top)
-        results["functions"][function_id] = {
-            "module": module,
-            "median_ms": median_us / 1000,
-            "runs_ms": [m.total_us / 1000 for m in samples[function_id]],
-            "ratio_to_boto3": ratio,
-            "passed": passed,
-            "slowest_imports": [
-                {
-                    "module": name,
-                    "imported_by": importer,
-                    "cumulative_ms": us / 1000,
-                    "of_which_boto3_ms": sdk / 1000,
-                }
-                for name, importer, us, sdk in slowest
-            ],
-            "self_ms_by_package": {
-                package: us / 1000 for package, us in self_time_by_package(median(function_id).top).items()
-            },
-        }
-        summary.append(Figure(f"cold start {function_id} / import boto3", ratio, "x", goal=GOAL_RATIO))
-        if not passed:
-            over.append((function_id, median(function_id)))
-    console.print(table)
-    for function_id, measurement in over:
-        slow = Table(title=f"{function_id}: the 5 slowest imports made by headsup code (cumulative)")
-        for column in ("module", "imported by", "ms", "of which boto3/botocore ms"):
-            slow.add_column(column, justify="left" if column in ("module", "imported by") else "right")
-        for name, importer, us, sdk in slowest_imports(measurement.top):
-            slow.add_row(name, importer, f"{us / 1000:.1f}", f"{sdk / 1000:.1f}")
-        console.print(slow)
-        packages = self_time_by_package(measurement.top)
-        console.print(
-            "  own module time by package: "
-            + ", ".join(f"{package} {us / 1000:.0f} ms" for package, us in list(packages.items())[:8])
-        )
     record("cold_start", summary, results)
     return 0
 

@@ -10,6 +10,7 @@ Usage: python -m bench.run [name ...] (default: all).
 import subprocess
 import sys
 import time
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -31,15 +32,9 @@ def _value(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.2f}"
 
 
-def main() -> int:
-    chosen = set(sys.argv[1:])
-    unknown = chosen - {name for name, _ in BENCHMARKS}
-    if unknown:
-        print(f"unknown benchmark(s): {', '.join(sorted(unknown))}", file=sys.stderr)
-        return 2
-    if not chosen:
-        RESULTS.unlink(missing_ok=True)
-    console = Console(width=150)
+def run(chosen: set[str], console: Console) -> tuple[dict[str, float], list[str]]:
+    """Each chosen benchmark (all if none is) in its own interpreter: wall seconds by name, and
+    those that did not run to the end."""
     timings: dict[str, float] = {}
     failed: list[str] = []
     for name, arguments in BENCHMARKS:
@@ -53,7 +48,22 @@ def main() -> int:
         timings[name] = time.perf_counter() - started
         if name not in load() or completed.returncode not in (0, 1):
             failed.append(name)
+    return timings, failed
 
+
+def _goal(figure: dict[str, Any]) -> str:
+    if figure["goal"] is None:
+        return ""
+    return f"{'≤' if figure['lower_is_better'] else '≥'} {figure['goal']:g}"
+
+
+def _verdict(figure: dict[str, Any]) -> str:
+    if figure["passed"] is None:
+        return ""
+    return "[green]pass[/green]" if figure["passed"] else "[red]FAIL[/red]"
+
+
+def summary_table(timings: dict[str, float], failed: list[str]) -> Table:
     results = load()
     table = Table(title="make bench: summary (figures from build/bench/results.json)", show_lines=False)
     for column in ("benchmark", "figure", "value", "unit", "goal", "result"):
@@ -67,17 +77,25 @@ def main() -> int:
             )
             continue
         for figure in results[name]["summary"]:
-            passed = figure["passed"]
-            verdict = "" if passed is None else ("[green]pass[/green]" if passed else "[red]FAIL[/red]")
-            goal = (
-                ""
-                if figure["goal"] is None
-                else f"{'≤' if figure['lower_is_better'] else '≥'} {figure['goal']:g}"
+            table.add_row(
+                name, figure["name"], _value(figure["value"]), figure["unit"], _goal(figure), _verdict(figure)
             )
-            table.add_row(name, figure["name"], _value(figure["value"]), figure["unit"], goal, verdict)
         table.add_row(name, "wall time of the benchmark", _value(timings[name]), "s", "", "", style="dim")
+    return table
+
+
+def main() -> int:
+    chosen = set(sys.argv[1:])
+    unknown = chosen - {name for name, _ in BENCHMARKS}
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    if not chosen:
+        RESULTS.unlink(missing_ok=True)
+    console = Console(width=150)
+    timings, failed = run(chosen, console)
     console.rule("[bold]summary[/bold]")
-    console.print(table)
+    console.print(summary_table(timings, failed))
     console.print(f"Total {sum(timings.values()):.0f} s. Figures: {RESULTS.relative_to(REPO_ROOT)}")
     return 1 if failed else 0
 

@@ -254,7 +254,7 @@ def run_simulation(*, days: int, customers: int, seed: int, console: Console | N
     from moto import mock_aws
     from rich.progress import Progress
 
-    from cli.outbox import collect_run
+    from cli.outbox import RunRecord, collect_notices
     from sim.pipeline import LocalPipeline, lambda_output_to
     from sim.population import BILLS_ARRIVE, busy_days, simulate_days
 
@@ -272,7 +272,8 @@ def run_simulation(*, days: int, customers: int, seed: int, console: Console | N
         task = progress.add_task("simulating", total=(end - start) / pipeline.sweep.interval() + 1)
         with lambda_output_to(io.StringIO(), pipeline.deployment):
             simulate_days(pipeline, data, on_tick=lambda tick: progress.advance(task))
-        return collect_run(pipeline, seed=seed, customers=customers, days=days, start=start, end=end)
+        notices = collect_notices(pipeline)
+    return RunRecord(seed=seed, customers=customers, days=days, start=start, end=end, notices=notices)
 
 
 def summarise(notices: "Sequence[RunNotice]") -> dict[str, Any]:

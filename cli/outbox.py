@@ -1,6 +1,6 @@
 """The outbox of a local run: every notice `headsup simulate` settled, as a file and as a page.
 
-`collect_run` reads the run back out of the emulator when it ends: each NoticeLedgerTable
+`collect_notices` reads the run back out of the emulator when it ends: each NoticeLedgerTable
 entry (one per notice, with its one outcome) joined, through the provider's message id, to
 what the recipient actually got (the raw email SES accepted, the SMS SNS accepted, the message
 published to EscalationTopic). `save_run` keeps it as JSON, so `headsup outbox` can write the
@@ -82,10 +82,34 @@ class NoRunRecorded(Exception):
     """There is no readable run record where the outbox looked for one."""
 
 
-def collect_run(
-    pipeline: "LocalPipeline", *, seed: int, customers: int, days: int, start: datetime, end: datetime
-) -> RunRecord:
-    """Every notice in the ledger with what was sent for it; call inside the run's `mock_aws()`."""
+def collect_notices(pipeline: "LocalPipeline") -> list[RunNotice]:
+    """Every notice in the ledger with what was sent for it, in the order they settled; call inside
+    the run's `mock_aws()`."""
+    messages = _sent_messages(pipeline)
+    zones = _customer_zones(pipeline)
+    notices = [
+        RunNotice(
+            notice_id=entry["notice_id"],
+            kind=entry["kind"],
+            customer_id=entry["customer_id"],
+            status=entry["status"],
+            channel=entry.get("channel"),
+            reason=entry.get("reason"),
+            detected_at=entry["detected_at"],
+            settled_at=entry.get("completed_at") or entry["updated_at"],
+            hold_until=entry.get("hold_until"),
+            customer_timezone=zones.get(entry["customer_id"]),
+            message=messages.get(entry.get("provider_message_id") or ""),
+        )
+        for entry in pipeline.ledger()
+    ]
+    notices.sort(key=lambda notice: (notice.settled_at, notice.notice_id))
+    return notices
+
+
+def _sent_messages(pipeline: "LocalPipeline") -> dict[str, SentMessage]:
+    """provider message id -> what the recipient got: the emails SES accepted, the SMS SNS accepted,
+    the messages published to EscalationTopic."""
     messages: dict[str, SentMessage] = {}
     for email in sent_emails(pipeline.deployment.region):
         messages[email.message_id] = SentMessage(
@@ -105,25 +129,7 @@ def collect_run(
             subject=published.subject,
             text=json.dumps(body, indent=2, ensure_ascii=False, default=str),
         )
-    zones = _customer_zones(pipeline)
-    notices = [
-        RunNotice(
-            notice_id=entry["notice_id"],
-            kind=entry["kind"],
-            customer_id=entry["customer_id"],
-            status=entry["status"],
-            channel=entry.get("channel"),
-            reason=entry.get("reason"),
-            detected_at=entry["detected_at"],
-            settled_at=entry.get("completed_at") or entry["updated_at"],
-            hold_until=entry.get("hold_until"),
-            customer_timezone=zones.get(entry["customer_id"]),
-            message=messages.get(entry.get("provider_message_id") or ""),
-        )
-        for entry in pipeline.ledger()
-    ]
-    notices.sort(key=lambda notice: (notice.settled_at, notice.notice_id))
-    return RunRecord(seed=seed, customers=customers, days=days, start=start, end=end, notices=notices)
+    return messages
 
 
 def _customer_zones(pipeline: "LocalPipeline") -> dict[str, str]:

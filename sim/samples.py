@@ -1,8 +1,10 @@
-"""One realistic notice of every kind, and customers that stress the templates.
+"""One realistic notice of every kind, customers that stress the templates, and the business's
+records that such notices are detected from.
 
-Used by the `headsup preview` and `headsup check-templates` commands (cli/main.py). Payloads are
-validated by the project's own payload models when a notice is built, so a sample that drifts
-from the contract fails loudly instead of previewing something delivery would never render.
+Used by the `headsup preview` and `headsup check-templates` commands (cli/main.py), the tests and
+the benchmarks. Payloads are validated by the project's own payload models when a notice is built,
+so a sample that drifts from the contract fails loudly instead of previewing something delivery
+would never render.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -135,3 +137,75 @@ def sample_customer(**fields: Any) -> Customer:
         "channels": ["email", "sms"],
     }
     return Customer.model_validate({**base, **fields})
+
+
+# ---------------------------------------------------------------------- the business's records
+# As the streams and the sweep read them (docs/data-contract.md): the bill that went up as the
+# bill-increase sample says, and a callback, a ticket and a visit of the sample notices' people.
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def sample_bills(customer_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Last month's bill and this month's, up from the one to the other as the sample
+    bill-increase notice says (in USD, the contract's default currency, so not written)."""
+    notice = PAYLOADS[NoticeKind.BILL_INCREASE]
+    previous = {
+        "customer_id": customer_id,
+        "period": notice["compared_period"],
+        "amount": notice["previous_amount"],
+    }
+    current = {
+        "customer_id": customer_id,
+        "period": notice["period"],
+        "amount": notice["new_amount"],
+        "due_date": notice["due_date"],
+        "line_items": [
+            {"description": "Unlimited plan", "amount": Decimal("105.00")},
+            {"description": "Data add-on", "amount": Decimal("15.00")},
+            {"description": "Taxes and fees", "amount": Decimal("12.40")},
+        ],
+    }
+    return previous, current
+
+
+def sample_callback(callback_id: str, customer_id: str, promised_at: datetime) -> dict[str, Any]:
+    """A callback still pending, promised for `promised_at`."""
+    return {
+        "callback_id": callback_id,
+        "customer_id": customer_id,
+        "promised_at": _stamp(promised_at),
+        "status": "pending",
+        "topic": "internet drops every evening",
+        "agent_name": PAYLOADS[NoticeKind.CALLBACK_OVERDUE]["agent_name"],
+        "team": "broadband",
+    }
+
+
+def sample_ticket(ticket_id: str, customer_id: str, created_at: datetime) -> dict[str, Any]:
+    """An urgent ticket, open since `created_at` (its `updated_at` is the caller's to set)."""
+    return {
+        "ticket_id": ticket_id,
+        "customer_id": customer_id,
+        "subject": "Router replacement not delivered",
+        "status": "open",
+        "priority": "urgent",
+        "created_at": _stamp(created_at),
+    }
+
+
+def sample_visit(visit_id: str, customer_id: str, window_start: datetime) -> dict[str, Any]:
+    """A visit scheduled for the two hours from `window_start`, the technician expected half an
+    hour in."""
+    return {
+        "visit_id": visit_id,
+        "customer_id": customer_id,
+        "window_start": _stamp(window_start),
+        "window_end": _stamp(window_start + timedelta(hours=2)),
+        "eta": _stamp(window_start + timedelta(minutes=30)),
+        "status": "scheduled",
+        "technician_name": "Carlos Mendes",
+        "address_hint": PAYLOADS[NoticeKind.VISIT_ON_THE_WAY]["address_hint"],
+    }

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from headsup.domain.notices import NoticeKind
 
-from cli.main import TEMPLATES, main
+from cli.main import TEMPLATES, UNSUBSCRIBE, main
 from cli.outbox import RunRecord, save_run
 from sim.population import busy_day
 from sim.samples import PAYLOADS, sample_request
@@ -79,7 +79,7 @@ def test_preview_prints_the_email_and_sms_and_writes_the_html(
     assert "GSM-7, 1 segment(s)" in out
     html = (tmp_path / "bill_increase.es-ES.html").read_text()
     assert "132,40" in html
-    assert "https://notices.example.com/u/sample-token" in html
+    assert UNSUBSCRIBE in html
 
 
 def test_preview_of_a_team_notice_shows_the_escalation(capsys: pytest.CaptureFixture[str]) -> None:

@@ -20,6 +20,7 @@ from cli.outbox import (
     save_run,
     sent_per_hour,
 )
+from sim.samples import sample_customer
 
 START = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 
@@ -38,14 +39,15 @@ def notice(n: int, kind: str, at: datetime, status: str = "sent", **fields: obje
     )
 
 
+ANA = sample_customer()
 EMAIL = SentMessage(
     channel="email",
-    to="ana@example.com",
+    to=ANA.email,
     subject="Your bill went up",
     text="Hi Ana,\nYour bill went up.",
     html='<p class="greeting">Hi Ana & co, "quoted"</p>',
 )
-SMS = SentMessage(channel="sms", to="+14155550123", text="Example Co: Hi Ana <b>bold</b> & more. Reply STOP")
+SMS = SentMessage(channel="sms", to=ANA.phone, text="Example Co: Hi Ana <b>bold</b> & more. Reply STOP")
 TEAM = SentMessage(
     channel="team", to="EscalationTopic", subject="Callback overdue", text='{"summary": "late"}'
 )

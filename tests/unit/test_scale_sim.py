@@ -7,20 +7,18 @@ from itertools import pairwise
 
 import pytest
 
-from bench.scale_sim import (
+from bench.scale_inputs import (
     SMS,
     Assumptions,
     Scenario,
     TemplateSettings,
-    allocate,
     matched_concurrency,
     notices_for,
     rate_seconds,
-    simulate,
-    simulate_detector,
     slot_email_rate,
     sweep_items_per_tick,
 )
+from bench.scale_model import allocate, simulate, simulate_detector
 from emulator.template import load_template
 
 SMALL = Assumptions(customers=20_000)

@@ -1,0 +1,49 @@
+"""Seeded, realistic busy days of business data, in the shape of sim/sample_data.json.
+
+`busy_day(customers=300)` gives customers across timezones, locales and channel preferences
+(some reachable only by email or only by phone, a few phones SNS treats as opted out, a few
+`do_not_contact`), two or three months of bills each (about 30 % of the new ones up, with the
+line items that changed), callbacks promised across the day (kept, late, missed, cancelled,
+moved), tickets of every priority (warned, breached, updated in time, solved, followed up) and
+technician visits (on time, running late with reasons, slipping again, no-shows, cancelled),
+with the business's and the technicians' changes at their times under `changes`.
+
+Everything is drawn from one `random.Random(seed)`: the same arguments always give the same
+data. Every record keeps docs/data-contract.md, and every notice kind the system has occurs at
+least once whatever the number of customers (each scenario is used once before any is drawn
+at random, by reachable customers).
+
+`busy_days(days=N)` continues the first day with N - 1 more for the same customers: each brings
+new callbacks, tickets and visits (ids such as `cb-d2-00001`, so no day's collide with
+another's) and their changes, but no customers, preferences, bills or corrections (those are
+stored already, and bills come monthly). Day n draws from its own `random.Random(f"{seed}/day{n}")`,
+so it is the same however many days are asked for. A later day's window is half-open: its
+`start` is the previous day's `end`, whose sweep belongs to the previous day; everything of the
+day happens after it, up to and including its `end`.
+
+Keys, as in sample_data.json: `customers`, `bills`, `corrections` (later versions of some
+current bills, put after the first detection), `day` (`start`/`end` of the simulated day),
+`callbacks`, `tickets`, `visits`, `changes` (`{"at", "table", "item"}`), plus `preferences`:
+PreferencesTable items (topic and channel opt-outs, a suppressed address), to be put with
+`LocalPipeline.put_items("PreferencesTable", ...)` before the day starts. `simulate_day` runs it
+all through a LocalPipeline, and `simulate_days` runs `busy_days` one day after the other.
+
+What can happen is data: each source has a table of scenarios with their weights and a small
+function saying what happens (`bills.BILL_CHANGES`, `callbacks.CALLBACK_SCENARIOS`,
+`tickets.TICKET_SCENARIOS`, `visits.VISIT_SCENARIOS`), so a new scenario is a new row. The
+customers are drawn in `customers`, the day in `generator`, and `simulate` runs days through the
+local stack.
+"""
+
+from sim.population.generator import DAY_STARTS, _Generator, busy_day, busy_days
+from sim.population.simulate import BILLS_ARRIVE, simulate_day, simulate_days
+
+__all__ = [
+    "BILLS_ARRIVE",
+    "DAY_STARTS",
+    "_Generator",
+    "busy_day",
+    "busy_days",
+    "simulate_day",
+    "simulate_days",
+]
