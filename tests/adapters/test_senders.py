@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutE
 from botocore.stub import Stubber
 from headsup.adapters.senders import (
     SEND_CLIENT_CONFIG,
+    EmailIdentity,
     PermanentSendError,
     SendThrottled,
     SesEmailSender,
@@ -31,7 +32,7 @@ def aws() -> Iterator[None]:
 
 
 def test_email_is_sent_as_multipart_mime_traceable_to_its_notice(aws: None) -> None:
-    sender = SesEmailSender("notices@example.com", sender_name="Example Co")
+    sender = SesEmailSender(EmailIdentity("notices@example.com", name="Example Co"))
 
     message_id = sender.send_email("ana@example.com", EMAIL, notice_id="n-1", kind="bill_increase")
 
@@ -54,7 +55,7 @@ def test_email_is_sent_as_multipart_mime_traceable_to_its_notice(aws: None) -> N
     ],
 )
 def test_a_subject_reaches_the_inbox_exactly_as_rendered(aws: None, subject: str) -> None:
-    sender = SesEmailSender("notices@example.com", sender_name="Example Co")
+    sender = SesEmailSender(EmailIdentity("notices@example.com", name="Example Co"))
 
     sender.send_email(
         "ana@example.com", RenderedEmail(subject, EMAIL.html, EMAIL.text), notice_id="n", kind="k"
@@ -91,7 +92,7 @@ def stubbed_ses(*errors: tuple[str, str], succeed: bool = False) -> tuple[SesEma
     stub.activate()
     sleeps: list[float] = []
     sender = SesEmailSender(
-        "notices@example.com", sender_name="Example Co", client=client, sleep=sleeps.append
+        EmailIdentity("notices@example.com", name="Example Co"), client=client, sleep=sleeps.append
     )
     return sender, sleeps
 
@@ -170,7 +171,7 @@ class SilentClient:
 )
 def test_a_send_without_an_answer_is_unconfirmed_and_not_repeated(error: Exception) -> None:
     client = SilentClient(error)
-    sender = SesEmailSender("notices@example.com", sender_name="Example Co", client=cast(Any, client))
+    sender = SesEmailSender(EmailIdentity("notices@example.com", name="Example Co"), client=cast(Any, client))
 
     with pytest.raises(UnconfirmedSend):
         send(sender)

@@ -34,20 +34,7 @@ def test_the_gates_see_the_code() -> None:
     assert all((REPO / root).is_dir() for root in PACKAGES)
 
 
-# Debts being paid off (issue 13); strict, so a paid one fails until its mark is removed.
-OVER_600 = pytest.mark.xfail(strict=True, reason="a module over 600 lines, being split")
-
-
-@pytest.mark.parametrize(
-    "root",
-    [
-        "functions",
-        "cli",
-        "emulator",
-        "sim",
-        "bench",
-    ],
-)
+@pytest.mark.parametrize("root", PACKAGES)
 def test_no_module_is_over_600_lines(root: str) -> None:
     too_long = {
         str(path.relative_to(REPO)): lines
@@ -57,7 +44,6 @@ def test_no_module_is_over_600_lines(root: str) -> None:
     assert too_long == {}
 
 
-@pytest.mark.xfail(strict=True, reason="DynamoLedger.claim is 63 lines, being split")
 def test_no_lambda_function_is_over_60_lines() -> None:
     assert [line for path in modules("functions") for line in long_functions(path, MAX_FUNCTION_LINES)] == []
 

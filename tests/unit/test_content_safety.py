@@ -4,7 +4,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from headsup.adapters.senders import SesEmailSender
+from headsup.adapters.senders import EmailIdentity, SesEmailSender
 from headsup.domain.notices import NoticeKind, NoticeRequest, make_notice_id
 from headsup.rendering.renderer import NoticeRenderer
 
@@ -50,7 +50,7 @@ def test_links_only_go_to_the_business_and_no_header_can_be_injected(
 
     # When the email is rendered and built into the MIME message SES receives
     email = renderer.render_email(request, person, unsubscribe_url=UNSUBSCRIBE)
-    mime = SesEmailSender("notices@example.com", sender_name="Example Co").build_mime(
+    mime = SesEmailSender(EmailIdentity("notices@example.com", name="Example Co")).build_mime(
         "ana@example.com", email, notice_id=request.notice_id, unsubscribe_url=UNSUBSCRIBE
     )
 

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
@@ -172,12 +173,12 @@ def test_invocation_that_dies_before_its_claim_leaves_the_notice_to_the_retry(wo
         def get(self, customer_id: str) -> object:
             raise LambdaTimedOut
 
-    world.delivery._customers = DyingDirectory()  # type: ignore[attr-defined]
+    world.delivery = replace(world.delivery, customers=DyingDirectory())  # type: ignore[arg-type]
     with pytest.raises(LambdaTimedOut):
         world.delivery.deliver(request, first_attempt())
     assert request.notice_id not in world.ledger.entries
 
-    world.delivery._customers = customers  # type: ignore[attr-defined]
+    world.delivery = replace(world.delivery, customers=customers)
     assert world.delivery.deliver(request, first_attempt(2)) is Status.SENT
     assert len(world.email.sent) == 1
 

@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 import pytest
 from headsup.domain import unsubscribe_tokens as tokens
 from headsup.domain.preferences import Preferences
+from headsup.domain.unsubscribe_tokens import signing_key
 from headsup.logic.unsubscribe import (
     MAX_FORM_BYTES,
     Action,
     Unsubscribe,
     read_form,
     requested_action,
-    signing_key,
 )
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

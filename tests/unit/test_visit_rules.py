@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from headsup.domain.notices import Audience, NoticeKind, NoticeRequest, Topic
 from headsup.domain.payloads import VisitDonePayload, VisitOnTheWayPayload, VisitRunningLatePayload
+from headsup.domain.visits import rules
 from headsup.domain.visits.models import InvalidVisit, Visit
 from headsup.domain.visits.rules import VisitPolicy, VisitStep, on_change, on_window_end
 from headsup.handlers.visit_detector import settled_later
@@ -54,7 +55,8 @@ def change(
     now: datetime = NOW,
     is_settled_later: bool = False,
 ) -> VisitStep:
-    return on_change(previous, current, late_eta, POLICY, now, settled_later=is_settled_later)
+    step = on_change(previous, current, late_eta, POLICY, now)
+    return rules.settled_later(step, late_eta) if is_settled_later else step
 
 
 def kinds(step: VisitStep) -> list[NoticeKind]:

@@ -2,19 +2,13 @@
 
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import boto3
-from boto3.dynamodb.types import TypeDeserializer
-
-from headsup.adapters.dynamodb import PrefetchCache
+from headsup.adapters.dynamodb import DynamoTable, PrefetchCache, to_item, to_python
 from headsup.domain.bills.models import Bill
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-
-_deserializer = TypeDeserializer()
-
 
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -34,10 +28,9 @@ class BillsRepository(Protocol):
     def prefetch(self, bills: Iterable[tuple[str, str]]) -> None: ...
 
 
-class DynamoBillsRepository:
+class DynamoBillsRepository(DynamoTable):
     def __init__(self, table_name: str, client: "DynamoDBClient | None" = None) -> None:
-        self._table_name = table_name
-        self._client = client or boto3.client("dynamodb")
+        super().__init__(table_name, client)
         self._month_before = PrefetchCache("customer_id", "period")
 
     def prefetch(self, bills: Iterable[tuple[str, str]]) -> None:
@@ -47,23 +40,20 @@ class DynamoBillsRepository:
         BatchGetItem replaces a Query per record; when it is missing, `previous_bill` queries.
         """
         wanted = ((customer, before) for customer, period in bills if (before := month_before(period)))
-        self._month_before.fill(self._client, self._table_name, wanted)
+        self._month_before.fill(self._client, self._table, wanted)
 
     def previous_bill(self, customer_id: str, before_period: str) -> Bill | None:
         """The customer's most recent bill for a period before `before_period` (YYYY-MM sorts)."""
         before = month_before(before_period)
         _, prefetched = self._month_before.lookup(customer_id, before) if before else (False, None)
         if prefetched is not None:
-            return Bill.from_item({key: _deserializer.deserialize(v) for key, v in prefetched.items()})
+            return Bill.from_item(prefetched)
         response = self._client.query(
-            TableName=self._table_name,
+            TableName=self._table,
             KeyConditionExpression="customer_id = :customer AND period < :period",
-            ExpressionAttributeValues={":customer": {"S": customer_id}, ":period": {"S": before_period}},
+            ExpressionAttributeValues=to_item({":customer": customer_id, ":period": before_period}),
             ScanIndexForward=False,
             Limit=1,
         )
         items = response.get("Items", [])
-        if not items:
-            return None
-        item: dict[str, Any] = {key: _deserializer.deserialize(value) for key, value in items[0].items()}
-        return Bill.from_item(item)
+        return Bill.from_item(to_python(items[0])) if items else None

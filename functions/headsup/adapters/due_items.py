@@ -9,19 +9,24 @@ the due items and nothing else, however large the tables grow. Items are spread 
 import hashlib
 import math
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-import boto3
-from boto3.dynamodb.types import TypeDeserializer
-from botocore.exceptions import ClientError
+from headsup.adapters.dynamodb import (
+    ConditionFailed,
+    DynamoTable,
+    Update,
+    condition_checked,
+    to_item,
+    to_python,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 ItemType = Literal["callback", "ticket", "visit", "held"]
-_deserializer = TypeDeserializer()
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -74,7 +79,7 @@ class DueItemsIndex(Protocol):
     def unschedule(self, item_type: ItemType, item_id: str) -> None: ...
 
 
-class DynamoDueItems:
+class DynamoDueItems(DynamoTable):
     def __init__(
         self,
         table_name: str,
@@ -82,10 +87,9 @@ class DynamoDueItems:
         index_name: str = "DueIndex",
         client: "DynamoDBClient | None" = None,
     ) -> None:
-        self._table = table_name
+        super().__init__(table_name, client)
         self._shards = shards
         self._index = index_name
-        self._client = client or boto3.client("dynamodb")
 
     def shard_of(self, key: str) -> str:
         return str(int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % self._shards)
@@ -101,83 +105,55 @@ class DynamoDueItems:
         replaces the record and so starts again.
         """
         key = item_key(item_type, item_id)
-        values: dict[str, Any] = {
-            ":type": {"S": item_type},
-            ":id": {"S": item_id},
-            ":shard": {"S": self.shard_of(key)},
-            ":due": {"S": format_due(due_at)},
-        }
-        condition = None
-        if promise is not None:
-            # In UTC, so the same moment written with another offset is the same promise.
-            values[":promise"] = {"S": promise.astimezone(UTC).isoformat()}
-            condition = "attribute_not_exists(promise) OR promise = :promise"
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "Key": {"item_key": {"S": key}},
-            "UpdateExpression": (
-                "SET item_type = :type, item_id = :id, due_shard = :shard, due_at = :due"
-                + (", promise = :promise" if promise is not None else "")
-                + " REMOVE quarantined"
-            ),
-            "ExpressionAttributeValues": values,
-        }
-        if condition:
-            request["ConditionExpression"] = condition
+        shard, due = self.shard_of(key), format_due(due_at)
+        update = Update(
+            sets=["item_type = :type", "item_id = :id", "due_shard = :shard", "due_at = :due"],
+            removes=["quarantined"],
+            values={":type": item_type, ":id": item_id, ":shard": shard, ":due": due},
+        )
+        if promise is None:
+            self._update({"item_key": key}, update)
+            return
+        # In UTC, so the same moment written with another offset is the same promise.
+        promised = promise.astimezone(UTC).isoformat()
+        update.sets.append("promise = :promise")
+        update.values[":promise"] = promised
         try:
-            self._client.update_item(**request)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-            item = {
-                "item_key": {"S": key},
-                "item_type": values[":type"],
-                "item_id": values[":id"],
-                "due_shard": values[":shard"],
-                "due_at": values[":due"],
-                "promise": values[":promise"],
-            }
-            self._client.put_item(TableName=self._table, Item=item)
+            self._update(
+                {"item_key": key},
+                update,
+                ConditionExpression="attribute_not_exists(promise) OR promise = :promise",
+            )
+        except ConditionFailed:
+            fresh = {"item_key": key, "item_type": item_type, "item_id": item_id}
+            fresh |= {"due_shard": shard, "due_at": due, "promise": promised}
+            self._client.put_item(TableName=self._table, Item=to_item(fresh))
 
     def unschedule(self, item_type: ItemType, item_id: str) -> None:
-        self._client.delete_item(TableName=self._table, Key={"item_key": {"S": item_key(item_type, item_id)}})
+        self._client.delete_item(
+            TableName=self._table, Key=to_item({"item_key": item_key(item_type, item_id)})
+        )
 
     def state_of(self, item_type: ItemType, item_id: str) -> dict[str, Any]:
         """What the sweep or a detector recorded about the item (e.g. a visit's `late_eta`)."""
-        response = self._client.get_item(
-            TableName=self._table, Key={"item_key": {"S": item_key(item_type, item_id)}}, ConsistentRead=True
-        )
-        raw = response.get("Item", {})
-        return {k: _deserializer.deserialize(v) for k, v in raw.items() if k in _STATE_ATTRIBUTES}
+        item = self._get({"item_key": item_key(item_type, item_id)}) or {}
+        return {k: v for k, v in item.items() if k in _STATE_ATTRIBUTES}
 
     def track(
         self, item_type: ItemType, item_id: str, due_at: datetime | None, state: dict[str, Any]
     ) -> None:
         """Record the item's state and when it is next due (None: not due, out of the index)."""
         key = item_key(item_type, item_id)
-        names = {f"#{name}": name for name in state}
-        sets = ["item_type = :type", "item_id = :id"]
-        sets += [f"#{name} = :{name}" for name, value in state.items() if value is not None]
-        removes = [f"#{name}" for name, value in state.items() if value is None]
-        values: dict[str, Any] = {":type": {"S": item_type}, ":id": {"S": item_id}}
-        values.update({f":{name}": _attribute(value) for name, value in state.items() if value is not None})
+        update = Update(
+            sets=["item_type = :type", "item_id = :id"], values={":type": item_type, ":id": item_id}
+        )
+        update.set_or_remove(state)
         if due_at is None:
-            removes += ["due_at", "due_shard"]
+            update.removes += ["due_at", "due_shard"]
         else:
-            sets += ["due_at = :due", "due_shard = :shard"]
-            values[":due"] = {"S": format_due(due_at)}
-            values[":shard"] = {"S": self.shard_of(key)}
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "Key": {"item_key": {"S": key}},
-            "UpdateExpression": "SET "
-            + ", ".join(sets)
-            + (" REMOVE " + ", ".join(removes) if removes else ""),
-            "ExpressionAttributeValues": values,
-        }
-        if names:
-            request["ExpressionAttributeNames"] = names
-        self._client.update_item(**request)
+            update.sets += ["due_at = :due", "due_shard = :shard"]
+            update.values.update({":due": format_due(due_at), ":shard": self.shard_of(key)})
+        self._update({"item_key": key}, update)
 
     # -- the sweep's side --------------------------------------------------------------------
 
@@ -189,13 +165,12 @@ class DynamoDueItems:
                 TableName=self._table,
                 IndexName=self._index,
                 KeyConditionExpression="due_shard = :shard AND due_at <= :now",
-                ExpressionAttributeValues={":shard": {"S": str(shard)}, ":now": {"S": bound}},
+                ExpressionAttributeValues=to_item({":shard": str(shard), ":now": bound}),
             )
             for page in pages:
                 stats.queries += 1
                 stats.items_read += page.get("ScannedCount", 0)
-                for raw in page.get("Items", []):
-                    item = {k: _deserializer.deserialize(v) for k, v in raw.items()}
+                for item in map(to_python, page.get("Items", [])):
                     yield DueRecord(
                         item_key=item["item_key"],
                         item_type=item["item_type"],
@@ -206,81 +181,42 @@ class DynamoDueItems:
 
     def advance(self, record: DueRecord, next_due: datetime | None, state: dict[str, Any]) -> bool:
         """Record the sweep's work; False if the indexer re-scheduled the item meanwhile."""
-        # Names go through placeholders: some (like `level`) are DynamoDB reserved words.
-        names = {f"#{name}": name for name in state}
-        sets = [f"#{name} = :{name}" for name, value in state.items() if value is not None]
-        removes = [f"#{name}" for name, value in state.items() if value is None]
-        values: dict[str, Any] = {
-            f":{name}": _attribute(value) for name, value in state.items() if value is not None
-        }
-        values[":read_due"] = {"S": record.due_at}
+        update = Update(values={":read_due": record.due_at}).set_or_remove(state)
         if next_due is None:
-            removes += ["due_at", "due_shard"]
+            update.removes += ["due_at", "due_shard"]
         else:
-            sets += ["due_at = :next_due"]
-            values[":next_due"] = {"S": format_due(next_due)}
-        return self._conditional_update(record, sets, removes, values, names)
+            update.sets.append("due_at = :next_due")
+            update.values[":next_due"] = format_due(next_due)
+        return self._update_as_read(record, update)
 
     def quarantine(self, record: DueRecord, reason: str) -> None:
         """Take an item that breaks the contract out of the index until the business changes it."""
-        self._conditional_update(
-            record,
-            ["quarantined = :reason"],
-            ["due_at", "due_shard"],
-            {":reason": {"S": reason}, ":read_due": {"S": record.due_at}},
+        update = Update(
+            sets=["quarantined = :reason"],
+            removes=["due_at", "due_shard"],
+            values={":reason": reason, ":read_due": record.due_at},
         )
+        self._update_as_read(record, update)
 
     def forget(self, record: DueRecord) -> None:
-        try:
+        with suppress(ConditionFailed), condition_checked():
             self._client.delete_item(
                 TableName=self._table,
-                Key={"item_key": {"S": record.item_key}},
-                ConditionExpression="due_at = :read_due",
-                ExpressionAttributeValues={":read_due": {"S": record.due_at}},
+                Key=to_item({"item_key": record.item_key}),
+                ConditionExpression=_AS_READ,
+                ExpressionAttributeValues=to_item({":read_due": record.due_at}),
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
 
-    def _conditional_update(
-        self,
-        record: DueRecord,
-        sets: list[str],
-        removes: list[str],
-        values: dict[str, Any],
-        names: dict[str, str] | None = None,
-    ) -> bool:
-        expression = ""
-        if sets:
-            expression += "SET " + ", ".join(sets)
-        if removes:
-            expression += " REMOVE " + ", ".join(removes)
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "Key": {"item_key": {"S": record.item_key}},
-            "UpdateExpression": expression.strip(),
-            # The indexer may have re-scheduled the item since we read it (the business changed
-            # it); its newer due time wins.
-            "ConditionExpression": "due_at = :read_due",
-            "ExpressionAttributeValues": values,
-        }
-        if names:
-            request["ExpressionAttributeNames"] = names
+    def _update_as_read(self, record: DueRecord, update: Update) -> bool:
+        """Apply `update` only if the item is still due when the sweep read it."""
         try:
-            self._client.update_item(**request)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+            self._update({"item_key": record.item_key}, update, ConditionExpression=_AS_READ)
+        except ConditionFailed:
             return False
         return True
 
 
+# The indexer may have re-scheduled the item since the sweep read it (the business changed it);
+# its newer due time wins.
+_AS_READ = "due_at = :read_due"
 _STATE_ATTRIBUTES = frozenset({"promise", "level", "deadline", "late_eta", "request"})
-
-
-def _attribute(value: Any) -> dict[str, Any]:
-    if isinstance(value, bool):
-        return {"BOOL": value}
-    if isinstance(value, int):
-        return {"N": str(value)}
-    return {"S": str(value)}

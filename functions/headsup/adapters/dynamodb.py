@@ -1,12 +1,19 @@
-"""One BatchGetItem for a whole batch's items instead of one GetItem per record.
+"""How every table adapter talks to DynamoDB: item conversion, update expressions, conditional
+writes and batch reads, written once.
 
-Delivery reads each notice's customer and preferences; for an SQS batch of ten that is twenty
-GetItem calls, or two BatchGetItem calls. The result is kept only for the invocation that
-fetched it (see PrefetchCache), so nothing read is older than the batch being processed.
+Batch reads: delivery reads each notice's customer and preferences; for an SQS batch of ten that
+is twenty GetItem calls, or two BatchGetItem calls. The result is kept only for the invocation
+that fetched it (see PrefetchCache), so nothing read is older than the batch being processed.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Self, cast
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
 
 from headsup.platform.errors import describe_error
 from headsup.platform.observability import logger, metrics
@@ -16,6 +23,105 @@ if TYPE_CHECKING:
 
 _MAX_KEYS = 100  # BatchGetItem's limit per request
 _MAX_ROUNDS = 5  # for UnprocessedKeys, which DynamoDB returns when it throttles part of a batch
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def to_python(item: Mapping[str, Any]) -> dict[str, Any]:
+    """An item as DynamoDB returns it (`{"S": ...}`...) as plain values (numbers as Decimal)."""
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Plain values (str, int, bool, None, sets) as DynamoDB attribute values, by name."""
+    return {name: _serializer.serialize(value) for name, value in values.items()}
+
+
+class ConditionFailed(Exception):
+    """A conditional write whose condition did not hold: nothing was written."""
+
+    def __init__(self, item: dict[str, Any] | None) -> None:
+        self.item = item  # as it was (plain values), when the write asked for it
+        super().__init__("the write's condition did not hold")
+
+
+@contextmanager
+def condition_checked() -> Iterator[None]:
+    """Raise ConditionFailed for DynamoDB's ConditionalCheckFailedException; any other error as is."""
+    try:
+        yield
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
+        # The item as it was, when the write asked for it (ReturnValuesOnConditionCheckFailure).
+        old = cast("Mapping[str, Any] | None", exc.response.get("Item"))
+        raise ConditionFailed(None if old is None else to_python(old)) from exc
+
+
+@dataclass
+class Update:
+    """One UpdateItem's clauses and the placeholders they use.
+
+    Placeholders are the caller's (`:now`), not generated: a value can serve two clauses, and what
+    watches AWS calls (fault injection, the cost model) recognises a write by them.
+    """
+
+    sets: list[str] = field(default_factory=list)
+    removes: list[str] = field(default_factory=list)
+    adds: list[str] = field(default_factory=list)
+    values: dict[str, Any] = field(default_factory=dict)  # plain values, by placeholder
+    names: dict[str, str] = field(default_factory=dict)
+
+    def set_or_remove(self, attributes: Mapping[str, Any]) -> Self:
+        """Set each attribute to its value, or remove it where the value is None. Names go through
+        placeholders: some (like `level`) are DynamoDB reserved words."""
+        for name, value in attributes.items():
+            self.names[f"#{name}"] = name
+            if value is None:
+                self.removes.append(f"#{name}")
+            else:
+                self.sets.append(f"#{name} = :{name}")
+                self.values[f":{name}"] = value
+        return self
+
+    def request(self) -> dict[str, Any]:
+        """UpdateItem's UpdateExpression, ExpressionAttributeValues and ExpressionAttributeNames."""
+        clauses = (("SET", self.sets), ("REMOVE", self.removes), ("ADD", self.adds))
+        request: dict[str, Any] = {
+            "UpdateExpression": " ".join(f"{verb} {', '.join(parts)}" for verb, parts in clauses if parts)
+        }
+        if self.values:
+            request["ExpressionAttributeValues"] = to_item(self.values)
+        if self.names:
+            request["ExpressionAttributeNames"] = self.names
+        return request
+
+
+class DynamoTable:
+    """What every table adapter starts from: its table, a client (boto3's default unless one is
+    given: tests pass moto's or a stubbed one), and item reads and updates in plain values."""
+
+    def __init__(self, table_name: str, client: "DynamoDBClient | None" = None) -> None:
+        self._table = table_name
+        self._client = client or boto3.client("dynamodb")
+
+    def _get(self, key: Mapping[str, str]) -> dict[str, Any] | None:
+        """The item at `key`, strongly consistent; None if there is none."""
+        response = self._client.get_item(TableName=self._table, Key=to_item(key), ConsistentRead=True)
+        raw = response.get("Item")
+        return None if raw is None else to_python(raw)
+
+    def _update(self, key: Mapping[str, str], update: Update, **options: Any) -> dict[str, Any]:
+        """Apply `update` to the item at `key`; the item's attributes if `options` ask for them.
+
+        Raises ConditionFailed when a ConditionExpression in `options` does not hold.
+        """
+        with condition_checked():
+            response = self._client.update_item(
+                TableName=self._table, Key=to_item(key), **update.request(), **options
+            )
+        return to_python(response.get("Attributes", {}))
 
 
 def batch_get_items(
@@ -39,8 +145,8 @@ def batch_get_items(
 
 
 class PrefetchCache:
-    """What the current invocation prefetched, by key (the values of the table's string key
-    attributes): a hit, a known miss (no item), or not fetched."""
+    """What the current invocation prefetched (plain values), by key (the values of the table's
+    string key attributes): a hit, a known miss (no item), or not fetched."""
 
     def __init__(self, *key_names: str) -> None:
         self._key_names = key_names
@@ -51,17 +157,14 @@ class PrefetchCache:
         self._items = {}
         if not wanted:
             return
-        requested = [
-            {name: {"S": value} for name, value in zip(self._key_names, key, strict=True)}
-            for key in sorted(wanted)
-        ]
+        requested = [to_item(dict(zip(self._key_names, key, strict=True))) for key in sorted(wanted)]
         try:
             found = batch_get_items(client, table, requested)
         except Exception as exc:  # noqa: BLE001 - each record then reads its own item, as before
             logger.warning("Prefetch failed; reading per record", extra={"error": describe_error(exc)})
             metrics.add_metric(name="PrefetchFailures", unit="Count", value=1)
             return
-        by_key = {tuple(item[name]["S"] for name in self._key_names): item for item in found}
+        by_key = {tuple(item[name] for name in self._key_names): item for item in map(to_python, found)}
         self._items = {key: by_key.get(key) for key in wanted}
 
     def lookup(self, *key: str) -> tuple[bool, dict[str, Any] | None]:

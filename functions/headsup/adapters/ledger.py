@@ -19,14 +19,13 @@ the notice is settled as `unconfirmed` instead of being sent again. See docs/dec
 """
 
 import secrets
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol
 
-import boto3
-from botocore.exceptions import ClientError
-
+from headsup.adapters.dynamodb import ConditionFailed, DynamoTable, Update, to_item, to_python
 from headsup.domain.notices import NoticeRequest
 
 if TYPE_CHECKING:
@@ -120,11 +119,10 @@ class Ledger(Protocol):
     def recent_sends(self, customer_id: str, since: datetime) -> list[datetime]: ...
 
 
-class DynamoLedger:
+class DynamoLedger(DynamoTable):
     def __init__(self, table_name: str, retention: timedelta, client: "DynamoDBClient | None" = None) -> None:
-        self.table_name = table_name
-        self.retention = retention
-        self.client = client or boto3.client("dynamodb")
+        super().__init__(table_name, client)
+        self._retention = retention
 
     def claim(
         self,
@@ -136,181 +134,181 @@ class DynamoLedger:
         channel: str | None = None,
     ) -> Claim:
         token = secrets.token_hex(8)
+        update = Update(
+            sets=list(_CLAIM_SETS),
+            adds=["attempts :one"],
+            values={
+                **_CLAIMABLE,
+                ":intent": intent,
+                ":channel": channel or None,
+                ":token": token,
+                ":lease": int(lease_until.timestamp()),
+                ":now_epoch": int(now.timestamp()),
+                ":kind": request.kind,
+                ":customer": request.customer_id,
+                ":topic": request.topic,
+                ":detected": request.detected_at.isoformat(),
+                ":now": now.isoformat(),
+                ":expires": int((now + self._retention).timestamp()),
+                ":one": 1,
+            },
+            names=dict(_STATUS),
+        )
         try:
-            response = self.client.update_item(
-                TableName=self.table_name,
-                Key={"notice_id": {"S": request.notice_id}},
-                UpdateExpression=(
-                    "SET #status = :in_progress, claim_token = :token, lease_until = :lease,"
-                    " kind = :kind, customer_id = :customer, topic = :topic,"
-                    " detected_at = :detected, created_at = if_not_exists(created_at, :now),"
-                    " updated_at = :now, expires_at = :expires, intent = :intent, channel = :channel"
-                    " ADD attempts :one"
-                ),
-                # Free, released after a definite failure (lease 0), or left by a holder that
-                # died while only recording a decision. Never from a holder that was sending.
-                ConditionExpression=(
-                    "attribute_not_exists(notice_id)"
-                    " OR #status = :dead_lettered OR #status = :held"
-                    " OR (#status = :in_progress AND (lease_until = :released"
-                    " OR (lease_until < :now_epoch AND intent = :record)))"
-                ),
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":in_progress": {"S": Status.IN_PROGRESS},
-                    ":dead_lettered": {"S": Status.DEAD_LETTERED},
-                    ":held": {"S": Status.HELD},
-                    ":released": {"N": "0"},
-                    ":record": {"S": Intent.RECORD},
-                    ":intent": {"S": intent},
-                    ":channel": {"S": channel} if channel else {"NULL": True},
-                    ":token": {"S": token},
-                    ":lease": {"N": str(int(lease_until.timestamp()))},
-                    ":now_epoch": {"N": str(int(now.timestamp()))},
-                    ":kind": {"S": request.kind},
-                    ":customer": {"S": request.customer_id},
-                    ":topic": {"S": request.topic},
-                    ":detected": {"S": request.detected_at.isoformat()},
-                    ":now": {"S": now.isoformat()},
-                    ":expires": {"N": str(int((now + self.retention).timestamp()))},
-                    ":one": {"N": "1"},
-                },
+            claimed = self._update(
+                {"notice_id": request.notice_id},
+                update,
+                ConditionExpression=_CLAIMABLE_CONDITION,
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-            existing = self._existing(exc, request.notice_id) or {}
-            status = Status(existing["status"]["S"]) if "status" in existing else Status.IN_PROGRESS
-            if status in SETTLED_STATUSES:
-                raise AlreadyRecorded(request.notice_id, status) from exc
-            if status is Status.IN_PROGRESS and _lease_expired(existing, now):
-                raise UnfinishedSend(request.notice_id, existing.get("channel", {}).get("S")) from exc
-            raise ClaimHeld(f"notice {request.notice_id} is being delivered by another invocation") from exc
-        return Claim(request.notice_id, token, int(response["Attributes"]["attempts"]["N"]))
+        except ConditionFailed as failed:
+            raise self._why_not_claimed(request.notice_id, failed, now) from failed
+        return Claim(request.notice_id, token, int(claimed["attempts"]))
+
+    def _why_not_claimed(self, notice_id: str, failed: ConditionFailed, now: datetime) -> Exception:
+        # moto and older SDKs may not return the old item with the condition failure.
+        existing = failed.item if failed.item is not None else self._get({"notice_id": notice_id})
+        existing = existing or {}
+        status = Status(existing.get("status", Status.IN_PROGRESS))
+        if status in SETTLED_STATUSES:
+            return AlreadyRecorded(notice_id, status)
+        if status is Status.IN_PROGRESS and _lease_expired(existing, now):
+            return UnfinishedSend(notice_id, existing.get("channel"))
+        return ClaimHeld(f"notice {notice_id} is being delivered by another invocation")
 
     def settle_unfinished(self, unfinished: UnfinishedSend, *, now: datetime) -> None:
         """Record `unconfirmed` for a send whose holder died; it counts towards the cap, as it
         probably reached the customer."""
+        update = Update(
+            sets=[
+                "#status = :unconfirmed",
+                "reason = :reason",
+                "updated_at = :now",
+                "completed_at = :now",
+                "sent_at = :now",
+            ],
+            removes=["lease_until"],
+            values={
+                ":unconfirmed": Status.UNCONFIRMED,
+                ":reason": UNFINISHED_SEND_REASON,
+                ":now": now.isoformat(),
+                ":in_progress": Status.IN_PROGRESS,
+                ":now_epoch": int(now.timestamp()),
+                ":released": 0,
+            },
+            names=dict(_STATUS),
+        )
+        condition = "#status = :in_progress AND lease_until < :now_epoch AND lease_until > :released"
         try:
-            self.client.update_item(
-                TableName=self.table_name,
-                Key={"notice_id": {"S": unfinished.notice_id}},
-                UpdateExpression=(
-                    "SET #status = :unconfirmed, reason = :reason, updated_at = :now, completed_at = :now,"
-                    " sent_at = :now REMOVE lease_until"
-                ),
-                ConditionExpression=(
-                    "#status = :in_progress AND lease_until < :now_epoch AND lease_until > :released"
-                ),
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":unconfirmed": {"S": Status.UNCONFIRMED},
-                    ":reason": {"S": UNFINISHED_SEND_REASON},
-                    ":now": {"S": now.isoformat()},
-                    ":in_progress": {"S": Status.IN_PROGRESS},
-                    ":now_epoch": {"N": str(int(now.timestamp()))},
-                    ":released": {"N": "0"},
-                },
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-            raise ClaimHeld(f"notice {unfinished.notice_id} changed while being settled") from exc
+            self._update({"notice_id": unfinished.notice_id}, update, ConditionExpression=condition)
+        except ConditionFailed as failed:
+            raise ClaimHeld(f"notice {unfinished.notice_id} changed while being settled") from failed
 
     def record(self, claim: Claim, outcome: Outcome, *, now: datetime) -> None:
-        names = {"#status": "status"}
-        values: dict[str, Any] = {
-            ":status": {"S": outcome.status},
-            ":token": {"S": claim.token},
-            ":in_progress": {"S": Status.IN_PROGRESS},
-            ":now": {"S": now.isoformat()},
-        }
-        sets = ["#status = :status", "updated_at = :now", "completed_at = :now"]
+        update = Update(
+            sets=["#status = :status", "updated_at = :now", "completed_at = :now"],
+            removes=["lease_until"],
+            values={":status": outcome.status, ":now": now.isoformat()},
+        )
         if outcome.counts_towards_cap:
-            sets.append("sent_at = :now")  # puts the notice in CustomerSentIndex, for the cap
+            update.sets.append("sent_at = :now")  # puts the notice in CustomerSentIndex, for the cap
         if outcome.hold_until is not None:
-            sets.append("hold_until = :hold_until")
-            values[":hold_until"] = {"S": outcome.hold_until.isoformat()}
+            update.sets.append("hold_until = :hold_until")
+            update.values[":hold_until"] = outcome.hold_until.isoformat()
         for attribute, value in (
             ("reason", outcome.reason),
             ("channel", outcome.channel),
             ("provider_message_id", outcome.provider_message_id),
         ):
             if value is not None:
-                sets.append(f"{attribute} = :{attribute}")
-                values[f":{attribute}"] = {"S": value}
+                update.sets.append(f"{attribute} = :{attribute}")
+                update.values[f":{attribute}"] = value
         try:
-            self.client.update_item(
-                TableName=self.table_name,
-                Key={"notice_id": {"S": claim.notice_id}},
-                UpdateExpression="SET " + ", ".join(sets) + " REMOVE lease_until",
-                ConditionExpression="#status = :in_progress AND claim_token = :token",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise ClaimLost(
-                    f"notice {claim.notice_id} was taken over before its outcome was recorded"
-                ) from exc
-            raise
+            self._update_held(claim, update)
+        except ConditionFailed as failed:
+            raise ClaimLost(
+                f"notice {claim.notice_id} was taken over before its outcome was recorded"
+            ) from failed
 
     def release(self, claim: Claim, *, error: str, now: datetime) -> None:
         """Give the claim up after a transient failure, so the queue's retry can take it at once."""
-        try:
-            self.client.update_item(
-                TableName=self.table_name,
-                Key={"notice_id": {"S": claim.notice_id}},
-                UpdateExpression="SET lease_until = :expired, last_error = :error, updated_at = :now",
-                ConditionExpression="#status = :in_progress AND claim_token = :token",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":expired": {"N": "0"},
-                    ":error": {"S": error},
-                    ":now": {"S": now.isoformat()},
-                    ":in_progress": {"S": Status.IN_PROGRESS},
-                    ":token": {"S": claim.token},
-                },
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-            # Someone else holds it now; nothing of ours to release.
+        update = Update(
+            sets=["lease_until = :expired", "last_error = :error", "updated_at = :now"],
+            values={":expired": 0, ":error": error, ":now": now.isoformat()},
+        )
+        with suppress(ConditionFailed):  # someone else holds it now; nothing of ours to release
+            self._update_held(claim, update)
 
     def recent_sends(self, customer_id: str, since: datetime) -> list[datetime]:
         """When the customer's notices of the last while reached them (CustomerSentIndex)."""
-        paginator = self.client.get_paginator("query")
+        paginator = self._client.get_paginator("query")
         pages = paginator.paginate(
-            TableName=self.table_name,
+            TableName=self._table,
             IndexName="CustomerSentIndex",
             KeyConditionExpression="customer_id = :customer AND sent_at > :since",
-            ExpressionAttributeValues={":customer": {"S": customer_id}, ":since": {"S": since.isoformat()}},
+            ExpressionAttributeValues=to_item({":customer": customer_id, ":since": since.isoformat()}),
         )
         return [
-            datetime.fromisoformat(item["sent_at"]["S"]) for page in pages for item in page.get("Items", [])
+            datetime.fromisoformat(to_python(item)["sent_at"])
+            for page in pages
+            for item in page.get("Items", [])
         ]
 
     def get(self, notice_id: str) -> dict[str, Any] | None:
-        response = self.client.get_item(
-            TableName=self.table_name, Key={"notice_id": {"S": notice_id}}, ConsistentRead=True
+        """The notice's ledger item as stored (attribute values), for tests and operators."""
+        response = self._client.get_item(
+            TableName=self._table, Key=to_item({"notice_id": notice_id}), ConsistentRead=True
         )
         return response.get("Item")
 
-    def _existing(self, exc: ClientError, notice_id: str) -> dict[str, Any] | None:
-        # moto and older SDKs may not return the old item with the condition failure.
-        item = cast("dict[str, Any] | None", exc.response.get("Item"))
-        return item if item is not None else self.get(notice_id)
+    def _update_held(self, claim: Claim, update: Update) -> None:
+        """Apply `update` only while `claim` still holds the notice."""
+        update.names.update(_STATUS)
+        update.values.update({":in_progress": Status.IN_PROGRESS, ":token": claim.token})
+        condition = "#status = :in_progress AND claim_token = :token"
+        self._update({"notice_id": claim.notice_id}, update, ConditionExpression=condition)
+
+
+_STATUS = {"#status": "status"}
+_CLAIM_SETS = (
+    "#status = :in_progress",
+    "claim_token = :token",
+    "lease_until = :lease",
+    "kind = :kind",
+    "customer_id = :customer",
+    "topic = :topic",
+    "detected_at = :detected",
+    "created_at = if_not_exists(created_at, :now)",
+    "updated_at = :now",
+    "expires_at = :expires",
+    "intent = :intent",
+    "channel = :channel",
+)
+# A claim may be taken when the notice is free, released after a definite failure (lease 0), or
+# left by a holder that died while only recording a decision. Never from a holder that was sending.
+_CLAIMABLE_CONDITION = (
+    "attribute_not_exists(notice_id)"
+    " OR #status = :dead_lettered OR #status = :held"
+    " OR (#status = :in_progress AND (lease_until = :released"
+    " OR (lease_until < :now_epoch AND intent = :record)))"
+)
+_CLAIMABLE: dict[str, Any] = {
+    ":in_progress": Status.IN_PROGRESS,
+    ":dead_lettered": Status.DEAD_LETTERED,
+    ":held": Status.HELD,
+    ":released": 0,
+    ":record": Intent.RECORD,
+}
 
 
 def _lease_expired(item: dict[str, Any], now: datetime) -> bool:
     """A lease that ran out without being released: its holder died."""
-    lease = int(item.get("lease_until", {}).get("N", "0"))
+    lease = int(item.get("lease_until", 0))
     return 0 < lease < now.timestamp()
 
 
-class DynamoFeedbackLedger:
+class DynamoFeedbackLedger(DynamoTable):
     """The one write this function makes to NoticeLedgerTable.
 
     One conditional UpdateItem both records the feedback and returns the item's customer id:
@@ -318,31 +316,23 @@ class DynamoFeedbackLedger:
     creating an item for a notice the ledger does not hold (expired, or never ours).
     """
 
-    def __init__(self, table_name: str, client: "DynamoDBClient | None" = None) -> None:
-        self._table = table_name
-        self._client = client or boto3.client("dynamodb")
-
     def record_feedback(self, notice_id: str, *, feedback: str, at: datetime) -> str | None:
+        # `status` is not touched: the notice was sent; the feedback sits beside that outcome.
+        # Every kind seen is kept too, so a late transient bounce does not hide an earlier
+        # complaint. The same event twice (SNS at-least-once, a retried invocation) writes the
+        # same values.
+        update = Update(
+            sets=["feedback = :feedback", "feedback_at = :at"],
+            adds=["feedback_seen :seen"],
+            values={":feedback": feedback, ":at": at.isoformat(), ":seen": {feedback}},
+        )
         try:
-            response = self._client.update_item(
-                TableName=self._table,
-                Key={"notice_id": {"S": notice_id}},
-                # `status` is not touched: the notice was sent; the feedback sits beside that
-                # outcome. Every kind seen is kept too, so a late transient bounce does not hide
-                # an earlier complaint. The same event twice (SNS at-least-once, a retried
-                # invocation) writes the same values.
-                UpdateExpression="SET feedback = :feedback, feedback_at = :at ADD feedback_seen :seen",
+            item = self._update(
+                {"notice_id": notice_id},
+                update,
                 ConditionExpression="attribute_exists(notice_id)",
-                ExpressionAttributeValues={
-                    ":feedback": {"S": feedback},
-                    ":at": {"S": at.isoformat()},
-                    ":seen": {"SS": [feedback]},
-                },
                 ReturnValues="ALL_NEW",
             )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return None
-            raise
-        customer_id = response.get("Attributes", {}).get("customer_id", {}).get("S")
-        return customer_id or None
+        except ConditionFailed:
+            return None
+        return item.get("customer_id") or None

@@ -5,9 +5,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-import boto3
-
-from headsup.adapters.dynamodb import PrefetchCache
+from headsup.adapters.dynamodb import DynamoTable, PrefetchCache, Update
 from headsup.domain.preferences import Preferences
 
 if TYPE_CHECKING:
@@ -24,10 +22,9 @@ class PreferenceStore(Protocol):
     def suppress_email(self, customer_id: str, address: str, *, reason: str, now: datetime) -> None: ...
 
 
-class DynamoPreferenceStore:
+class DynamoPreferenceStore(DynamoTable):
     def __init__(self, table_name: str, client: "DynamoDBClient | None" = None) -> None:
-        self._table = table_name
-        self._client = client or boto3.client("dynamodb")
+        super().__init__(table_name, client)
         self._prefetched = PrefetchCache("customer_id")
 
     def prefetch(self, customer_ids: Iterable[str]) -> None:
@@ -35,59 +32,41 @@ class DynamoPreferenceStore:
         self._prefetched.fill(self._client, self._table, ((i,) for i in customer_ids))
 
     def get(self, customer_id: str) -> Preferences:
-        fetched, prefetched = self._prefetched.lookup(customer_id)
-        if fetched:
-            item = prefetched or {}
-        else:
-            response = self._client.get_item(
-                TableName=self._table, Key={"customer_id": {"S": customer_id}}, ConsistentRead=True
-            )
-            item = response.get("Item", {})
+        fetched, item = self._prefetched.lookup(customer_id)
+        if not fetched:
+            item = self._get({"customer_id": customer_id})
+        item = item or {}
         return Preferences(
             customer_id=customer_id,
-            opted_out_topics=frozenset(item.get("opted_out_topics", {}).get("SS", [])),
-            opted_out_channels=frozenset(item.get("opted_out_channels", {}).get("SS", [])),
-            suppressed_email=item.get("suppressed_email", {}).get("S"),
+            opted_out_topics=frozenset(item.get("opted_out_topics", ())),
+            opted_out_channels=frozenset(item.get("opted_out_channels", ())),
+            suppressed_email=item.get("suppressed_email"),
         )
 
     def opt_out_topic(self, customer_id: str, topic: str, *, source: str, now: datetime) -> None:
         """Idempotent: adding a topic to a set it is already in changes nothing."""
-        self._prefetched.forget(customer_id)
-        self._client.update_item(
-            TableName=self._table,
-            Key={"customer_id": {"S": customer_id}},
-            UpdateExpression="ADD opted_out_topics :topic SET updated_at = :now, last_change = :source",
-            ExpressionAttributeValues={
-                ":topic": {"SS": [topic]},
-                ":now": {"S": now.isoformat()},
-                ":source": {"S": source},
-            },
-        )
+        self._opt_out(customer_id, "opted_out_topics", topic, source=source, now=now)
 
     def opt_out_channel(self, customer_id: str, channel: str, *, source: str, now: datetime) -> None:
-        self._prefetched.forget(customer_id)
-        self._client.update_item(
-            TableName=self._table,
-            Key={"customer_id": {"S": customer_id}},
-            UpdateExpression="ADD opted_out_channels :channel SET updated_at = :now, last_change = :source",
-            ExpressionAttributeValues={
-                ":channel": {"SS": [channel]},
-                ":now": {"S": now.isoformat()},
-                ":source": {"S": source},
-            },
-        )
+        self._opt_out(customer_id, "opted_out_channels", channel, source=source, now=now)
 
     def suppress_email(self, customer_id: str, address: str, *, reason: str, now: datetime) -> None:
-        self._prefetched.forget(customer_id)
-        self._client.update_item(
-            TableName=self._table,
-            Key={"customer_id": {"S": customer_id}},
-            UpdateExpression=(
-                "SET suppressed_email = :address, suppressed_reason = :reason, updated_at = :now"
-            ),
-            ExpressionAttributeValues={
-                ":address": {"S": address},
-                ":reason": {"S": reason},
-                ":now": {"S": now.isoformat()},
-            },
+        update = Update(
+            sets=["suppressed_email = :address", "suppressed_reason = :reason", "updated_at = :now"],
+            values={":address": address, ":reason": reason, ":now": now.isoformat()},
         )
+        self._change(customer_id, update)
+
+    def _opt_out(self, customer_id: str, attribute: str, entry: str, *, source: str, now: datetime) -> None:
+        """Add `entry` to the customer's opted-out set `attribute`."""
+        update = Update(
+            sets=["updated_at = :now", "last_change = :source"],
+            adds=[f"{attribute} :entry"],
+            values={":entry": {entry}, ":now": now.isoformat(), ":source": source},
+        )
+        self._change(customer_id, update)
+
+    def _change(self, customer_id: str, update: Update) -> None:
+        # What this batch prefetched no longer holds for this customer.
+        self._prefetched.forget(customer_id)
+        self._update({"customer_id": customer_id}, update)

@@ -16,6 +16,7 @@ which can send the same message twice.
 
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import default as default_email_policy
@@ -152,19 +153,24 @@ class SnsTeamPublisher:
         return str(response["MessageId"])
 
 
+@dataclass(frozen=True)
+class EmailIdentity:
+    """Who the business's emails come from, and where replies go."""
+
+    address: str
+    name: str
+    reply_to: str | None = None
+
+
 class SesEmailSender:
     def __init__(
         self,
-        sender: str,
-        sender_name: str,
-        reply_to: str | None = None,
+        identity: EmailIdentity,
         configuration_set: str | None = None,
         client: "SESV2Client | None" = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._sender = sender
-        self._sender_name = sender_name
-        self._reply_to = reply_to
+        self._identity = identity
         self._configuration_set = configuration_set
         self._client = client or boto3.client("sesv2", config=SEND_CLIENT_CONFIG)
         self._sleep = sleep
@@ -173,13 +179,13 @@ class SesEmailSender:
         self, to: str, email: RenderedEmail, *, notice_id: str, unsubscribe_url: str | None = None
     ) -> EmailMessage:
         message = EmailMessage()
-        message["From"] = Address(display_name=self._sender_name, addr_spec=self._sender)
+        message["From"] = Address(display_name=self._identity.name, addr_spec=self._identity.address)
         message["To"] = to
         message["Subject"] = email.subject
-        if self._reply_to:
+        if self._identity.reply_to:
             # Replies reach people who can help, not the sending address.
-            message["Reply-To"] = self._reply_to
-        message["Message-ID"] = make_msgid(domain=self._sender.rpartition("@")[2] or None)
+            message["Reply-To"] = self._identity.reply_to
+        message["Message-ID"] = make_msgid(domain=self._identity.address.rpartition("@")[2] or None)
         # Lets bounces and complaints be traced back to the notice that caused them.
         message["X-Headsup-Notice-Id"] = notice_id
         if unsubscribe_url:
@@ -197,7 +203,7 @@ class SesEmailSender:
         # headers included.
         mime = self.build_mime(to, email, notice_id=notice_id, unsubscribe_url=unsubscribe_url)
         request: dict[str, Any] = {
-            "FromEmailAddress": self._sender,
+            "FromEmailAddress": self._identity.address,
             "Destination": {"ToAddresses": [to]},
             "Content": {"Raw": {"Data": mime.as_bytes(policy=UNFOLDED_HEADERS)}},
             "EmailTags": [

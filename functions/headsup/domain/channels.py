@@ -28,6 +28,13 @@ class NoRoute:
     detail: str  # why each preferred channel was unusable, with no personal data
 
 
+def contact_barred(customer: Customer) -> NoRoute | None:
+    """The one place `do_not_contact` is decided: such a customer has no route on any channel."""
+    if customer.do_not_contact:
+        return NoRoute("do_not_contact", "customer is marked do_not_contact")
+    return None
+
+
 def choose_route(
     customer: Customer,
     sms_opted_out: Callable[[str], bool],
@@ -39,34 +46,45 @@ def choose_route(
     """`sms_first`: try SMS before the customer's usual order, if they allow SMS at all.
     `blocked_channels`: channels the customer opted out of; `email_suppressed`: their address
     bounced or complained. Either way the next channel they allow is tried."""
-    if customer.do_not_contact:
-        return NoRoute("do_not_contact", "customer is marked do_not_contact")
-    unusable: list[str] = []
+    barred = contact_barred(customer)
+    if barred is not None:
+        return barred
     order = list(customer.channels)
     if sms_first and Channel.SMS in order:
         order.remove(Channel.SMS)
         order.insert(0, Channel.SMS)
+    unusable: list[str] = []
     for name in order:
         if name in blocked_channels:
-            unusable.append(f"{name}: customer opted out of {name}")
-        elif name == Channel.EMAIL and email_suppressed:
-            unusable.append("email: address suppressed after a bounce or complaint")
+            found: Route | str = f"{name}: customer opted out of {name}"
         elif name == Channel.EMAIL:
-            address = valid_email(customer.email)
-            if address is not None:
-                return Route(Channel.EMAIL, address)
-            unusable.append("email: no valid address")
+            found = _email_route(customer, email_suppressed)
         elif name == Channel.SMS:
-            phone = normalised_e164(customer.phone)
-            if phone is None:
-                unusable.append("sms: no valid E.164 phone")
-            elif sms_opted_out(phone):
-                unusable.append("sms: number opted out")
-            else:
-                return Route(Channel.SMS, phone)
+            found = _sms_route(customer, sms_opted_out)
         else:
-            unusable.append(f"{name}: unknown channel")
+            found = f"{name}: unknown channel"
+        if isinstance(found, Route):
+            return found
+        unusable.append(found)
     return NoRoute("no_channel", "; ".join(unusable) or "no channels listed")
+
+
+def _email_route(customer: Customer, suppressed: bool) -> Route | str:
+    """The customer's email route, or why there is none (with no personal data)."""
+    if suppressed:
+        return "email: address suppressed after a bounce or complaint"
+    address = valid_email(customer.email)
+    return "email: no valid address" if address is None else Route(Channel.EMAIL, address)
+
+
+def _sms_route(customer: Customer, opted_out: Callable[[str], bool]) -> Route | str:
+    """The customer's SMS route, or why there is none (with no personal data)."""
+    phone = normalised_e164(customer.phone)
+    if phone is None:
+        return "sms: no valid E.164 phone"
+    if opted_out(phone):
+        return "sms: number opted out"
+    return Route(Channel.SMS, phone)
 
 
 def valid_email(address: str | None) -> str | None:

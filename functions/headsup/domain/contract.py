@@ -37,6 +37,11 @@ class ContractRecord(BaseModel):
     invalid: ClassVar[type[InvalidRecord]] = InvalidRecord
     key_fields: ClassVar[tuple[str, ...]] = ()
 
+    @property
+    def key(self) -> tuple[str, ...]:
+        """The record's key in its table, in `key_fields` order."""
+        return tuple(getattr(self, name) for name in self.key_fields)
+
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Self:
         try:

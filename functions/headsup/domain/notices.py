@@ -4,7 +4,7 @@ import hashlib
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -56,6 +56,17 @@ TEAM_KINDS = frozenset(
 )
 
 NoticeId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+Fact = str | Decimal | datetime  # what identifies a notice, beside its kind
+
+
+class Subject(Protocol):
+    """The business's record a notice is about: a bill, callback, ticket or visit."""
+
+    @property
+    def customer_id(self) -> str: ...
+
+    @property
+    def key(self) -> tuple[str, ...]: ...  # the record's key in its table
 
 
 class NoticeRequest(BaseModel):
@@ -79,6 +90,27 @@ class NoticeRequest(BaseModel):
     # is skipped as `expired` rather than held past it or sent late.
     expires_at: AwareDatetime | None = None
 
+    @classmethod
+    def about(
+        cls,
+        record: Subject,
+        kind: NoticeKind,
+        *facts: Fact,
+        detected_at: datetime,
+        payload: BaseModel,
+        expires_at: datetime | None = None,
+    ) -> Self:
+        """The notice of `kind` to `record`'s customer, carrying `payload`. Its id is made of the
+        record's key and `facts`: what tells this notice apart from every other (make_notice_id)."""
+        return cls(
+            notice_id=make_notice_id(kind, *record.key, *facts),
+            kind=kind,
+            customer_id=record.customer_id,
+            detected_at=detected_at,
+            payload=payload.model_dump(mode="json"),
+            expires_at=expires_at,
+        )
+
     @property
     def topic(self) -> Topic:
         return TOPIC_OF[self.kind]
@@ -88,13 +120,13 @@ class NoticeRequest(BaseModel):
         return Audience.TEAM if self.kind in TEAM_KINDS else Audience.CUSTOMER
 
 
-def make_notice_id(kind: NoticeKind, *facts: str | Decimal | datetime) -> str:
+def make_notice_id(kind: NoticeKind, *facts: Fact) -> str:
     """A stable id for the notice that these facts describe (same facts, same id)."""
     parts = [kind.value, *(_canonical(fact) for fact in facts)]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
 
-def _canonical(fact: str | Decimal | datetime) -> str:
+def _canonical(fact: Fact) -> str:
     if isinstance(fact, Decimal):
         # 120, 120.0 and 120.00 are the same amount and must give the same id.
         return format(fact.normalize(), "f")

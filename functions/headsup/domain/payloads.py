@@ -12,9 +12,13 @@ Period = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 
-class LineItemChange(BaseModel):
+class Payload(BaseModel):
+    """Facts as a detector states them: immutable, and nothing the template does not expect."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+
+class LineItemChange(Payload):
     description: str
     previous_amount: Decimal | None  # None: the item is new on this bill
     new_amount: Decimal
@@ -28,9 +32,7 @@ class LineItemChange(BaseModel):
         return self.previous_amount is None
 
 
-class BillIncreasePayload(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class BillIncreasePayload(Payload):
     period: Period
     # The period compared against; equal to `period` when a bill was corrected upwards.
     compared_period: Period
@@ -44,10 +46,8 @@ class BillIncreasePayload(BaseModel):
     changed_items: list[LineItemChange]  # new or grown items, largest change first
 
 
-class CallbackOverduePayload(BaseModel):
+class CallbackOverduePayload(Payload):
     """To the customer: sorry, the team knows, and here is the new time."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     callback_id: str
     topic: str  # what they called about, in their or the agent's words
@@ -56,10 +56,8 @@ class CallbackOverduePayload(BaseModel):
     agent_name: str | None = None
 
 
-class CallbackEscalationPayload(BaseModel):
+class CallbackEscalationPayload(Payload):
     """To the team: a promised callback is late (level 1) or still late after the new deadline (2)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     callback_id: str
     customer_id: str
@@ -72,10 +70,8 @@ class CallbackEscalationPayload(BaseModel):
     team: str | None = None
 
 
-class TicketStalePayload(BaseModel):
+class TicketStalePayload(Payload):
     """To the customer: your ticket is still being worked on."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     ticket_id: str
     subject: str
@@ -83,10 +79,8 @@ class TicketStalePayload(BaseModel):
     open_for_hours: int
 
 
-class TicketEscalationPayload(BaseModel):
+class TicketEscalationPayload(Payload):
     """To the team: a ticket went a whole SLA window (or more) without an update."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     ticket_id: str
     customer_id: str
@@ -99,10 +93,8 @@ class TicketEscalationPayload(BaseModel):
     window: int  # 1 for the first breach, 2 for one more window, ...
 
 
-class TicketSlaWarningPayload(BaseModel):
+class TicketSlaWarningPayload(Payload):
     """To the team: a ticket will breach its SLA soon unless someone updates it."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     ticket_id: str
     customer_id: str
@@ -115,28 +107,22 @@ class TicketSlaWarningPayload(BaseModel):
     window: int
 
 
-class TicketFollowUpPayload(BaseModel):
+class TicketFollowUpPayload(Payload):
     """To the customer: solved a while ago; is everything working now?"""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     ticket_id: str
     subject: str
     solved_at: AwareDatetime
 
 
-class VisitOnTheWayPayload(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class VisitOnTheWayPayload(Payload):
     visit_id: str
     technician_first_name: str
     eta: AwareDatetime
     address_hint: str | None = None
 
 
-class VisitRunningLatePayload(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class VisitRunningLatePayload(Payload):
     visit_id: str
     technician_first_name: str
     window_start: AwareDatetime
@@ -145,9 +131,7 @@ class VisitRunningLatePayload(BaseModel):
     delay_reason: str | None = None
 
 
-class VisitDonePayload(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class VisitDonePayload(Payload):
     visit_id: str
     technician_first_name: str
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from headsup.domain.channels import Channel, NoRoute, Route, choose_route
+from headsup.domain.channels import Channel, NoRoute, Route, choose_route, contact_barred
 from headsup.domain.customer import Customer
 from headsup.domain.notices import SMS_FIRST_KINDS, NoticeRequest
 from headsup.domain.preferences import Preferences
@@ -90,41 +90,59 @@ class Skip:
 Decision = Send | Hold | Skip
 
 
-def decide(
-    request: NoticeRequest,
-    customer: Customer,
-    preferences: Preferences,
-    recent_sends: Sequence[datetime],
-    now: datetime,
-    policy: DeliveryPolicy,
-    sms_opted_out: Callable[[str], bool],
-) -> Decision:
-    if customer.do_not_contact:
-        return Skip("do_not_contact", "customer is marked do_not_contact")
-    if request.expires_at is not None and now >= request.expires_at:
-        return Skip("expired", "no longer useful to the customer")
-    if request.topic in preferences.opted_out_topics:
-        return Skip("opted_out_topic", f"customer opted out of {request.topic} notices")
+@dataclass(frozen=True)
+class Recipient:
+    """The customer a notice is for, as delivery reads them just before deciding."""
+
+    customer: Customer
+    preferences: Preferences
+    recent_sends: Sequence[datetime]  # when their notices of the last day reached them
+    sms_opted_out: Callable[[str], bool]  # asks the carrier; only for a number about to be used
+
+
+def decide(request: NoticeRequest, recipient: Recipient, now: datetime, policy: DeliveryPolicy) -> Decision:
+    customer, preferences = recipient.customer, recipient.preferences
+    unwanted = _unwanted(request, recipient, now)
+    if unwanted is not None:
+        return unwanted
     route = choose_route(
         customer,
-        sms_opted_out,
+        recipient.sms_opted_out,
         sms_first=request.kind in SMS_FIRST_KINDS,
         blocked_channels=preferences.opted_out_channels,
         email_suppressed=preferences.email_suppressed(customer.email),
     )
     if isinstance(route, NoRoute):
         return Skip(route.reason, route.detail)
+    return _when(request, recipient, route, now, policy)
 
+
+def _unwanted(request: NoticeRequest, recipient: Recipient, now: datetime) -> Skip | None:
+    """Rules 1 and 2, and a notice already past its use: skipped before any channel is tried."""
+    barred = contact_barred(recipient.customer)
+    if barred is not None:
+        return Skip(barred.reason, barred.detail)
+    if request.expires_at is not None and now >= request.expires_at:
+        return Skip("expired", "no longer useful to the customer")
+    if request.topic in recipient.preferences.opted_out_topics:
+        return Skip("opted_out_topic", f"customer opted out of {request.topic} notices")
+    return None
+
+
+def _when(
+    request: NoticeRequest, recipient: Recipient, route: Route, now: datetime, policy: DeliveryPolicy
+) -> Decision:
+    """Rules 4 and 5: send now, or hold until the cap and quiet hours allow."""
     reasons: list[str] = []
     until = now
-    within_day = sorted(sent for sent in recent_sends if now - sent < DAY)
+    within_day = sorted(sent for sent in recipient.recent_sends if now - sent < DAY)
     if request.kind not in policy.cap_bypass_kinds and len(within_day) >= policy.max_per_day:
         # The cap frees a place when the oldest of the last `max_per_day` sends turns 24 h old.
         until = within_day[-policy.max_per_day] + DAY
         reasons.append("frequency_cap")
     quiet = policy.quiet_hours
     if _quiet_hours_apply(quiet, request, route):
-        opening = quiet.next_opening(until, customer.zone)
+        opening = quiet.next_opening(until, recipient.customer.zone)
         if opening > until:
             until = opening
             reasons.append("quiet_hours")

@@ -23,6 +23,12 @@ class UnsubscribeRequest:
     topic: str
 
 
+def signing_key(secret_string: str) -> bytes:
+    """The HMAC key from the UnsubscribeSigningKey secret's string (its UTF-8 bytes): one derivation,
+    so the links delivery signs verify in the unsubscribe function."""
+    return secret_string.encode()
+
+
 def sign(key: bytes, customer_id: str, topic: str) -> str:
     payload = json.dumps({"v": _VERSION, "c": customer_id, "t": topic}, separators=(",", ":")).encode()
     mac = hmac.new(key, payload, hashlib.sha256).digest()

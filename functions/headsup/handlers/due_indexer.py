@@ -1,26 +1,28 @@
 """CallbacksTable and TicketsTable streams -> DueItemsTable. Bad records fail alone."""
 
-from typing import Any, cast
+from typing import Any
 
-from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from headsup.adapters.due_items import DynamoDueItems
 from headsup.handlers.settings import IndexerSettings
-from headsup.logic.due_index import ChangeKind, DueIndexer
-from headsup.platform.batch import ReportingBatchProcessor
-from headsup.platform.cold_start import once
+from headsup.logic.due_index import DueIndexer
+from headsup.platform.batch import StreamChange, StreamFunction, process_stream
+from headsup.platform.cold_start import once_from
 from headsup.platform.errors import InvalidRecord
 from headsup.platform.observability import logger, metrics, tracer
 
-processor = ReportingBatchProcessor(EventType.DynamoDBStreams)
+DUE_ITEM_CHANGES = StreamFunction(
+    counted_as="DueItemChangesProcessed",
+    invalid=InvalidRecord,
+    rejected="Rejected record",
+    count_invalid=False,
+)
 
 
-@once
-def build_indexer() -> DueIndexer:
-    settings = IndexerSettings.from_env()
+@once_from(IndexerSettings)
+def build_indexer(settings: IndexerSettings) -> DueIndexer:
     return DueIndexer(
         DynamoDueItems(settings.due_items_table_name, settings.due_index_shards),
         settings.callback_policy,
@@ -28,25 +30,12 @@ def build_indexer() -> DueIndexer:
     )
 
 
-def handle_record(record: DynamoDBRecord) -> None:
-    if record.dynamodb is None or record.event_name is None:
-        raise ValueError("stream record without dynamodb data")
-    keys = record.dynamodb.keys
-    try:
-        build_indexer().on_change(cast(ChangeKind, record.event_name.name), keys, record.dynamodb.new_image)
-    except InvalidRecord as exc:
-        logger.error(
-            "Rejected record", extra={"key": keys, "problems": exc.problems, "event_id": record.event_id}
-        )
-        raise
+def on_change(change: StreamChange) -> None:
+    build_indexer().on_change(change.change, change.keys, change.new_image)
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    # One value per invocation: a metric per record would hit Powertools' 100-value auto-flush.
-    metrics.add_metric(name="DueItemChangesProcessed", unit="Count", value=len(event.get("Records", [])))
-    return process_partial_response(
-        event=event, record_handler=handle_record, processor=processor, context=context
-    )
+    return process_stream(event, context, DUE_ITEM_CHANGES, on_change)

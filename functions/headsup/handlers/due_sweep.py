@@ -13,20 +13,21 @@ from headsup.adapters.notice_queue import SqsNoticeQueue
 from headsup.adapters.source_items import DynamoSourceItems
 from headsup.handlers.settings import SweepSettings
 from headsup.logic.sweep import Sweep
-from headsup.platform.cold_start import once
+from headsup.platform.cold_start import once_from
 from headsup.platform.observability import logger, metrics, tracer
 
 
-@once
-def build_sweep() -> Sweep:
-    settings = SweepSettings.from_env()
+@once_from(SweepSettings)
+def build_sweep(settings: SweepSettings) -> Sweep:
     return Sweep(
         due_items=DynamoDueItems(
             settings.due_items_table_name, settings.due_index_shards, settings.due_index_name
         ),
-        callbacks=DynamoSourceItems(settings.callbacks_table_name, "callback_id"),
-        tickets=DynamoSourceItems(settings.tickets_table_name, "ticket_id"),
-        visits=DynamoSourceItems(settings.visits_table_name, "visit_id"),
+        sources={
+            "callback": DynamoSourceItems(settings.callbacks_table_name, "callback_id"),
+            "ticket": DynamoSourceItems(settings.tickets_table_name, "ticket_id"),
+            "visit": DynamoSourceItems(settings.visits_table_name, "visit_id"),
+        },
         customers=DynamoCustomerDirectory(
             settings.customers_table_name,
             default_locale=settings.default_locale,
@@ -49,12 +50,4 @@ def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str,
     report = build_sweep().run(
         now, time_left=lambda: timedelta(milliseconds=context.get_remaining_time_in_millis())
     )
-    return {
-        "now": now.isoformat(),
-        "due": report.due,
-        "notices": len(report.notices),
-        "quarantined": report.quarantined,
-        "failed": report.failed,
-        "items_read": report.reads.items_read,
-        "stopped_early": report.stopped_early,
-    }
+    return {**report.summary(), "stopped_early": report.stopped_early}

@@ -5,8 +5,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aws_lambda_powertools.utilities import parameters
-from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import EventType
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -18,17 +17,17 @@ from headsup.adapters.due_items import DynamoDueItems
 from headsup.adapters.held_notices import DueItemsHeldNotices
 from headsup.adapters.ledger import DynamoLedger
 from headsup.adapters.preferences import DynamoPreferenceStore
-from headsup.adapters.senders import SesEmailSender, SnsSmsSender, SnsTeamPublisher
+from headsup.adapters.secrets import read_signing_key
+from headsup.adapters.senders import EmailIdentity, SesEmailSender, SnsSmsSender, SnsTeamPublisher
 from headsup.domain.notices import TEAM_KINDS, NoticeRequest
 from headsup.handlers.settings import DeliverySettings
 from headsup.logic.delivery import Attempt, NoticeDelivery
-from headsup.platform.batch import ReportingBatchProcessor
+from headsup.platform.batch import process_batch
 from headsup.platform.cold_start import once
 from headsup.platform.observability import logger, metrics, tracer
 from headsup.rendering.links import UnsubscribeLinks
 from headsup.rendering.renderer import NoticeRenderer
 
-processor = ReportingBatchProcessor(EventType.SQS)
 _TEAM_KINDS = {kind.value for kind in TEAM_KINDS}  # no customer to read for these
 
 # A claim must outlive the invocation that holds it, with room for clock skew.
@@ -58,9 +57,7 @@ def build_delivery() -> NoticeDelivery:
             team_zone=ZoneInfo(config.default_timezone),
         ),
         email=SesEmailSender(
-            config.sender_email,
-            sender_name=config.business_name,
-            reply_to=config.support_reply_to,
+            EmailIdentity(config.sender_email, name=config.business_name, reply_to=config.support_reply_to),
             configuration_set=config.ses_configuration_set,
         ),
         sms=SnsSmsSender(),
@@ -69,14 +66,9 @@ def build_delivery() -> NoticeDelivery:
         policy=config.delivery_policy,
         holds=DueItemsHeldNotices(DynamoDueItems(config.due_items_table_name, config.due_index_shards)),
         unsubscribe_links=UnsubscribeLinks(
-            config.unsubscribe_base_url, key=signing_key(config.unsubscribe_key_secret_arn)
+            config.unsubscribe_base_url, key=read_signing_key(config.unsubscribe_key_secret_arn)
         ),
     )
-
-
-def signing_key(secret_arn: str) -> bytes:
-    # Read once per cold start (Powertools caches it); never logged.
-    return parameters.get_secret(secret_arn).encode()
 
 
 class MalformedNoticeMessage(ValueError):
@@ -119,9 +111,4 @@ def customer_ids_of(event: dict[str, Any]) -> set[str]:
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     build_delivery().prefetch(customer_ids_of(event))
-    return process_partial_response(
-        event=event,
-        record_handler=handle_record,
-        processor=processor,
-        context=context,
-    )
+    return process_batch(event, context, handle_record, EventType.SQS)

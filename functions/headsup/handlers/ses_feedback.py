@@ -25,7 +25,7 @@ from headsup.adapters.preferences import DynamoPreferenceStore
 from headsup.domain.ses_feedback import MalformedFeedback, parse_notification
 from headsup.handlers.settings import FeedbackSettings
 from headsup.logic.feedback import FeedbackRecorder
-from headsup.platform.cold_start import once
+from headsup.platform.cold_start import once_from
 from headsup.platform.errors import describe_error
 from headsup.platform.observability import logger, metrics, tracer
 
@@ -38,9 +38,8 @@ class FeedbackNotRecorded(RuntimeError):
         super().__init__(f"SES feedback not recorded for SNS message(s) {', '.join(sns_message_ids)}")
 
 
-@once
-def build_recorder() -> FeedbackRecorder:
-    settings = FeedbackSettings.from_env()
+@once_from(FeedbackSettings)
+def build_recorder(settings: FeedbackSettings) -> FeedbackRecorder:
     return FeedbackRecorder(
         ledger=DynamoFeedbackLedger(settings.ledger_table_name),
         preferences=DynamoPreferenceStore(settings.preferences_table_name),

@@ -7,27 +7,23 @@ from typing import Any
 from urllib.parse import unquote
 
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
 from headsup.adapters.preferences import DynamoPreferenceStore
+from headsup.adapters.secrets import read_signing_key
 from headsup.handlers.settings import UnsubscribeSettings
-from headsup.logic.unsubscribe import Response, Unsubscribe, read_form, signing_key
-from headsup.platform.cold_start import once
+from headsup.logic.unsubscribe import Response, Unsubscribe, read_form
+from headsup.platform.cold_start import once_from
 from headsup.platform.errors import describe_error
 from headsup.platform.observability import logger, metrics, tracer
 
 
-@once
-def build_unsubscribe() -> Unsubscribe:
-    settings = UnsubscribeSettings.from_env()
-    # Fetched once per execution environment (force_fetch: never a value cached for another
-    # ARN), held only in memory and never logged.
-    secret = parameters.get_secret(settings.unsubscribe_key_secret_arn, force_fetch=True)
+@once_from(UnsubscribeSettings)
+def build_unsubscribe(settings: UnsubscribeSettings) -> Unsubscribe:
     return Unsubscribe(
-        key=signing_key(secret),
+        key=read_signing_key(settings.unsubscribe_key_secret_arn),
         store=DynamoPreferenceStore(settings.preferences_table_name),
         business_name=settings.business_name,
     )

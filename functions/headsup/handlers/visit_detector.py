@@ -1,11 +1,8 @@
 """VisitsTable stream -> visit notices, in each visit's own order. Bad records fail alone."""
 
-from contextvars import ContextVar
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from headsup.adapters.due_items import DynamoDueItems
@@ -13,20 +10,18 @@ from headsup.adapters.notice_queue import SqsNoticeQueue
 from headsup.domain.visits.models import InvalidVisit
 from headsup.handlers.settings import VisitSettings
 from headsup.logic.visits import VisitDetector
-from headsup.platform.batch import ReportingBatchProcessor
-from headsup.platform.cold_start import once
+from headsup.platform.batch import StreamChange, StreamFunction, process_stream
+from headsup.platform.cold_start import once_from
 from headsup.platform.observability import logger, metrics, tracer
 
-processor = ReportingBatchProcessor(EventType.DynamoDBStreams)
-
+VISIT_CHANGES = StreamFunction(
+    counted_as="VisitChangesProcessed", invalid=InvalidVisit, rejected="Rejected visit record"
+)
 SETTLED = frozenset({"arrived", "done", "cancelled"})
-# Event ids of records that a later record in the same batch makes moot (see settled_later).
-_settled_later: ContextVar[frozenset[str]] = ContextVar("settled_later", default=frozenset())
 
 
-@once
-def build_detector() -> VisitDetector:
-    settings = VisitSettings.from_env()
+@once_from(VisitSettings)
+def build_detector(settings: VisitSettings) -> VisitDetector:
     return VisitDetector(
         DynamoDueItems(settings.due_items_table_name, settings.due_index_shards),
         SqsNoticeQueue(settings.notice_queue_url),
@@ -51,35 +46,15 @@ def settled_later(records: list[dict[str, Any]]) -> frozenset[str]:
     return frozenset(moot)
 
 
-def handle_record(record: DynamoDBRecord) -> None:
-    if record.dynamodb is None:
-        raise InvalidVisit({}, ["stream record without dynamodb data"])
-    keys = record.dynamodb.keys
-    try:
-        build_detector().on_visit_change(
-            record.dynamodb.new_image,
-            record.dynamodb.old_image or None,
-            settled_later=record.event_id in _settled_later.get(),
-        )
-    except InvalidVisit as exc:
-        logger.error(
-            "Rejected visit record",
-            extra={"key": keys, "problems": exc.problems, "event_id": record.event_id},
-        )
-        metrics.add_metric(name="InvalidRecords", unit="Count", value=1)
-        raise
-
-
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    records = event.get("Records", [])
-    metrics.add_metric(name="VisitChangesProcessed", unit="Count", value=len(records))
-    token = _settled_later.set(settled_later(records))
-    try:
-        return process_partial_response(
-            event=event, record_handler=handle_record, processor=processor, context=context
+    moot = settled_later(event.get("Records", []))
+
+    def on_change(change: StreamChange) -> None:
+        build_detector().on_visit_change(
+            change.new_image, change.old_image, settled_later=change.event_id in moot
         )
-    finally:
-        _settled_later.reset(token)
+
+    return process_stream(event, context, VISIT_CHANGES, on_change)

@@ -2,16 +2,15 @@
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from headsup.adapters.bills import BillsRepository
 from headsup.adapters.notice_queue import NoticeQueue
 from headsup.domain.bills.models import Bill, InvalidBill
 from headsup.domain.bills.rules import Thresholds, detect_increase
-from headsup.domain.notices import NoticeKind, NoticeRequest, make_notice_id
+from headsup.domain.notices import NoticeKind, NoticeRequest
+from headsup.platform.batch import ChangeKind, StreamChange
 from headsup.platform.observability import logger, metrics
-
-ChangeKind = Literal["INSERT", "MODIFY", "REMOVE"]
 
 
 class BillIncreaseDetector:
@@ -20,9 +19,15 @@ class BillIncreaseDetector:
         self._queue = queue
         self._thresholds = thresholds
 
-    def prefetch_baselines(self, bills: Iterable[tuple[str, str]]) -> None:
-        """Read the earlier bills a batch of new (customer_id, period) bills compares with, at once."""
-        self._bills.prefetch(bills)
+    def prefetch_baselines(self, changes: Iterable[StreamChange]) -> None:
+        """Read at once the earlier bills a batch compares with (see _baseline): those of its new
+        bills, and of its changed bills that come without their old version."""
+        images = [c.new_image for c in changes if c.change != "REMOVE" and not c.old_image]
+        self._bills.prefetch(
+            (image["customer_id"], image["period"])
+            for image in images
+            if isinstance(image.get("customer_id"), str) and isinstance(image.get("period"), str)
+        )
 
     def on_bill_change(
         self, change: ChangeKind, new_image: dict[str, Any], old_image: dict[str, Any] | None
@@ -41,20 +46,15 @@ class BillIncreaseDetector:
         payload = detect_increase(previous, current, self._thresholds)
         if payload is None or previous is None:
             return None
-        request = NoticeRequest(
-            notice_id=make_notice_id(
-                NoticeKind.BILL_INCREASE,
-                current.customer_id,
-                current.period,
-                previous.period,
-                previous.amount,
-                current.amount,
-                current.currency,
-            ),
-            kind=NoticeKind.BILL_INCREASE,
-            customer_id=current.customer_id,
+        request = NoticeRequest.about(
+            current,
+            NoticeKind.BILL_INCREASE,
+            previous.period,
+            previous.amount,
+            current.amount,
+            current.currency,
             detected_at=datetime.now(UTC),
-            payload=payload.model_dump(mode="json"),
+            payload=payload,
         )
         self._queue.put(request)
         logger.info(

@@ -7,7 +7,7 @@ ledger.py for what a successor does when the holder dies.
 """
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from headsup.adapters.customers import CustomerDirectory
@@ -32,7 +32,7 @@ from headsup.adapters.senders import (
 from headsup.domain.channels import Channel, Route
 from headsup.domain.customer import Customer
 from headsup.domain.notices import Audience, NoticeRequest
-from headsup.domain.policy import DAY, DeliveryPolicy, Hold, Skip, decide
+from headsup.domain.policy import DAY, DeliveryPolicy, Hold, Recipient, Skip, decide
 from headsup.platform.errors import describe_error
 from headsup.platform.observability import logger, metrics
 from headsup.rendering.renderer import InvalidPayload, NoticeRenderer, sms_segments
@@ -78,40 +78,28 @@ class Decided:
     outcome: Outcome
 
 
+@dataclass(frozen=True, kw_only=True, eq=False)
 class NoticeDelivery:
-    def __init__(
-        self,
-        *,
-        customers: CustomerDirectory,
-        ledger: Ledger,
-        renderer: NoticeRenderer,
-        email: EmailSender,
-        sms: SmsSender,
-        team: TeamPublisher,
-        preferences: PreferenceStore,
-        policy: DeliveryPolicy,
-        holds: HeldNotices,
-        unsubscribe_links: Callable[[str, str], str],
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self._customers = customers
-        self._ledger = ledger
-        self._renderer = renderer
-        self._email = email
-        self._sms = sms
-        self._team = team
-        self._preferences = preferences
-        self._policy = policy
-        self._holds = holds
-        self._unsubscribe_links = unsubscribe_links  # (customer_id, topic) -> signed URL
-        self._clock = clock
+    """Its adapters are passed in: the handler's real ones, or in-memory fakes."""
+
+    customers: CustomerDirectory
+    ledger: Ledger
+    renderer: NoticeRenderer
+    email: EmailSender
+    sms: SmsSender
+    team: TeamPublisher
+    preferences: PreferenceStore
+    policy: DeliveryPolicy
+    holds: HeldNotices
+    unsubscribe_links: Callable[[str, str], str]  # (customer_id, topic) -> signed URL
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def prefetch(self, customer_ids: Iterable[str]) -> None:
         """Read a batch's customers and preferences up front: two calls for the batch instead of
         two per notice."""
         ids = set(customer_ids)
-        self._customers.prefetch(ids)
-        self._preferences.prefetch(ids)
+        self.customers.prefetch(ids)
+        self.preferences.prefetch(ids)
 
     def deliver(self, request: NoticeRequest, attempt: Attempt) -> Status:
         """Return the outcome recorded for this notice (by this call or an earlier one).
@@ -141,9 +129,9 @@ class NoticeDelivery:
     ) -> Status:
         """Claim the notice, `act`, and record the one outcome."""
         ids = self._ids(request)
-        now = self._clock()
+        now = self.clock()
         try:
-            claim = self._ledger.claim(
+            claim = self.ledger.claim(
                 request, now=now, lease_until=attempt.lease_until, intent=intent, channel=channel
             )
         except AlreadyRecorded as done:
@@ -151,7 +139,7 @@ class NoticeDelivery:
             metrics.add_metric(name="DuplicatesIgnored", unit="Count", value=1)
             return done.status
         except UnfinishedSend as unfinished:
-            self._ledger.settle_unfinished(unfinished, now=now)
+            self.ledger.settle_unfinished(unfinished, now=now)
             return self._recorded(request, Outcome(Status.UNCONFIRMED, channel=unfinished.channel))
 
         try:
@@ -164,7 +152,7 @@ class NoticeDelivery:
             self._retry_later(request, attempt, claim=claim, exc=exc)
             raise
         try:
-            self._ledger.record(claim, outcome, now=self._clock())
+            self.ledger.record(claim, outcome, now=self.clock())
         except Exception:
             # The claim stays unreleased, so the redelivery settles it as unconfirmed; this line
             # is what lets an operator confirm it was in fact accepted.
@@ -200,11 +188,11 @@ class NoticeDelivery:
             if claim is None:
                 self._settle(request, attempt, Intent.RECORD, None, lambda: dead)  # logs and counts it
             else:
-                self._ledger.record(claim, dead, now=self._clock())
+                self.ledger.record(claim, dead, now=self.clock())
                 metrics.add_metric(name=outcome_metric(Status.DEAD_LETTERED), unit="Count", value=1)
             return
         if claim is not None:
-            self._ledger.release(claim, error=reason, now=self._clock())
+            self.ledger.release(claim, error=reason, now=self.clock())
         metrics.add_metric(name="NoticeRetries", unit="Count", value=1)
         logger.warning("Notice will be retried", extra={**ids, "reason": reason, "attempt": attempt.number})
 
@@ -214,7 +202,7 @@ class NoticeDelivery:
 
     def _decided(self, request: NoticeRequest, plan: Decided) -> Outcome:
         if plan.outcome.status is Status.HELD and plan.outcome.hold_until is not None:
-            self._holds.hold(request, plan.outcome.hold_until)
+            self.holds.hold(request, plan.outcome.hold_until)
         return plan.outcome
 
     @staticmethod
@@ -230,27 +218,25 @@ class NoticeDelivery:
     def _plan(self, request: NoticeRequest) -> Dispatch | Decided:
         """Everything before the claim: read, decide, render. No side effects."""
         if request.audience is Audience.TEAM:
-            escalation = self._renderer.render_escalation(request)
+            escalation = self.renderer.render_escalation(request)
             return Dispatch(
                 TEAM_CHANNEL,
-                lambda: self._team.publish(
+                lambda: self.team.publish(
                     escalation.subject, escalation.body, notice_id=request.notice_id, kind=request.kind
                 ),
                 counts_towards_cap=False,
             )
-        customer = self._customers.get(request.customer_id)
+        customer = self.customers.get(request.customer_id)
         if customer is None:
             raise UnknownCustomer(f"customer {request.customer_id} not found")
-        now = self._clock()
-        decision = decide(
-            request,
+        now = self.clock()
+        recipient = Recipient(
             customer,
-            self._preferences.get(customer.customer_id),
-            self._ledger.recent_sends(customer.customer_id, since=now - DAY),
-            now,
-            self._policy,
-            self._sms.is_opted_out,
+            self.preferences.get(customer.customer_id),
+            self.ledger.recent_sends(customer.customer_id, since=now - DAY),
+            self.sms.is_opted_out,
         )
+        decision = decide(request, recipient, now, self.policy)
         if isinstance(decision, Skip):
             return Decided(Outcome(Status.SKIPPED, reason=f"{decision.reason}: {decision.detail}"))
         if isinstance(decision, Hold):
@@ -266,11 +252,11 @@ class NoticeDelivery:
 
     def _render(self, request: NoticeRequest, customer: Customer, route: Route) -> Dispatch:
         if route.channel is Channel.EMAIL:
-            unsubscribe_url = self._unsubscribe_links(customer.customer_id, request.topic)
-            email = self._renderer.render_email(request, customer, unsubscribe_url=unsubscribe_url)
+            unsubscribe_url = self.unsubscribe_links(customer.customer_id, request.topic)
+            email = self.renderer.render_email(request, customer, unsubscribe_url=unsubscribe_url)
             return Dispatch(
                 route.channel,
-                lambda: self._email.send_email(
+                lambda: self.email.send_email(
                     route.address,
                     email,
                     notice_id=request.notice_id,
@@ -278,11 +264,11 @@ class NoticeDelivery:
                     unsubscribe_url=unsubscribe_url,
                 ),
             )
-        sms = self._renderer.render_sms(request, customer)
+        sms = self.renderer.render_sms(request, customer)
 
         def send_sms() -> str:
             # Segments are what SMS is billed by.
             metrics.add_metric(name="SmsSegments", unit="Count", value=sms_segments(sms.text))
-            return self._sms.send_sms(route.address, sms, notice_id=request.notice_id, kind=request.kind)
+            return self.sms.send_sms(route.address, sms, notice_id=request.notice_id, kind=request.kind)
 
         return Dispatch(route.channel, send_sms)

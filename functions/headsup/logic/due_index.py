@@ -3,16 +3,16 @@
 The indexer only says when an item is first worth a look; the sweep decides what is due then.
 """
 
-from typing import Any, Literal
+from datetime import datetime
+from typing import Any
 
-from headsup.adapters.due_items import DueItemsIndex
+from headsup.adapters.due_items import DueItemsIndex, ItemType
 from headsup.domain.callbacks import rules as callback_rules
 from headsup.domain.callbacks.models import Callback
 from headsup.domain.tickets import rules as ticket_rules
 from headsup.domain.tickets.models import Ticket
+from headsup.platform.batch import ChangeKind
 from headsup.platform.observability import logger
-
-ChangeKind = Literal["INSERT", "MODIFY", "REMOVE"]
 
 
 class DueIndexer:
@@ -28,33 +28,28 @@ class DueIndexer:
 
     def on_change(self, change: ChangeKind, keys: dict[str, Any], new_image: dict[str, Any]) -> None:
         """Raises InvalidCallback / InvalidTicket for a record that breaks the contract."""
+        item_type: ItemType
         if "callback_id" in keys:
-            self._on_callback(change, str(keys["callback_id"]), new_image)
+            item_type, item_id = "callback", str(keys["callback_id"])
         elif "ticket_id" in keys:
-            self._on_ticket(change, str(keys["ticket_id"]), new_image)
+            item_type, item_id = "ticket", str(keys["ticket_id"])
         else:
             raise ValueError(f"stream record from an unknown table (keys {sorted(keys)})")
-
-    def _on_callback(self, change: ChangeKind, callback_id: str, new_image: dict[str, Any]) -> None:
         if change == "REMOVE":
-            self._index.unschedule("callback", callback_id)
+            self._index.unschedule(item_type, item_id)
             return
-        callback = Callback.from_item(new_image)
-        due = callback_rules.first_due(callback, self._callback_policy)
+        due, promise = self._first_due(item_type, new_image)
         if due is None:
-            self._index.unschedule("callback", callback_id)
+            self._index.unschedule(item_type, item_id)
         else:
-            self._index.schedule("callback", callback_id, due, promise=callback.promised_at)
-        logger.debug("Callback indexed", extra={"callback_id": callback_id, "due": due})
+            self._index.schedule(item_type, item_id, due, promise=promise)
+        logger.debug(f"{item_type.capitalize()} indexed", extra={f"{item_type}_id": item_id, "due": due})
 
-    def _on_ticket(self, change: ChangeKind, ticket_id: str, new_image: dict[str, Any]) -> None:
-        if change == "REMOVE":
-            self._index.unschedule("ticket", ticket_id)
-            return
-        ticket = Ticket.from_item(new_image)
-        due = ticket_rules.first_due(ticket, self._ticket_policy)
-        if due is None:
-            self._index.unschedule("ticket", ticket_id)
-        else:
-            self._index.schedule("ticket", ticket_id, due)
-        logger.debug("Ticket indexed", extra={"ticket_id": ticket_id, "due": due})
+    def _first_due(
+        self, item_type: ItemType, new_image: dict[str, Any]
+    ) -> tuple[datetime | None, datetime | None]:
+        """When the item is first worth a look, and the promise its state belongs to (callbacks)."""
+        if item_type == "callback":
+            callback = Callback.from_item(new_image)
+            return callback_rules.first_due(callback, self._callback_policy), callback.promised_at
+        return ticket_rules.first_due(Ticket.from_item(new_image), self._ticket_policy), None

@@ -5,7 +5,7 @@ sweeps with the same or overlapping times decide the same things (and their noti
 same ids, so delivery sends them once).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -43,32 +43,33 @@ class SweepReport:
     stopped_early: bool = False
     reads: ReadStats = field(default_factory=ReadStats)
 
+    def summary(self) -> dict[str, Any]:
+        """What the sweep did, in counts (logged, and answered by the function)."""
+        return {
+            "now": self.now.isoformat(),
+            "due": self.due,
+            "notices": len(self.notices),
+            "quarantined": self.quarantined,
+            "failed": self.failed,
+            "items_read": self.reads.items_read,
+        }
 
+
+@dataclass(frozen=True, kw_only=True, eq=False)
 class Sweep:
-    def __init__(
-        self,
-        *,
-        due_items: DueItems,
-        callbacks: SourceItems,
-        tickets: SourceItems,
-        visits: SourceItems,
-        customers: CustomerDirectory,
-        queue: NoticeQueue,
-        callback_policy: callback_rules.CallbackPolicy,
-        ticket_policy: ticket_rules.TicketPolicy,
-        default_zone: ZoneInfo,
-    ) -> None:
-        self._due_items = due_items
-        self._sources: dict[str, SourceItems] = {"callback": callbacks, "ticket": tickets, "visit": visits}
-        self._customers = customers
-        self._queue = queue
-        self._callback_policy = callback_policy
-        self._ticket_policy = ticket_policy
-        self._default_zone = default_zone
+    """Its adapters are passed in: the handler's real ones, or in-memory fakes."""
+
+    due_items: DueItems
+    sources: Mapping[str, SourceItems]  # by item type: where each kind of due item comes from
+    customers: CustomerDirectory
+    queue: NoticeQueue
+    callback_policy: callback_rules.CallbackPolicy
+    ticket_policy: ticket_rules.TicketPolicy
+    default_zone: ZoneInfo
 
     def run(self, now: datetime, time_left: Callable[[], timedelta] | None = None) -> SweepReport:
         report = SweepReport(now=now)
-        for record in self._due_items.due(now, report.reads):
+        for record in self.due_items.due(now, report.reads):
             if time_left is not None and time_left() < _SAFETY_MARGIN:
                 # What is left stays due and is picked up by the next sweep.
                 report.stopped_early = True
@@ -78,17 +79,7 @@ class Sweep:
             self._one(record, now, report)
         metrics.add_metric(name="SweepDueItems", unit="Count", value=report.due)
         metrics.add_metric(name="SweepItemsRead", unit="Count", value=report.reads.items_read)
-        logger.info(
-            "Sweep finished",
-            extra={
-                "now": now.isoformat(),
-                "due": report.due,
-                "notices": len(report.notices),
-                "quarantined": report.quarantined,
-                "failed": report.failed,
-                "items_read": report.reads.items_read,
-            },
-        )
+        logger.info("Sweep finished", extra=report.summary())
         return report
 
     def _one(self, record: DueRecord, now: datetime, report: SweepReport) -> None:
@@ -97,9 +88,9 @@ class Sweep:
             self._release(record, report)
             return
         try:
-            source = self._sources[record.item_type].get(record.item_id)
+            source = self.sources[record.item_type].get(record.item_id)
             if source is None:
-                self._due_items.forget(record)  # the business deleted it
+                self.due_items.forget(record)  # the business deleted it
                 report.gone += 1
                 return
             if record.item_type == "callback":
@@ -109,15 +100,15 @@ class Sweep:
             else:
                 notices, next_due, state = self._ticket(source, now)
             for notice in notices:
-                self._queue.put(notice)
-            self._due_items.advance(record, next_due, state)
+                self.queue.put(notice)
+            self.due_items.advance(record, next_due, state)
         except InvalidRecord as exc:
             logger.error(
                 "Due item breaks the data contract; taken out of the sweep",
                 extra={**ids, "key": exc.key, "problems": exc.problems},
             )
             metrics.add_metric(name="SweepItemsQuarantined", unit="Count", value=1)
-            self._due_items.quarantine(record, "; ".join(exc.problems))
+            self.due_items.quarantine(record, "; ".join(exc.problems))
             report.quarantined += 1
             return
         except Exception as exc:  # noqa: BLE001 - one item's failure must not stop the sweep; it stays due
@@ -140,8 +131,8 @@ class Sweep:
         again; delivery claims it from the ledger's `held` and decides afresh."""
         try:
             request = NoticeRequest.model_validate_json(record.state["request"])
-            self._queue.put(request)
-            self._due_items.forget(record)
+            self.queue.put(request)
+            self.due_items.forget(record)
         except Exception as exc:  # noqa: BLE001 - it stays due; the next sweep tries again
             logger.error(
                 "Held notice not released", extra={"item_key": record.item_key, "error": describe_error(exc)}
@@ -159,7 +150,7 @@ class Sweep:
             callback,
             _promise_state(record.state),
             now,
-            self._callback_policy,
+            self.callback_policy,
             lambda: self._zone_of(callback),
         )
         state = {
@@ -172,7 +163,7 @@ class Sweep:
     def _ticket(
         self, source: dict[str, Any], now: datetime
     ) -> tuple[list[NoticeRequest], datetime | None, dict[str, Any]]:
-        step = ticket_rules.on_due(Ticket.from_item(source), now, self._ticket_policy)
+        step = ticket_rules.on_due(Ticket.from_item(source), now, self.ticket_policy)
         return step.notices, step.next_due, {}
 
     def _visit(
@@ -187,7 +178,7 @@ class Sweep:
 
     def _zone_of(self, callback: Callback) -> ZoneInfo:
         try:
-            customer = self._customers.get(callback.customer_id)
+            customer = self.customers.get(callback.customer_id)
         except InvalidCustomer:
             customer = None
         if customer is None:
@@ -197,7 +188,7 @@ class Sweep:
                 "Unknown customer for an overdue callback; deadline set in the default timezone",
                 extra={"callback_id": callback.callback_id, "customer_id": callback.customer_id},
             )
-            return self._default_zone
+            return self.default_zone
         return customer.zone
 
 

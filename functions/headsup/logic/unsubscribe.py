@@ -79,12 +79,6 @@ class Response:
     headers: Mapping[str, str] = field(default_factory=lambda: dict(PAGE_HEADERS))
 
 
-def signing_key(secret_string: str) -> bytes:
-    """The HMAC key from the UnsubscribeSigningKey secret's string, exactly as delivery derives it
-    (its UTF-8 bytes), so links signed there verify here."""
-    return secret_string.encode()
-
-
 def read_form(body: bytes, content_type: str | None) -> dict[str, str]:
     """The fields of a form POST, names lower-cased, first value of each.
 

@@ -31,9 +31,9 @@ class VisitDetector:
         visit = Visit.from_item(new_image)
         previous = _previous(old_image)
         late_eta = _late_eta(self._state.state_of("visit", visit.visit_id))
-        step = rules.on_change(
-            previous, visit, late_eta, self._policy, datetime.now(UTC), settled_later=settled_later
-        )
+        step = rules.on_change(previous, visit, late_eta, self._policy, datetime.now(UTC))
+        if settled_later:
+            step = rules.settled_later(step, late_eta)
         for notice in step.notices:
             self._queue.put(notice)
         if visit.is_open:

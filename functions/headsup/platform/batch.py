@@ -1,15 +1,24 @@
-"""Partial batch processing (Powertools) that says, for each failed record, which and why."""
+"""Partial batch processing (Powertools) that says, for each failed record, which and why, and the
+glue every DynamoDB-stream function shares: count the batch, read each record, reject the ones
+that break the data contract."""
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, cast, get_args
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.base import FailureResponse
 from aws_lambda_powertools.utilities.batch.exceptions import ExceptionInfo
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from headsup.platform.errors import describe_error
+from headsup.platform.errors import InvalidRecord, describe_error
 from headsup.platform.observability import logger, metrics
+
+ChangeKind = Literal["INSERT", "MODIFY", "REMOVE"]
+_CHANGE_KINDS: frozenset[str] = frozenset(get_args(ChangeKind))
 
 
 class ReportingBatchProcessor(BatchProcessor):
@@ -30,6 +39,96 @@ class ReportingBatchProcessor(BatchProcessor):
         )
         metrics.add_metric(name="RecordsFailed", unit="Count", value=1)
         return super().failure_handler(record, exception)
+
+
+def process_batch(
+    event: dict[str, Any], context: LambdaContext, record_handler: Callable[..., None], event_type: EventType
+) -> PartialItemFailureResponse:
+    """Each record through `record_handler`; the ones that raise are reported in batchItemFailures."""
+    # A processor per invocation: locally every function runs in one process, and a processor
+    # holds the state of the batch it is working on.
+    processor = ReportingBatchProcessor(event_type)
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+
+
+@dataclass(frozen=True)
+class StreamChange:
+    """One DynamoDB stream record, read: what happened to which item."""
+
+    event_id: str | None
+    change: ChangeKind
+    keys: dict[str, Any]
+    new_image: dict[str, Any]
+    old_image: dict[str, Any] | None  # None when the record has none (an INSERT)
+
+
+@dataclass(frozen=True)
+class StreamFunction:
+    """How a stream function counts its records and reports the ones that break the contract."""
+
+    counted_as: str  # the metric counting each invocation's records
+    invalid: type[InvalidRecord]  # the contract breach its records raise
+    rejected: str  # the log message naming a record that breaks the contract
+    # Adds InvalidRecords for each such record; the due indexer has never added it.
+    count_invalid: bool = True
+
+
+def process_stream(
+    event: dict[str, Any],
+    context: LambdaContext,
+    function: StreamFunction,
+    on_change: Callable[[StreamChange], None],
+) -> PartialItemFailureResponse:
+    """Each record of a DynamoDB stream batch through `on_change`; a record that breaks the data
+    contract is logged with its key and what is wrong, and fails alone."""
+    # One value per invocation: a metric per record would hit Powertools' 100-value auto-flush.
+    metrics.add_metric(name=function.counted_as, unit="Count", value=len(event.get("Records", [])))
+
+    def handle(record: DynamoDBRecord) -> None:  # Powertools passes it by this name
+        keys = record.dynamodb.keys if record.dynamodb else {}
+        try:
+            on_change(_read(record, function.invalid))
+        except function.invalid as exc:
+            # Re-raised, so the batch reports the record failed and it ends in
+            # DetectorFailureQueue once its retries are exhausted.
+            logger.error(
+                function.rejected,
+                extra={"key": keys or exc.key, "problems": exc.problems, "event_id": record.event_id},
+            )
+            if function.count_invalid:
+                metrics.add_metric(name="InvalidRecords", unit="Count", value=1)
+            raise
+
+    return process_batch(event, context, handle, EventType.DynamoDBStreams)
+
+
+def read_changes(event: dict[str, Any]) -> list[StreamChange]:
+    """The batch's records that read as changes, for what must be known of the batch before its
+    records are handled one by one."""
+    changes = []
+    for raw in event.get("Records", []):
+        try:
+            changes.append(_read(DynamoDBRecord(raw), InvalidRecord))
+        except Exception:  # noqa: BLE001, S112 - a record that cannot be read fails alone when handled
+            continue
+    return changes
+
+
+def _read(record: DynamoDBRecord, invalid: type[InvalidRecord]) -> StreamChange:
+    change = record.event_name.name if record.event_name else "UNKNOWN"
+    if record.dynamodb is None or change not in _CHANGE_KINDS:
+        keys = record.dynamodb.keys if record.dynamodb else {}
+        raise invalid(keys, [f"unexpected stream record (event {change})"])
+    data = record.dynamodb
+    return StreamChange(
+        event_id=record.event_id,
+        change=cast(ChangeKind, change),
+        keys=data.keys,
+        new_image=data.new_image,
+        old_image=data.old_image or None,
+    )
 
 
 def _record_ids(record: Any) -> dict[str, Any]:

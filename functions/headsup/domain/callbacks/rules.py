@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from headsup.domain.callbacks.models import Callback
-from headsup.domain.notices import NoticeKind, NoticeRequest, make_notice_id
+from headsup.domain.notices import NoticeKind, NoticeRequest
 from headsup.domain.payloads import CallbackEscalationPayload, CallbackOverduePayload
 
 CLEAN_MINUTES = 15
@@ -98,13 +98,9 @@ def _apology(callback: Callback, deadline: datetime, now: datetime) -> NoticeReq
         new_deadline=deadline,
         agent_name=callback.agent_name,
     )
-    return NoticeRequest(
-        # One apology per promise, whatever the deadline computed by whichever sweep.
-        notice_id=make_notice_id(NoticeKind.CALLBACK_OVERDUE, callback.callback_id, callback.promised_at),
-        kind=NoticeKind.CALLBACK_OVERDUE,
-        customer_id=callback.customer_id,
-        detected_at=now,
-        payload=payload.model_dump(mode="json"),
+    # One apology per promise, whatever the deadline computed by whichever sweep.
+    return NoticeRequest.about(
+        callback, NoticeKind.CALLBACK_OVERDUE, callback.promised_at, detected_at=now, payload=payload
     )
 
 
@@ -120,12 +116,11 @@ def _escalation(callback: Callback, deadline: datetime, now: datetime, *, level:
         agent_name=callback.agent_name,
         team=callback.team,
     )
-    return NoticeRequest(
-        notice_id=make_notice_id(
-            NoticeKind.CALLBACK_ESCALATION, callback.callback_id, callback.promised_at, str(level)
-        ),
-        kind=NoticeKind.CALLBACK_ESCALATION,
-        customer_id=callback.customer_id,
+    return NoticeRequest.about(
+        callback,
+        NoticeKind.CALLBACK_ESCALATION,
+        callback.promised_at,
+        str(level),
         detected_at=now,
-        payload=payload.model_dump(mode="json"),
+        payload=payload,
     )

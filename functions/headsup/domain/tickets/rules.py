@@ -12,8 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
-from headsup.domain.notices import NoticeKind, NoticeRequest, make_notice_id
+from pydantic import BaseModel
+
+from headsup.domain.notices import NoticeKind, NoticeRequest
 from headsup.domain.payloads import (
     TicketEscalationPayload,
     TicketFollowUpPayload,
@@ -100,16 +103,24 @@ def _hours(delta: timedelta) -> int:
     return int(delta.total_seconds() // 3600)
 
 
-def _request(
-    kind: NoticeKind, ticket: Ticket, now: datetime, payload: dict[str, object], *facts: str
+def _window_notice(
+    kind: NoticeKind, ticket: Ticket, now: datetime, window: int, payload: BaseModel
 ) -> NoticeRequest:
-    return NoticeRequest(
-        notice_id=make_notice_id(kind, ticket.ticket_id, ticket.updated_at, *facts),
-        kind=kind,
-        customer_id=ticket.customer_id,
-        detected_at=now,
-        payload=payload,
-    )
+    """A notice about one SLA window: identified by the ticket's `updated_at` and the window."""
+    return NoticeRequest.about(ticket, kind, ticket.updated_at, str(window), detected_at=now, payload=payload)
+
+
+def _for_the_team(ticket: Ticket, policy: TicketPolicy, window: int) -> dict[str, Any]:
+    """What the team is told about a ticket in any SLA notice."""
+    return {
+        "ticket_id": ticket.ticket_id,
+        "customer_id": ticket.customer_id,
+        "subject": ticket.subject,
+        "priority": ticket.priority,
+        "updated_at": ticket.updated_at,
+        "sla_hours": _hours(policy.sla_for(ticket)),
+        "window": window,
+    }
 
 
 def _status_update(ticket: Ticket, now: datetime, window: int) -> NoticeRequest:
@@ -119,38 +130,26 @@ def _status_update(ticket: Ticket, now: datetime, window: int) -> NoticeRequest:
         created_at=ticket.created_at,
         open_for_hours=_hours(now - ticket.created_at),
     )
-    return _request(NoticeKind.TICKET_STALE, ticket, now, payload.model_dump(mode="json"), str(window))
+    return _window_notice(NoticeKind.TICKET_STALE, ticket, now, window, payload)
 
 
 def _escalation(ticket: Ticket, now: datetime, policy: TicketPolicy, window: int) -> NoticeRequest:
     payload = TicketEscalationPayload(
-        ticket_id=ticket.ticket_id,
-        customer_id=ticket.customer_id,
-        subject=ticket.subject,
-        priority=ticket.priority,
+        **_for_the_team(ticket, policy, window),
         status=ticket.status,
-        updated_at=ticket.updated_at,
         hours_without_update=_hours(now - ticket.updated_at),
-        sla_hours=_hours(policy.sla_for(ticket)),
-        window=window,
     )
-    return _request(NoticeKind.TICKET_ESCALATION, ticket, now, payload.model_dump(mode="json"), str(window))
+    return _window_notice(NoticeKind.TICKET_ESCALATION, ticket, now, window, payload)
 
 
 def _warning(ticket: Ticket, now: datetime, policy: TicketPolicy, window: int) -> NoticeRequest:
     breach_at = _boundary_time(ticket, policy, window, Boundary.BREACH)
     payload = TicketSlaWarningPayload(
-        ticket_id=ticket.ticket_id,
-        customer_id=ticket.customer_id,
-        subject=ticket.subject,
-        priority=ticket.priority,
-        updated_at=ticket.updated_at,
+        **_for_the_team(ticket, policy, window),
         breach_at=breach_at,
         minutes_left=max(0, int((breach_at - now).total_seconds() // 60)),
-        sla_hours=_hours(policy.sla_for(ticket)),
-        window=window,
     )
-    return _request(NoticeKind.TICKET_SLA_WARNING, ticket, now, payload.model_dump(mode="json"), str(window))
+    return _window_notice(NoticeKind.TICKET_SLA_WARNING, ticket, now, window, payload)
 
 
 def _follow_up(ticket: Ticket, now: datetime) -> NoticeRequest:
@@ -158,11 +157,7 @@ def _follow_up(ticket: Ticket, now: datetime) -> NoticeRequest:
     payload = TicketFollowUpPayload(
         ticket_id=ticket.ticket_id, subject=ticket.subject, solved_at=ticket.solved_at
     )
-    return NoticeRequest(
-        # Once per solution: a ticket reopened and solved again gets asked again.
-        notice_id=make_notice_id(NoticeKind.TICKET_FOLLOW_UP, ticket.ticket_id, ticket.solved_at),
-        kind=NoticeKind.TICKET_FOLLOW_UP,
-        customer_id=ticket.customer_id,
-        detected_at=now,
-        payload=payload.model_dump(mode="json"),
+    # Once per solution: a ticket reopened and solved again gets asked again.
+    return NoticeRequest.about(
+        ticket, NoticeKind.TICKET_FOLLOW_UP, ticket.solved_at, detected_at=now, payload=payload
     )

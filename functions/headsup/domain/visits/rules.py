@@ -9,7 +9,7 @@ or back inside the window, never produces a late notice.
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from headsup.domain.notices import NoticeKind, NoticeRequest, make_notice_id
+from headsup.domain.notices import NoticeKind, NoticeRequest
 from headsup.domain.payloads import VisitDonePayload, VisitOnTheWayPayload, VisitRunningLatePayload
 from headsup.domain.visits.models import Visit
 
@@ -31,26 +31,26 @@ class VisitStep:
 
 
 def on_change(
-    previous: Visit | None,
-    visit: Visit,
-    late_eta: datetime | None,
-    policy: VisitPolicy,
-    now: datetime,
-    *,
-    settled_later: bool = False,
+    previous: Visit | None, visit: Visit, late_eta: datetime | None, policy: VisitPolicy, now: datetime
 ) -> VisitStep:
-    """`settled_later`: a later record in the same batch has the visit arrived, done or cancelled,
-    so an "on the way" or "running late" message would already be wrong when it arrived."""
     notices: list[NoticeRequest] = []
     became = previous is None or previous.status != visit.status
-    if visit.status == "en_route" and became and not settled_later:
+    if visit.status == "en_route" and became:
         notices.append(_on_the_way(visit, now))
     if visit.status == "done" and became:
         notices.append(_thank_you(visit, now))
-    if visit.is_open and not settled_later and _worth_a_late_notice(visit, late_eta, policy):
+    if visit.is_open and _worth_a_late_notice(visit, late_eta, policy):
         notices.append(_running_late(visit, now, new_eta=visit.eta))
         late_eta = visit.eta
     return VisitStep(notices, late_eta, visit.window_end if visit.is_open else None)
+
+
+def settled_later(step: VisitStep, late_eta: datetime | None) -> VisitStep:
+    """`step` for a change after which, later in the same batch, the visit is arrived, done or
+    cancelled: "on the way" and "running late" would already be wrong when they arrived, so only
+    the thank-you stands, and the ETA the customer was told stays `late_eta`."""
+    kept = [notice for notice in step.notices if notice.kind is NoticeKind.VISIT_DONE]
+    return VisitStep(kept, late_eta, step.check_at)
 
 
 def on_window_end(visit: Visit, late_eta: datetime | None, now: datetime) -> VisitStep:
@@ -77,24 +77,6 @@ def _worth_a_late_notice(visit: Visit, late_eta: datetime | None, policy: VisitP
     return late_eta is None or visit.eta - late_eta >= policy.slip
 
 
-def _request(
-    kind: NoticeKind,
-    visit: Visit,
-    now: datetime,
-    payload: dict[str, object],
-    *facts: str | datetime,
-    expires_at: datetime | None = None,
-) -> NoticeRequest:
-    return NoticeRequest(
-        notice_id=make_notice_id(kind, visit.visit_id, *facts),
-        kind=kind,
-        customer_id=visit.customer_id,
-        detected_at=now,
-        payload=payload,
-        expires_at=expires_at,
-    )
-
-
 def _on_the_way(visit: Visit, now: datetime) -> NoticeRequest:
     payload = VisitOnTheWayPayload(
         visit_id=visit.visit_id,
@@ -104,8 +86,8 @@ def _on_the_way(visit: Visit, now: datetime) -> NoticeRequest:
     )
     # One per visit: a technician who turns back and sets off again does not re-announce.
     # Once the technician is due at the door, "on the way" is no news: held past that, it is skipped.
-    return _request(
-        NoticeKind.VISIT_ON_THE_WAY, visit, now, payload.model_dump(mode="json"), expires_at=visit.eta
+    return NoticeRequest.about(
+        visit, NoticeKind.VISIT_ON_THE_WAY, detected_at=now, payload=payload, expires_at=visit.eta
     )
 
 
@@ -124,16 +106,11 @@ def _running_late(visit: Visit, now: datetime, *, new_eta: datetime | None) -> N
     # News about today's visit: worth sending until shortly after the new ETA, not a day later
     # (the frequency cap or quiet hours could otherwise hold it that long).
     expires_at = max(new_eta or now, now) + RUNNING_LATE_SHELF_LIFE
-    return _request(
-        NoticeKind.VISIT_RUNNING_LATE,
-        visit,
-        now,
-        payload.model_dump(mode="json"),
-        fact,
-        expires_at=expires_at,
+    return NoticeRequest.about(
+        visit, NoticeKind.VISIT_RUNNING_LATE, fact, detected_at=now, payload=payload, expires_at=expires_at
     )
 
 
 def _thank_you(visit: Visit, now: datetime) -> NoticeRequest:
     payload = VisitDonePayload(visit_id=visit.visit_id, technician_first_name=visit.technician_first_name)
-    return _request(NoticeKind.VISIT_DONE, visit, now, payload.model_dump(mode="json"))
+    return NoticeRequest.about(visit, NoticeKind.VISIT_DONE, detected_at=now, payload=payload)
