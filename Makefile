@@ -59,7 +59,7 @@ demo: $(BIN)/.installed  ## simulate two busy days locally (moto), print the sum
 
 # The tiers (tests/README.md): unit (no moto, no network), adapters and emulator (moto, one service
 # at a time), integration (template.yaml -> moto -> handlers), system (slow: whole busy days, the
-# CLI, the browser page). pytest-xdist runs them on every core; each worker provisions the template
+# CLI, the browser page). pytest-xdist runs them on both cores (--dist loadgroup); each worker provisions the template
 # once and resets its data between tests.
 PYTEST := PATH="$(CURDIR)/$(SAM_VENV)/bin:$(CURDIR)/$(CHECKOV_VENV)/bin:$$PATH" $(BIN)/pytest
 PYTEST_FAST := $(BIN)/pytest --no-cov -q
@@ -74,10 +74,10 @@ static: $(BIN)/.installed  ## ruff (lint, complexity, format), mypy --strict, th
 	PYTHONPATH=functions:. $(BIN)/lint-imports
 
 check: static  ## static checks and every test but the slow and browser ones, no coverage
-	$(PYTEST_FAST) -n 2 --dist loadscope -m "not slow and not browser and not template" tests
+	$(PYTEST_FAST) -n 2 --dist loadgroup -m "not slow and not browser and not template" tests
 
 test: $(BIN)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed chromium static  ## everything CI runs: static checks, template checks (sam, cfn-lint, checkov), every test tier, coverage floor
-	$(PYTEST) -n 2 --dist loadscope
+	$(PYTEST) -n 2 --dist loadgroup
 
 lint: $(BIN)/.installed  ## ruff (fixing what it can) and format
 	$(BIN)/ruff check --fix $(CODE)

@@ -20,6 +20,9 @@ from headsup.domain.visits.models import Visit
 
 from sim.population import _Generator, busy_day, busy_days
 
+# The module-scoped busy days are built once: the module's tests stay on one xdist worker.
+pytestmark = pytest.mark.xdist_group("population")
+
 MODEL_OF: dict[str, type[ContractRecord]] = {
     "CallbacksTable": Callback,
     "TicketsTable": Ticket,
