@@ -29,8 +29,12 @@ from sim.population import busy_day, simulate_day
 CUSTOMERS = 200
 DELIVERY = "NoticeDeliveryFunction"
 FINAL = {"sent", "skipped", "failed", "unconfirmed", "dead_lettered"}
-# Killed invocations publish no metrics in Lambda; here Powertools' flush still runs and says so.
-pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
+pytestmark = [
+    # Killed invocations publish no metrics in Lambda; here Powertools' flush still runs and says so.
+    pytest.mark.filterwarnings("ignore:No application metrics:UserWarning"),
+    # Its tests share one module-scoped faulty day: they stay on one xdist worker, so it is built once.
+    pytest.mark.xdist_group("accounting"),
+]
 
 
 def faults_of_a_bad_day(plan: FaultPlan, rejected_addresses: set[str]) -> dict[str, Rule]:

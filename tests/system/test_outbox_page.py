@@ -19,6 +19,9 @@ from cli.browser import SENT_EMAIL, SENT_SMS, chromium, open_notice
 from cli.main import main, run_simulation
 from cli.outbox import RunRecord, save_run
 
+# Its tests share one module-scoped run: they stay on one xdist worker, so it is built once.
+pytestmark = pytest.mark.xdist_group("outbox_page")
+
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunRecord, Path, Path]:
