@@ -106,4 +106,4 @@ deploy: build  ## sam deploy --guided (needs AWS credentials; defaults in samcon
 	$(SAM) deploy --guided
 
 clean:  ## remove venvs and build output
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam build .pytest_cache .mypy_cache .ruff_cache .coverage
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam build .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .coverage

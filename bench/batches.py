@@ -127,7 +127,8 @@ def event_for_sweep(pipeline: Any) -> dict[str, Any]:
 
 def event_for_delivery(pipeline: Any) -> dict[str, Any]:
     from headsup.adapters.notice_queue import SqsNoticeQueue
-    from headsup.domain.notices import NoticeKind, make_notice_id
+    from headsup.domain.kinds import NoticeKind
+    from headsup.domain.notices import make_notice_id
 
     from emulator import lambda_sqs_record, queue_messages
     from sim.samples import sample_request

@@ -31,7 +31,7 @@ from io import StringIO
 from typing import Any
 
 import time_machine
-from headsup.domain.notices import TEAM_KINDS
+from headsup.domain.kinds import TEAM_KINDS
 from moto import mock_aws
 from rich.console import Console
 from rich.table import Table

@@ -51,7 +51,7 @@ def renderer(templates: Path) -> "NoticeRenderer":
 
 
 def preview(args: argparse.Namespace, console: Console) -> int:
-    from headsup.domain.notices import TEAM_KINDS, NoticeKind
+    from headsup.domain.kinds import TEAM_KINDS, NoticeKind
     from headsup.rendering.renderer import RenderError, sms_encoding, sms_segments
 
     from sim.samples import sample_customer, sample_request
@@ -118,7 +118,7 @@ def customer_fields(customer: str | None, record: Path) -> dict[str, Any]:
 
 
 def check_templates(args: argparse.Namespace, console: Console) -> int:
-    from headsup.domain.notices import TEAM_KINDS, NoticeKind
+    from headsup.domain.kinds import TEAM_KINDS, NoticeKind
     from headsup.rendering.renderer import RenderError
 
     from sim.samples import EDGE_CUSTOMERS, LOCALES, sample_customer, sample_request

@@ -12,8 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from headsup.domain.customer import Customer
-from headsup.domain.notices import NoticeKind, NoticeRequest, make_notice_id
-from headsup.domain.payloads import PAYLOAD_MODELS
+from headsup.domain.kinds import KINDS, NoticeKind
+from headsup.domain.notices import NoticeRequest, make_notice_id
 
 NOW = datetime(2026, 11, 24, 16, 0, tzinfo=UTC)
 _SOON = NOW + timedelta(minutes=25)
@@ -116,7 +116,7 @@ LOCALES = ("en-US", "en-GB", "es-ES", "de-DE", "fr-FR", "ja-JP", "ar-EG")
 
 def sample_request(kind: NoticeKind, payload: dict[str, Any] | None = None) -> NoticeRequest:
     """A notice of `kind` with the sample payload (or `payload`), checked against its model."""
-    data = PAYLOAD_MODELS[kind].model_validate(payload or PAYLOADS[kind]).model_dump(mode="json")
+    data = KINDS[kind].payload.model_validate(payload or PAYLOADS[kind]).model_dump(mode="json")
     return NoticeRequest(
         notice_id=make_notice_id(kind, "sample"),
         kind=kind,

@@ -5,7 +5,7 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import time_machine
-from headsup.domain.notices import NoticeKind
+from headsup.domain.kinds import NoticeKind
 from moto import mock_aws
 
 from emulator import sent_emails, sent_sms

@@ -4,7 +4,7 @@ from datetime import time
 from pathlib import Path
 
 import pytest
-from headsup.domain.notices import NoticeKind
+from headsup.domain.kinds import NoticeKind
 
 from cli.main import main, run_simulation, summarise
 from cli.outbox import load_run

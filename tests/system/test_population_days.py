@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import time_machine
-from headsup.domain.notices import NoticeKind
+from headsup.domain.kinds import NoticeKind
 from moto import mock_aws
 
 from sim.pipeline import LocalPipeline, lambda_output_to

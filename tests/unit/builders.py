@@ -6,7 +6,8 @@ from typing import Any
 
 from headsup.domain.bills.models import Bill
 from headsup.domain.customer import Customer, customer_from_item
-from headsup.domain.notices import NoticeKind, NoticeRequest, make_notice_id
+from headsup.domain.kinds import NoticeKind
+from headsup.domain.notices import NoticeRequest, make_notice_id
 
 
 def bill(

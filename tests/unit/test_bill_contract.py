@@ -3,7 +3,8 @@ from typing import Any
 
 import pytest
 from headsup.domain.bills.models import Bill, InvalidBill
-from headsup.domain.notices import NoticeKind, make_notice_id
+from headsup.domain.kinds import NoticeKind
+from headsup.domain.notices import make_notice_id
 
 
 def valid_item(**overrides: Any) -> dict[str, Any]:

@@ -13,7 +13,8 @@ from headsup.domain.callbacks.rules import (
     on_due,
     round_up_to_clean_time,
 )
-from headsup.domain.notices import Audience, NoticeKind, NoticeRequest, Topic
+from headsup.domain.kinds import Audience, NoticeKind, Topic
+from headsup.domain.notices import NoticeRequest
 from headsup.domain.payloads import CallbackEscalationPayload, CallbackOverduePayload
 from hypothesis import given
 from hypothesis import strategies as st

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from headsup.domain.notices import NoticeKind
+from headsup.domain.kinds import NoticeKind
 
 from cli.main import TEMPLATES, UNSUBSCRIBE, main
 from cli.outbox import RunRecord, save_run

@@ -5,7 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 from headsup.adapters.senders import EmailIdentity, SesEmailSender
-from headsup.domain.notices import NoticeKind, NoticeRequest, make_notice_id
+from headsup.domain.kinds import NoticeKind
+from headsup.domain.notices import NoticeRequest, make_notice_id
 from headsup.rendering.renderer import NoticeRenderer
 
 from tests.unit.builders import customer

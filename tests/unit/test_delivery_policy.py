@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from headsup.domain.channels import Channel
-from headsup.domain.notices import NoticeKind, NoticeRequest, make_notice_id
+from headsup.domain.kinds import NoticeKind
+from headsup.domain.notices import NoticeRequest, make_notice_id
 from headsup.domain.policy import DeliveryPolicy, Hold, QuietHours, Recipient, Send, Skip, decide
 from headsup.domain.preferences import Preferences
 

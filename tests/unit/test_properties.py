@@ -19,7 +19,8 @@ from typing import Any
 from headsup.domain.bills.models import AMOUNT_LIMIT, Bill, InvalidBill
 from headsup.domain.bills.rules import Thresholds, detect_increase
 from headsup.domain.customer import Customer, InvalidCustomer, customer_from_item
-from headsup.domain.notices import NoticeKind, NoticeRequest, make_notice_id
+from headsup.domain.kinds import NoticeKind
+from headsup.domain.notices import NoticeRequest, make_notice_id
 from headsup.domain.payloads import BillIncreasePayload
 from headsup.logic.bill_increase import BillIncreaseDetector
 from headsup.platform.errors import InvalidRecord

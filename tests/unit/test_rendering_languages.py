@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from headsup.domain.notices import NoticeKind, NoticeRequest, make_notice_id
+from headsup.domain.kinds import NoticeKind
+from headsup.domain.notices import NoticeRequest, make_notice_id
 from headsup.rendering.renderer import (
     GSM7_BASIC,
     GSM7_EXTENDED,

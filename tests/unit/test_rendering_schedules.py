@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from babel import Locale
-from headsup.domain.notices import NoticeKind, NoticeRequest, make_notice_id
+from headsup.domain.kinds import NoticeKind
+from headsup.domain.notices import NoticeRequest, make_notice_id
 from headsup.rendering.renderer import (
     InvalidPayload,
     NoticeRenderer,

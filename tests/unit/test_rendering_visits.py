@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 from headsup.domain.channels import Channel, Route, choose_route
-from headsup.domain.notices import SMS_FIRST_KINDS, NoticeKind, NoticeRequest, make_notice_id
+from headsup.domain.kinds import SMS_FIRST_KINDS, NoticeKind
+from headsup.domain.notices import NoticeRequest, make_notice_id
 from headsup.rendering.renderer import InvalidPayload, NoticeRenderer, sms_segments
 
 from tests.unit.builders import customer

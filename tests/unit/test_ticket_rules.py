@@ -5,7 +5,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from headsup.domain.notices import Audience, NoticeKind, NoticeRequest, Topic
+from headsup.domain.kinds import Audience, NoticeKind, Topic
+from headsup.domain.notices import NoticeRequest
 from headsup.domain.payloads import (
     TicketEscalationPayload,
     TicketFollowUpPayload,

@@ -10,7 +10,8 @@ from itertools import pairwise
 from typing import Any
 
 import pytest
-from headsup.domain.notices import Audience, NoticeKind, NoticeRequest, Topic
+from headsup.domain.kinds import Audience, NoticeKind, Topic
+from headsup.domain.notices import NoticeRequest
 from headsup.domain.payloads import VisitDonePayload, VisitOnTheWayPayload, VisitRunningLatePayload
 from headsup.domain.visits import rules
 from headsup.domain.visits.models import InvalidVisit, Visit

@@ -3,56 +3,15 @@
 import hashlib
 from datetime import UTC, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Annotated, Any, Literal, Protocol, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-
-class NoticeKind(StrEnum):
-    BILL_INCREASE = "bill_increase"
-    CALLBACK_OVERDUE = "callback_overdue"
-    CALLBACK_ESCALATION = "callback_escalation"
-    TICKET_STALE = "ticket_stale"
-    TICKET_ESCALATION = "ticket_escalation"
-    TICKET_SLA_WARNING = "ticket_sla_warning"
-    TICKET_FOLLOW_UP = "ticket_follow_up"
-    VISIT_ON_THE_WAY = "visit_on_the_way"
-    VISIT_RUNNING_LATE = "visit_running_late"
-    VISIT_DONE = "visit_done"
-
-
-class Audience(StrEnum):
-    CUSTOMER = "customer"  # by the customer's own channel (email or SMS)
-    TEAM = "team"  # on EscalationTopic
-
-
-class Topic(StrEnum):
-    """What a notice is about; customers will be able to opt out per topic."""
-
-    BILLING = "billing"
-    CALLBACKS = "callbacks"
-    TICKETS = "tickets"
-    VISITS = "visits"
-
-
-TOPIC_OF: dict[NoticeKind, Topic] = {
-    NoticeKind.BILL_INCREASE: Topic.BILLING,
-    NoticeKind.CALLBACK_OVERDUE: Topic.CALLBACKS,
-    NoticeKind.CALLBACK_ESCALATION: Topic.CALLBACKS,
-    NoticeKind.TICKET_STALE: Topic.TICKETS,
-    NoticeKind.TICKET_ESCALATION: Topic.TICKETS,
-    NoticeKind.TICKET_SLA_WARNING: Topic.TICKETS,
-    NoticeKind.TICKET_FOLLOW_UP: Topic.TICKETS,
-    NoticeKind.VISIT_ON_THE_WAY: Topic.VISITS,
-    NoticeKind.VISIT_RUNNING_LATE: Topic.VISITS,
-    NoticeKind.VISIT_DONE: Topic.VISITS,
-}
-# Time-critical kinds go by SMS when the customer allows it, whatever their usual order: a text
-# is read within minutes, an email maybe after the technician has come and gone.
-SMS_FIRST_KINDS = frozenset({NoticeKind.VISIT_ON_THE_WAY, NoticeKind.VISIT_RUNNING_LATE})
-TEAM_KINDS = frozenset(
-    {NoticeKind.CALLBACK_ESCALATION, NoticeKind.TICKET_ESCALATION, NoticeKind.TICKET_SLA_WARNING}
+from headsup.domain.kinds import (
+    KINDS,
+    Audience,
+    NoticeKind,
+    Topic,
 )
 
 NoticeId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
@@ -113,11 +72,11 @@ class NoticeRequest(BaseModel):
 
     @property
     def topic(self) -> Topic:
-        return TOPIC_OF[self.kind]
+        return KINDS[self.kind].topic
 
     @property
     def audience(self) -> Audience:
-        return Audience.TEAM if self.kind in TEAM_KINDS else Audience.CUSTOMER
+        return KINDS[self.kind].audience
 
 
 def make_notice_id(kind: NoticeKind, *facts: Fact) -> str:

@@ -6,8 +6,6 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from headsup.domain.notices import NoticeKind
-
 Period = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
@@ -134,17 +132,3 @@ class VisitRunningLatePayload(Payload):
 class VisitDonePayload(Payload):
     visit_id: str
     technician_first_name: str
-
-
-PAYLOAD_MODELS: dict[NoticeKind, type[BaseModel]] = {
-    NoticeKind.BILL_INCREASE: BillIncreasePayload,
-    NoticeKind.CALLBACK_OVERDUE: CallbackOverduePayload,
-    NoticeKind.CALLBACK_ESCALATION: CallbackEscalationPayload,
-    NoticeKind.TICKET_STALE: TicketStalePayload,
-    NoticeKind.TICKET_ESCALATION: TicketEscalationPayload,
-    NoticeKind.TICKET_SLA_WARNING: TicketSlaWarningPayload,
-    NoticeKind.TICKET_FOLLOW_UP: TicketFollowUpPayload,
-    NoticeKind.VISIT_ON_THE_WAY: VisitOnTheWayPayload,
-    NoticeKind.VISIT_RUNNING_LATE: VisitRunningLatePayload,
-    NoticeKind.VISIT_DONE: VisitDonePayload,
-}

@@ -24,7 +24,8 @@ from zoneinfo import ZoneInfo
 
 from headsup.domain.channels import Channel, NoRoute, Route, choose_route, contact_barred
 from headsup.domain.customer import Customer
-from headsup.domain.notices import SMS_FIRST_KINDS, NoticeRequest
+from headsup.domain.kinds import SMS_FIRST_KINDS
+from headsup.domain.notices import NoticeRequest
 from headsup.domain.preferences import Preferences
 
 DAY = timedelta(hours=24)

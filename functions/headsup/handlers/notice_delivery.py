@@ -19,7 +19,8 @@ from headsup.adapters.ledger import DynamoLedger
 from headsup.adapters.preferences import DynamoPreferenceStore
 from headsup.adapters.secrets import read_signing_key
 from headsup.adapters.senders import EmailIdentity, SesEmailSender, SnsSmsSender, SnsTeamPublisher
-from headsup.domain.notices import TEAM_KINDS, NoticeRequest
+from headsup.domain.kinds import TEAM_KINDS
+from headsup.domain.notices import NoticeRequest
 from headsup.handlers.settings import DeliverySettings
 from headsup.logic.delivery import Attempt, NoticeDelivery
 from headsup.platform.batch import process_batch

@@ -12,7 +12,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 
 from headsup.domain.callbacks.rules import CallbackPolicy
-from headsup.domain.notices import NoticeKind
+from headsup.domain.kinds import NoticeKind
 from headsup.domain.policy import DeliveryPolicy, QuietHours
 from headsup.domain.tickets.rules import TicketPolicy
 from headsup.domain.visits.rules import VisitPolicy

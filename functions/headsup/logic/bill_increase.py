@@ -8,7 +8,8 @@ from headsup.adapters.bills import BillsRepository
 from headsup.adapters.notice_queue import NoticeQueue
 from headsup.domain.bills.models import Bill, InvalidBill
 from headsup.domain.bills.rules import Thresholds, detect_increase
-from headsup.domain.notices import NoticeKind, NoticeRequest
+from headsup.domain.kinds import NoticeKind
+from headsup.domain.notices import NoticeRequest
 from headsup.platform.batch import ChangeKind, StreamChange
 from headsup.platform.observability import logger, metrics
 

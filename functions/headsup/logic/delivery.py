@@ -31,7 +31,8 @@ from headsup.adapters.senders import (
 )
 from headsup.domain.channels import Channel, Route
 from headsup.domain.customer import Customer
-from headsup.domain.notices import Audience, NoticeRequest
+from headsup.domain.kinds import Audience
+from headsup.domain.notices import NoticeRequest
 from headsup.domain.policy import DAY, DeliveryPolicy, Hold, Recipient, Skip, decide
 from headsup.platform.errors import describe_error
 from headsup.platform.observability import logger, metrics

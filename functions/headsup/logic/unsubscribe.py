@@ -31,7 +31,7 @@ from urllib.parse import parse_qsl
 
 from headsup.adapters.preferences import PreferenceStore
 from headsup.domain import unsubscribe_tokens as tokens
-from headsup.domain.notices import Topic
+from headsup.domain.kinds import Topic
 from headsup.platform.observability import logger, metrics
 
 # What the customer is told they are leaving, in plain words.

@@ -25,9 +25,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from pydantic import BaseModel, ValidationError
 
 from headsup.domain.customer import Customer
+from headsup.domain.kinds import KINDS
 from headsup.domain.messages import RenderedEmail, RenderedEscalation, RenderedSms
 from headsup.domain.notices import NoticeRequest
-from headsup.domain.payloads import PAYLOAD_MODELS
 from headsup.rendering.formatting import LocaleFormatter
 
 
@@ -133,7 +133,7 @@ class NoticeRenderer:
 
     def _payload(self, request: NoticeRequest) -> BaseModel:
         try:
-            return PAYLOAD_MODELS[request.kind].model_validate(request.payload)
+            return KINDS[request.kind].payload.model_validate(request.payload)
         except ValidationError as exc:
             fields = sorted({".".join(map(str, e["loc"])) for e in exc.errors()})
             raise InvalidPayload(f"{request.kind} payload invalid at {', '.join(fields)}") from exc

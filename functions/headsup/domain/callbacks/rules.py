@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from headsup.domain.callbacks.models import Callback
-from headsup.domain.notices import NoticeKind, NoticeRequest
+from headsup.domain.kinds import NoticeKind
+from headsup.domain.notices import NoticeRequest
 from headsup.domain.payloads import CallbackEscalationPayload, CallbackOverduePayload
 
 CLEAN_MINUTES = 15

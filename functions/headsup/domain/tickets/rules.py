@@ -16,7 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from headsup.domain.notices import NoticeKind, NoticeRequest
+from headsup.domain.kinds import NoticeKind
+from headsup.domain.notices import NoticeRequest
 from headsup.domain.payloads import (
     TicketEscalationPayload,
     TicketFollowUpPayload,

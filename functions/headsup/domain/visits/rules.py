@@ -9,7 +9,8 @@ or back inside the window, never produces a late notice.
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from headsup.domain.notices import NoticeKind, NoticeRequest
+from headsup.domain.kinds import NoticeKind
+from headsup.domain.notices import NoticeRequest
 from headsup.domain.payloads import VisitDonePayload, VisitOnTheWayPayload, VisitRunningLatePayload
 from headsup.domain.visits.models import Visit
 

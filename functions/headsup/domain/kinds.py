@@ -1,0 +1,83 @@
+"""Every kind of notice, and ONE table of what each kind is: its topic (what a customer can opt out
+of), its audience (the customer, or the team on EscalationTopic), whether it goes by SMS first, and
+the payload model its templates render. Everything else that asks about a kind reads this table."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+
+from headsup.domain.payloads import (
+    BillIncreasePayload,
+    CallbackEscalationPayload,
+    CallbackOverduePayload,
+    Payload,
+    TicketEscalationPayload,
+    TicketFollowUpPayload,
+    TicketSlaWarningPayload,
+    TicketStalePayload,
+    VisitDonePayload,
+    VisitOnTheWayPayload,
+    VisitRunningLatePayload,
+)
+
+
+class NoticeKind(StrEnum):
+    BILL_INCREASE = "bill_increase"
+    CALLBACK_OVERDUE = "callback_overdue"
+    CALLBACK_ESCALATION = "callback_escalation"
+    TICKET_STALE = "ticket_stale"
+    TICKET_ESCALATION = "ticket_escalation"
+    TICKET_SLA_WARNING = "ticket_sla_warning"
+    TICKET_FOLLOW_UP = "ticket_follow_up"
+    VISIT_ON_THE_WAY = "visit_on_the_way"
+    VISIT_RUNNING_LATE = "visit_running_late"
+    VISIT_DONE = "visit_done"
+
+
+class Audience(StrEnum):
+    CUSTOMER = "customer"  # by the customer's own channel (email or SMS)
+    TEAM = "team"  # on EscalationTopic
+
+
+class Topic(StrEnum):
+    """What a notice is about; customers will be able to opt out per topic."""
+
+    BILLING = "billing"
+    CALLBACKS = "callbacks"
+    TICKETS = "tickets"
+    VISITS = "visits"
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    topic: Topic
+    audience: Audience
+    payload: type[Payload]
+    # Time-critical kinds go by SMS when the customer allows it, whatever their usual order: a
+    # text is read within minutes, an email maybe after the technician has come and gone.
+    sms_first: bool = False
+
+
+_CUSTOMER, _TEAM = Audience.CUSTOMER, Audience.TEAM
+
+KINDS: Mapping[NoticeKind, KindSpec] = MappingProxyType(
+    {
+        NoticeKind.BILL_INCREASE: KindSpec(Topic.BILLING, _CUSTOMER, BillIncreasePayload),
+        NoticeKind.CALLBACK_OVERDUE: KindSpec(Topic.CALLBACKS, _CUSTOMER, CallbackOverduePayload),
+        NoticeKind.CALLBACK_ESCALATION: KindSpec(Topic.CALLBACKS, _TEAM, CallbackEscalationPayload),
+        NoticeKind.TICKET_STALE: KindSpec(Topic.TICKETS, _CUSTOMER, TicketStalePayload),
+        NoticeKind.TICKET_ESCALATION: KindSpec(Topic.TICKETS, _TEAM, TicketEscalationPayload),
+        NoticeKind.TICKET_SLA_WARNING: KindSpec(Topic.TICKETS, _TEAM, TicketSlaWarningPayload),
+        NoticeKind.TICKET_FOLLOW_UP: KindSpec(Topic.TICKETS, _CUSTOMER, TicketFollowUpPayload),
+        NoticeKind.VISIT_ON_THE_WAY: KindSpec(Topic.VISITS, _CUSTOMER, VisitOnTheWayPayload, sms_first=True),
+        NoticeKind.VISIT_RUNNING_LATE: KindSpec(
+            Topic.VISITS, _CUSTOMER, VisitRunningLatePayload, sms_first=True
+        ),
+        NoticeKind.VISIT_DONE: KindSpec(Topic.VISITS, _CUSTOMER, VisitDonePayload),
+    }
+)
+
+# Views of the table, for the callers that ask one question of it.
+TEAM_KINDS = frozenset(kind for kind, spec in KINDS.items() if spec.audience is _TEAM)
+SMS_FIRST_KINDS = frozenset(kind for kind, spec in KINDS.items() if spec.sms_first)
