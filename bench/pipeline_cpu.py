@@ -72,8 +72,7 @@ def detector() -> Callable[[str, dict[str, Any], dict[str, Any] | None], list[An
 
     def detect(scenario: str, item: dict[str, Any], previous: dict[str, Any] | None) -> list[Any]:
         if scenario == "bill":
-            request = bills.on_bill_change("INSERT", item, None)
-            return [request] if request else []
+            return bills.on_bill_change("INSERT", item, None)
         if scenario == "callback":
             step = callback_rules.on_due(
                 Callback.from_item(item), callback_rules.PromiseState(), AT, callback_policy, lambda: zone
@@ -91,13 +90,14 @@ def delivery_world(customers: dict[str, Any], renderer: Any) -> tuple[Any, Any]:
     from datetime import time as clock_time
 
     from headsup.domain.policy import DeliveryPolicy, QuietHours
-    from headsup.logic.delivery import Attempt, NoticeDelivery
+    from headsup.logic.delivery import Attempt, NoticeDelivery, RecheckPolicy
     from headsup.rendering.links import UnsubscribeLinks
 
     from emulator.fakes import (
         InMemoryCustomers,
         InMemoryLedger,
         InMemoryPreferences,
+        InMemorySources,
         RecordingEmail,
         RecordingHolds,
         RecordingSms,
@@ -123,6 +123,9 @@ def delivery_world(customers: dict[str, Any], renderer: Any) -> tuple[Any, Any]:
         ),
         holds=RecordingHolds(),
         unsubscribe_links=UnsubscribeLinks("https://example.com", key=b"bench-signing-key-32-bytes-long!"),
+        sources=InMemorySources(),
+        recheck=RecheckPolicy(after=timedelta(minutes=1), callback_reschedule=timedelta(minutes=60)),
+        team_zone=ZoneInfo("UTC"),
         clock=lambda: AT,
     )
     attempt = Attempt(number=1, max_attempts=5, lease_until=AT + timedelta(minutes=5))

@@ -8,6 +8,7 @@ those rules, instead of passing because a mock was told what to return.
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from botocore.exceptions import ClientError
 from headsup.adapters.ledger import (
@@ -21,10 +22,13 @@ from headsup.adapters.ledger import (
     Status,
     UnfinishedSend,
 )
+from headsup.domain.assertions import Assertion
 from headsup.domain.customer import Customer
+from headsup.domain.kinds import KINDS, Audience
 from headsup.domain.messages import RenderedEmail, RenderedSms
 from headsup.domain.notices import NoticeRequest
 from headsup.domain.preferences import Preferences
+from headsup.domain.recheck import SUPERSEDED, ToldNotice
 
 
 @dataclass
@@ -38,6 +42,7 @@ class LedgerEntry:
     released: bool = False
     outcome: Outcome | None = None
     last_error: str | None = None
+    request: NoticeRequest | None = None  # as last claimed: its facts as stated then
 
 
 @dataclass
@@ -45,6 +50,7 @@ class InMemoryLedger:
     entries: dict[str, LedgerEntry] = field(default_factory=dict)
     sends: list[tuple[datetime, str]] = field(default_factory=list)  # (sent_at, customer_id)
     customer_of: dict[str, str] = field(default_factory=dict)
+    told_sends: list[tuple[str, ToldNotice]] = field(default_factory=list)  # (told key, notice)
 
     def claim(
         self,
@@ -68,9 +74,10 @@ class InMemoryLedger:
         attempts = (entry.attempts if entry else 0) + 1
         token = f"token-{attempts}"
         self.entries[request.notice_id] = LedgerEntry(
-            Status.IN_PROGRESS, token, lease_until, attempts, intent=intent, channel=channel
+            Status.IN_PROGRESS, token, lease_until, attempts, intent=intent, channel=channel, request=request
         )
-        return Claim(request.notice_id, token, attempts)
+        told_key = request.story_key if KINDS[request.kind].audience is Audience.CUSTOMER else None
+        return Claim(request.notice_id, token, attempts, told_key)
 
     def settle_unfinished(self, unfinished: UnfinishedSend, *, now: datetime) -> None:
         entry = self.entries[unfinished.notice_id]
@@ -88,6 +95,21 @@ class InMemoryLedger:
         entry.outcome = outcome
         if outcome.counts_towards_cap:
             self.sends.append((now, self.customer_of[claim.notice_id]))
+            if claim.told_key is not None and entry.request is not None and entry.request.asserts:
+                told = ToldNotice(claim.notice_id, entry.request.kind, entry.request.asserts.facts, now)
+                self.told_sends.append((claim.told_key, told))
+
+    def told(self, told_key: str) -> list[ToldNotice]:
+        found = [notice for key, notice in self.told_sends if key == told_key]
+        return sorted(found, key=lambda notice: notice.sent_at, reverse=True)
+
+    def supersede(self, notice_id: str, *, by: str, now: datetime) -> bool:
+        entry = self.entries.get(notice_id)
+        if entry is None or entry.status is not Status.HELD:
+            return False
+        entry.status = Status.SKIPPED
+        entry.outcome = Outcome(Status.SKIPPED, reason=f"{SUPERSEDED}: by notice {by}")
+        return True
 
     def recent_sends(self, customer_id: str, since: datetime) -> list[datetime]:
         return [sent for sent, customer in self.sends if customer == customer_id and sent > since]
@@ -167,10 +189,38 @@ class InMemoryPreferences:
 
 @dataclass
 class RecordingHolds:
-    held: list[tuple[str, datetime]] = field(default_factory=list)
+    """Held notices by story key, as DueItemsTable keeps them: a newer one replaces an older."""
 
-    def hold(self, request: NoticeRequest, until: datetime) -> None:
+    held: list[tuple[str, datetime]] = field(default_factory=list)
+    waiting: dict[str, NoticeRequest] = field(default_factory=dict)
+
+    def hold(self, request: NoticeRequest, until: datetime) -> NoticeRequest | None:
         self.held.append((request.notice_id, until))
+        older = self.waiting.get(key := request.story_key or request.notice_id)
+        self.waiting[key] = request
+        return None if older is None or older.notice_id == request.notice_id else older
+
+
+@dataclass
+class InMemorySources:
+    """The business's items, by (table, key values); a test changes them as the business would."""
+
+    items: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = field(default_factory=dict)
+    reads: int = 0
+
+    def put(self, assertion: Assertion, item: dict[str, Any] | None) -> None:
+        key = (assertion.table.value, tuple(assertion.key.values()))
+        if item is None:
+            self.items.pop(key, None)
+        else:
+            self.items[key] = item
+
+    def prefetch(self, assertions: Iterable[Assertion]) -> None:
+        """Nothing to save in memory."""
+
+    def get(self, assertion: Assertion) -> dict[str, Any] | None:
+        self.reads += 1
+        return self.items.get((assertion.table.value, tuple(assertion.key.values())))
 
 
 def client_error(code: str, operation: str = "SendEmail") -> ClientError:

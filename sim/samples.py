@@ -34,6 +34,16 @@ PAYLOADS: dict[NoticeKind, dict[str, Any]] = {
             {"description": "Plan", "previous_amount": Decimal("100.00"), "new_amount": Decimal("107.40")},
         ],
     },
+    # The November bill above, corrected down after its increase notice went out: the data add-on
+    # was charged by mistake.
+    NoticeKind.BILL_CORRECTION: {
+        "period": "2026-11",
+        "currency": "USD",
+        "told_amount": Decimal("132.40"),
+        "corrected_amount": Decimal("117.40"),
+        "due_date": "2026-12-15",
+        "due_date_changed": False,
+    },
     NoticeKind.CALLBACK_OVERDUE: {
         "callback_id": "cb-1",
         "topic": "router keeps dropping",
@@ -98,6 +108,14 @@ PAYLOADS: dict[NoticeKind, dict[str, Any]] = {
         "window_end": NOW,
         "new_eta": NOW + timedelta(minutes=50),
         "delay_reason": "the previous job ran over",
+    },
+    # Better news after a "running late": the technician now makes it within the window after all.
+    NoticeKind.VISIT_ETA_EARLIER: {
+        "visit_id": "v-1",
+        "technician_first_name": "Carlos",
+        "told_eta": NOW + timedelta(minutes=50),
+        "new_eta": _SOON,
+        "window_end": NOW + timedelta(minutes=30),
     },
     NoticeKind.VISIT_DONE: {"visit_id": "v-1", "technician_first_name": "Carlos"},
 }

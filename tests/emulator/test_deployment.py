@@ -151,7 +151,10 @@ def test_conditions_follow_parameter_overrides() -> None:
 
 @pytest.mark.parametrize(
     ("override", "joined", "first"),
-    [(None, "visit_on_the_way|visit_running_late", "visit_on_the_way"), ("a,b,c", "a|b|c", "a")],
+    [
+        (None, "visit_on_the_way|visit_running_late|visit_eta_earlier", "visit_on_the_way"),
+        ("a,b,c", "a|b|c", "a"),
+    ],
 )
 def test_a_comma_delimited_list_parameter_is_a_list_to_the_intrinsics(
     override: str | None, joined: str, first: str

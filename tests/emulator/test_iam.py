@@ -27,10 +27,10 @@ def test_inline_statements_allow_what_they_name_and_nothing_else(deployment: Dep
         == []
     )
     [(action, resource)] = denied(
-        deployment, DELIVERY, "dynamodb", "BatchGetItem", batch_get(deployment, "BillsTable")
+        deployment, DELIVERY, "dynamodb", "BatchGetItem", batch_get(deployment, "DueItemsTable")
     )
     assert action == "dynamodb:BatchGetItem"
-    assert resource.endswith(f":table/{deployment.ref('BillsTable')}")
+    assert resource.endswith(f":table/{deployment.ref('DueItemsTable')}")
 
 
 def test_sam_policy_templates_are_expanded(deployment: Deployment) -> None:

@@ -136,10 +136,16 @@ def test_the_ledger_has_the_customer_sent_index_as_declared(deployment: Deployme
     # Given the ledger table
     dynamodb = boto3.client("dynamodb")
     table = deployment.ref("NoticeLedgerTable")
-    (index,) = dynamodb.describe_table(TableName=table)["Table"]["GlobalSecondaryIndexes"]
+    indexes = dynamodb.describe_table(TableName=table)["Table"]["GlobalSecondaryIndexes"]
+    by_name = {index["IndexName"]: index for index in indexes}
+    assert sorted(by_name) == ["CustomerSentIndex", "ToldIndex"]
+    index = by_name["CustomerSentIndex"]
+    assert by_name["ToldIndex"]["Projection"] == {
+        "ProjectionType": "INCLUDE",
+        "NonKeyAttributes": ["kind", "asserted"],
+    }
 
     # Then CustomerSentIndex is there with its keys and projection
-    assert index["IndexName"] == "CustomerSentIndex"
     assert index["KeySchema"] == [
         {"AttributeName": "customer_id", "KeyType": "HASH"},
         {"AttributeName": "sent_at", "KeyType": "RANGE"},

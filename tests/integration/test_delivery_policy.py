@@ -4,6 +4,7 @@ replayed mixed day in which every notice ends in exactly one recorded outcome.""
 
 import json
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from urllib.parse import urlparse
 
 import time_machine
@@ -20,12 +21,19 @@ def bill_increase(
     previous = f"{year}-{month - 1:02d}" if month > 1 else f"{year - 1}-12"
     pipeline.put_bills(
         [
-            bill(customer_id, previous, "100", currency=currency),
-            bill(customer_id, period, "150", currency=currency),
+            bill(customer_id, previous, rising_amount(previous), currency=currency),
+            bill(customer_id, period, rising_amount(period), currency=currency),
         ]
     )
     pipeline.run_detectors()
     pipeline.deliver_notices()
+
+
+def rising_amount(period: str) -> str:
+    """Each month 50 % up on the one before: a bill written again by a later call keeps its
+    amount (it is not a correction), and every month is an increase worth telling."""
+    year, month = (int(part) for part in period.split("-"))
+    return str((Decimal(100) * Decimal("1.5") ** (year * 12 + month - 2026 * 12)).quantize(Decimal("0.01")))
 
 
 def statuses(pipeline: LocalPipeline) -> list[tuple[str, str]]:
@@ -69,7 +77,7 @@ def test_the_fourth_notice_in_a_day_is_held_until_a_place_frees_up(pipeline: Loc
     # Given three notices already sent to Ana today (each a different month's bill going up)
     for month in ("2026-08", "2026-09", "2026-10"):
         bill_increase(pipeline, "cust-ana", period=month)
-    pipeline.put_bills([bill("cust-ana", "2026-11", "300")])  # and a fourth
+    pipeline.put_bills([bill("cust-ana", "2026-11", rising_amount("2026-11"))])  # and a fourth
     pipeline.run_detectors()
     pipeline.deliver_notices()
 
@@ -110,7 +118,7 @@ def test_the_technician_on_the_way_is_not_held_by_the_daily_cap(pipeline: LocalP
         )
         pipeline.index_changes()
         pipeline.deliver_notices()
-        pipeline.put_bills([bill("cust-ana", "2026-11", "300")])
+        pipeline.put_bills([bill("cust-ana", "2026-11", rising_amount("2026-11"))])
         pipeline.run_detectors()
         pipeline.deliver_notices()
 
@@ -142,7 +150,7 @@ def test_one_click_unsubscribe_stops_that_topic_and_only_that_topic(pipeline: Lo
     # Then it answers 200 without a redirect; the next billing notice is skipped, a tickets one is not
     assert response.status == 200
     assert "location" not in response.headers
-    pipeline.put_bills([bill("cust-ana", "2026-11", "200")])
+    pipeline.put_bills([bill("cust-ana", "2026-11", rising_amount("2026-11"))])
     pipeline.run_detectors()
     pipeline.deliver_notices()
     skipped = [entry for entry in pipeline.ledger() if entry["status"] == "skipped"]

@@ -1,18 +1,20 @@
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from headsup.adapters.ledger import ClaimHeld, Intent, Status
 from headsup.adapters.senders import PermanentSendError, UnconfirmedSend
 from headsup.domain.policy import DeliveryPolicy, QuietHours
-from headsup.logic.delivery import Attempt, NoticeDelivery, UnknownCustomer, outcome_metric
+from headsup.logic.delivery import Attempt, NoticeDelivery, RecheckPolicy, UnknownCustomer, outcome_metric
 from headsup.rendering.renderer import NoticeRenderer
 
 from emulator.fakes import (
     InMemoryCustomers,
     InMemoryLedger,
     InMemoryPreferences,
+    InMemorySources,
     LambdaTimedOut,
     RecordingEmail,
     RecordingHolds,
@@ -40,6 +42,7 @@ class World:
         self.team = RecordingTeam()
         self.preferences = InMemoryPreferences()
         self.holds = RecordingHolds()
+        self.sources = InMemorySources()
         self.delivery = NoticeDelivery(
             customers=self.customers,
             ledger=self.ledger,
@@ -52,6 +55,9 @@ class World:
             policy=DeliveryPolicy(quiet_hours=QuietHours(start=time(0), end=time(0)), max_per_day=100),
             holds=self.holds,
             unsubscribe_links=lambda customer_id, topic: f"https://example.com/u/{customer_id}/{topic}",
+            sources=self.sources,
+            recheck=RecheckPolicy(after=timedelta(minutes=1), callback_reschedule=timedelta(minutes=60)),
+            team_zone=ZoneInfo("America/New_York"),
             clock=lambda: self.now,
         )
 

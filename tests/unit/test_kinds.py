@@ -26,5 +26,9 @@ def test_team_notices_are_the_escalations_and_the_sla_warning() -> None:
 
 
 def test_only_the_technicians_time_critical_notices_go_by_sms_first() -> None:
-    assert {NoticeKind.VISIT_ON_THE_WAY, NoticeKind.VISIT_RUNNING_LATE} == SMS_FIRST_KINDS
+    assert {
+        NoticeKind.VISIT_ON_THE_WAY,
+        NoticeKind.VISIT_RUNNING_LATE,
+        NoticeKind.VISIT_ETA_EARLIER,
+    } == SMS_FIRST_KINDS
     assert not SMS_FIRST_KINDS & TEAM_KINDS

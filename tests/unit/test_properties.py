@@ -21,7 +21,7 @@ from headsup.domain.bills.rules import Thresholds, detect_increase
 from headsup.domain.customer import Customer, InvalidCustomer, customer_from_item
 from headsup.domain.kinds import NoticeKind
 from headsup.domain.notices import NoticeRequest, make_notice_id
-from headsup.domain.payloads import BillIncreasePayload
+from headsup.domain.payloads import BillCorrectionPayload, BillIncreasePayload
 from headsup.logic.bill_increase import BillIncreaseDetector
 from headsup.platform.errors import InvalidRecord
 from headsup.rendering.renderer import NoticeRenderer
@@ -277,24 +277,31 @@ def test_the_detector_queues_a_valid_request_or_raises_invalid_bill(
     )
     old_image = None if from_repository else earlier
     try:
-        request = detector.on_bill_change(change, new_image, old_image)  # type: ignore[arg-type]
+        queued = detector.on_bill_change(change, new_image, old_image)  # type: ignore[arg-type]
     except InvalidBill:
         event("rejected")
         assert queue.requests == []
         return
-    if request is None:
+    if not queued:
         event("nothing to tell")
         assert queue.requests == []
         return
     event("notice queued")
-    assert queue.requests == [request]
-    # It survives the queue: serialized, read back and validated against its kind, as delivery does.
-    again = NoticeRequest.model_validate_json(request.model_dump_json())
-    assert again == request
-    payload = BillIncreasePayload.model_validate(again.payload)
-    assert payload.new_amount > payload.previous_amount > 0
-    assert payload.difference > 0
-    assert payload.currency == new_image.get("currency", "USD")
+    assert queue.requests == queued
+    for request in queued:
+        # It survives the queue: serialized, read back and validated against its kind, as delivery does.
+        again = NoticeRequest.model_validate_json(request.model_dump_json())
+        assert again == request
+        assert again.asserts is not None
+        assert again.asserts.facts["amount"] == format(new_image["amount"].normalize(), "f")
+        if again.kind is NoticeKind.BILL_CORRECTION:
+            correction = BillCorrectionPayload.model_validate(again.payload)
+            assert correction.told_amount != correction.corrected_amount
+            continue
+        payload = BillIncreasePayload.model_validate(again.payload)
+        assert payload.new_amount > payload.previous_amount > 0
+        assert payload.difference > 0
+        assert payload.currency == new_image.get("currency", "USD")
 
 
 # ------------------------------------------------------------------------------ rendering

@@ -71,14 +71,34 @@ RUNNING_LATE: dict[str, Any] = {
 # 05:15 UTC on the 25th: 0:15 on Nov 25 in New York, the day after the window.
 PAST_MIDNIGHT = "2026-11-25T05:15:00+00:00"
 DONE: dict[str, Any] = {"visit_id": "v-3001", "technician_first_name": "Carlos"}
+# The bill increase above (132.40) corrected down after the customer was told.
+BILL_CORRECTION: dict[str, Any] = {
+    "period": "2026-11",
+    "currency": "USD",
+    "told_amount": "132.40",
+    "corrected_amount": "117.40",
+    "due_date": "2026-12-15",
+    "due_date_changed": False,
+}
+# After the late visit above: 18:40 UTC instead of 19:45, back within the window that ends at 19:00
+# (19:40 instead of 20:45 in Madrid, 12:40 p.m. instead of 1:45 p.m. in Mexico City).
+ETA_EARLIER: dict[str, Any] = {
+    "visit_id": "v-3001",
+    "technician_first_name": "Carlos",
+    "told_eta": RUNNING_LATE["new_eta"],
+    "new_eta": "2026-11-24T18:40:00+00:00",
+    "window_end": RUNNING_LATE["window_end"],
+}
 
 PAYLOADS: dict[NoticeKind, dict[str, Any]] = {
     NoticeKind.BILL_INCREASE: BILL_INCREASE_PAYLOAD,
+    NoticeKind.BILL_CORRECTION: BILL_CORRECTION,
     NoticeKind.CALLBACK_OVERDUE: CALLBACK_OVERDUE,
     NoticeKind.TICKET_STALE: TICKET_STALE,
     NoticeKind.TICKET_FOLLOW_UP: TICKET_FOLLOW_UP,
     NoticeKind.VISIT_ON_THE_WAY: ON_THE_WAY,
     NoticeKind.VISIT_RUNNING_LATE: RUNNING_LATE,
+    NoticeKind.VISIT_ETA_EARLIER: ETA_EARLIER,
     NoticeKind.VISIT_DONE: DONE,
 }
 CUSTOMER_KINDS = list(PAYLOADS)
@@ -291,6 +311,189 @@ def test_spanish_late_visit_without_a_new_time_says_it_will_follow(renderer: Not
         == "Example Co: Lo sentimos, Ana: Carlos se retrasa. Le avisaremos pronto de la nueva hora. "
         + ES_STOP
     )
+
+
+@pytest.mark.parametrize(
+    ("locale", "figures", "subject", "sms"),
+    [
+        (
+            "es-ES",
+            ("132,40 US$", "117,40 US$", "15,00 US$"),
+            "Disculpe, nos equivocamos con su factura de noviembre de 2026: "
+            "es de 117,40 US$, no de 132,40 US$",
+            "Example Co: Hola, Ana. Disculpe el error: su factura de nov es de 117,40 US$, no de 132,40 US$. "
+            "Sigue venciendo el 15 dic. Baja: responda STOP.",
+        ),
+        (
+            "es-MX",
+            ("USD132.40", "USD117.40", "USD15.00"),
+            "Disculpe, nos equivocamos con su factura de noviembre de 2026: es de USD117.40, no de USD132.40",
+            "Example Co: Hola, Ana. Disculpe el error: su factura de nov es de USD117.40, no de USD132.40. "
+            "Sigue venciendo el 15 dic. Baja: responda STOP.",
+        ),
+    ],
+)
+def test_spanish_bill_correction_names_both_figures_says_sorry_and_what_it_means(
+    renderer: NoticeRenderer, locale: str, figures: tuple[str, str, str], subject: str, sms: str
+) -> None:
+    # Given a Spanish-speaking customer told 132.40 for a bill now corrected down to 117.40
+    person = customer(first_name="Ana", locale=locale)
+    request = notice(NoticeKind.BILL_CORRECTION)
+    told, corrected, difference = figures
+
+    # When the correction is rendered
+    email = renderer.render_email(request, person)
+    text_message = renderer.render_sms(request, person)
+
+    # Then it is in Spanish, names what we said and what is right, apologises and says what changes
+    assert email.subject == subject
+    for part in (folded(email.text), folded(HTML_TAG.sub("", email.html))):
+        assert "Hola, Ana:" in part
+        assert f"Le dijimos que su factura de noviembre de 2026 era de {told}." in part
+        assert (
+            f"Fue un error nuestro y lo sentimos: la cantidad correcta es {corrected}, "
+            f"{difference} menos de lo que le indicamos." in part
+        )
+        assert f"Lo que esto significa para usted: el total a pagar es ahora de {corrected}." in part
+        assert "La fecha de vencimiento no cambia: sigue siendo el 15 de diciembre de 2026." in part
+        assert "más de lo que le indicamos" not in part
+    assert email.text.endswith(ES_FOOTER)
+    assert text_message.text == sms
+
+
+def test_spanish_bill_correction_upwards_with_a_new_due_date_says_more_and_the_new_date(
+    renderer: NoticeRenderer,
+) -> None:
+    payload = {
+        **BILL_CORRECTION,
+        "corrected_amount": "140.00",
+        "due_date": "2027-01-05",
+        "due_date_changed": True,
+    }
+    person = customer(locale="es-ES")
+
+    email = renderer.render_email(notice(NoticeKind.BILL_CORRECTION, payload), person)
+    sms = renderer.render_sms(notice(NoticeKind.BILL_CORRECTION, payload), person)
+
+    for part in (folded(email.text), folded(HTML_TAG.sub("", email.html))):
+        assert "la cantidad correcta es 140,00 US$, 7,60 US$ más de lo que le indicamos." in part
+        assert "También cambia la fecha de vencimiento: ahora vence el 5 de enero de 2027." in part
+        assert "menos de lo que" not in part
+        assert "no cambia" not in part
+    assert "es de 140,00 US$, no de 132,40 US$. Ahora vence el 5 ene. " + ES_STOP in sms.text
+
+
+@pytest.mark.parametrize("due_date_changed", [False, True])
+def test_spanish_bill_correction_without_a_due_date_says_nothing_about_one(
+    renderer: NoticeRenderer, due_date_changed: bool
+) -> None:
+    payload = {**BILL_CORRECTION, "due_date": None, "due_date_changed": due_date_changed}
+    person = customer(first_name="Ana", locale="es-ES")
+
+    email = renderer.render_email(notice(NoticeKind.BILL_CORRECTION, payload), person)
+    sms = renderer.render_sms(notice(NoticeKind.BILL_CORRECTION, payload), person)
+
+    assert "el total a pagar es ahora de 117,40 US$.\n\nSi tiene cualquier duda" in folded_lines(email.text)
+    assert sms.text == (
+        "Example Co: Hola, Ana. Disculpe el error: su factura de nov es de 117,40 US$, no de 132,40 US$. "
+        + ES_STOP
+    )
+    for part in (email.subject, email.text, email.html, sms.text):
+        assert "vence" not in part
+        assert "None" not in part
+
+
+@pytest.mark.parametrize(
+    ("locale", "timezone", "arrival", "told", "window_end", "sms_arrival"),
+    [
+        ("es-ES", "Europe/Madrid", "a las 19:40", "a las 20:45", "a las 20:00.", "llega a las 19:40,"),
+        # Spanish says "a la 1", not "a las 1": the article agrees with the hour.
+        (
+            "es-MX",
+            "America/Mexico_City",
+            "a las 12:40 p.m.",
+            "a la 1:45 p.m.",
+            "a la 1:00 p.m.",
+            "llega a las 12:40 p.m.,",
+        ),
+    ],
+)
+def test_spanish_earlier_arrival_gives_both_times_and_says_it_is_back_within_the_window(
+    renderer: NoticeRenderer,
+    locale: str,
+    timezone: str,
+    arrival: str,
+    told: str,
+    window_end: str,
+    sms_arrival: str,
+) -> None:
+    # Given a Spanish-speaking customer told a late time, and a technician now back within the window
+    person = customer(first_name="Ana", locale=locale, timezone=timezone)
+    request = notice(NoticeKind.VISIT_ETA_EARLIER)
+
+    email = renderer.render_email(request, person)
+    sms = renderer.render_sms(request, person)
+
+    # Then it is good news, on their clock, with the right article before each time
+    assert folded(email.subject) == f"Buenas noticias: Carlos llegará antes, {arrival}"
+    for part in (folded(email.text), folded(HTML_TAG.sub("", email.html))):
+        assert "Buenas noticias: Carlos llegará antes de lo que le dijimos." in part
+        assert f"Ahora calculamos que llegará {arrival}, y no {told} como le indicamos." in part
+        assert f"dentro de la franja que le dimos al principio, que termina {window_end}" in part
+    assert folded(sms.text) == (
+        f"Example Co: Buenas noticias, Ana: Carlos se adelanta y {sms_arrival} "
+        f"dentro de la franja prevista. {ES_STOP}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("locale", "timezone", "new_eta", "told_eta", "arrival", "told"),
+    [
+        # 19:20 UTC: sooner than 19:45, still after the window's end (20:20 in Madrid)
+        (
+            "es-ES",
+            "Europe/Madrid",
+            "2026-11-24T19:20:00+00:00",
+            RUNNING_LATE["new_eta"],
+            "a las 20:20",
+            "a las 20:45",
+        ),
+        # A time that ends in "p.m." ends the sentence without a second period
+        (
+            "es-MX",
+            "America/Mexico_City",
+            "2026-11-24T19:20:00+00:00",
+            RUNNING_LATE["new_eta"],
+            "a la 1:20 p.m.",
+            "a la 1:45 p.m.",
+        ),
+        # Past midnight on their clock, both times carry their day
+        (
+            "es-ES",
+            "America/New_York",
+            PAST_MIDNIGHT,
+            "2026-11-25T05:45:00+00:00",
+            "el 25 nov a las 0:15",
+            "el 25 nov a las 0:45",
+        ),
+    ],
+)
+def test_spanish_earlier_arrival_still_after_the_window_does_not_claim_to_be_on_time(
+    renderer: NoticeRenderer, locale: str, timezone: str, new_eta: str, told_eta: str, arrival: str, told: str
+) -> None:
+    request = notice(NoticeKind.VISIT_ETA_EARLIER, {**ETA_EARLIER, "new_eta": new_eta, "told_eta": told_eta})
+    person = customer(first_name="Ana", locale=locale, timezone=timezone)
+
+    email = renderer.render_email(request, person)
+    sms = renderer.render_sms(request, person)
+
+    assert f"Ahora calculamos que llegará {arrival}, y no {told} como le indicamos." in folded(email.text)
+    assert folded(sms.text) == (
+        f"Example Co: Buenas noticias, Ana: Carlos se adelanta y llega {arrival.rstrip('.')}. {ES_STOP}"
+    )
+    for part in (email.text, email.html, sms.text):
+        assert "franja" not in part
+        assert "p.m.." not in part
 
 
 @pytest.mark.parametrize(
@@ -521,6 +724,8 @@ def with_hostile_text(kind: NoticeKind) -> dict[str, Any]:
         payload["address_hint"] = HOSTILE
     elif kind is NoticeKind.VISIT_RUNNING_LATE:
         payload["delay_reason"] = HOSTILE
+    elif kind is NoticeKind.VISIT_ETA_EARLIER:
+        payload["technician_first_name"] = HOSTILE
     return payload
 
 
@@ -538,7 +743,7 @@ def test_spanish_html_escapes_customer_data_and_never_evaluates_it(
     assert "<script>" not in email.html
     assert "<img" not in email.html
     assert "&lt;script&gt;{{7*7}}&lt;/script&gt;" in email.html
-    if kind is not NoticeKind.VISIT_DONE:
+    if kind not in (NoticeKind.VISIT_DONE, NoticeKind.BILL_CORRECTION):  # no free text of their own
         assert "&lt;img src=x onerror=alert(1)&gt; &amp; {{ 7*7 }}" in email.html
         assert HOSTILE in email.text  # plain text is shown as written
     for part in (email.subject, email.html, email.text, sms.text):
@@ -641,6 +846,8 @@ def long_data(kind: NoticeKind) -> dict[str, Any]:
                 {"description": LONG_FREE_TEXT, "previous_amount": None, "new_amount": "15000.00"}
             ],
         )
+    if kind is NoticeKind.BILL_CORRECTION:
+        payload.update(told_amount="123456.78", corrected_amount="100000.00")
     if kind is NoticeKind.CALLBACK_OVERDUE:
         payload.update(topic=LONG_FREE_TEXT, new_deadline=PAST_MIDNIGHT)
     if kind in (NoticeKind.TICKET_STALE, NoticeKind.TICKET_FOLLOW_UP):
@@ -698,8 +905,13 @@ def test_spanish_sms_costs_no_more_than_the_english_one_with_typical_data(
     assert "Alexandria" in spanish
 
 
-VISIT_KINDS = [NoticeKind.VISIT_ON_THE_WAY, NoticeKind.VISIT_RUNNING_LATE, NoticeKind.VISIT_DONE]
-ONE_SEGMENT_KINDS = [NoticeKind.BILL_INCREASE, *VISIT_KINDS]
+VISIT_KINDS = [
+    NoticeKind.VISIT_ON_THE_WAY,
+    NoticeKind.VISIT_RUNNING_LATE,
+    NoticeKind.VISIT_ETA_EARLIER,
+    NoticeKind.VISIT_DONE,
+]
+ONE_SEGMENT_KINDS = [NoticeKind.BILL_INCREASE, NoticeKind.BILL_CORRECTION, *VISIT_KINDS]
 
 
 @pytest.mark.parametrize("kind", ONE_SEGMENT_KINDS)
@@ -713,14 +925,21 @@ def test_short_spanish_sms_fit_one_segment_with_typical_data(
 
 
 @pytest.mark.parametrize(
-    "payload",
+    ("kind", "payload"),
     [
-        {**BILL_INCREASE_PAYLOAD, "is_correction": True, "compared_period": "2026-11"},
-        {**BILL_INCREASE_PAYLOAD, "changed_items": [], "due_date": None},
+        (
+            NoticeKind.BILL_INCREASE,
+            {**BILL_INCREASE_PAYLOAD, "is_correction": True, "compared_period": "2026-11"},
+        ),
+        (NoticeKind.BILL_INCREASE, {**BILL_INCREASE_PAYLOAD, "changed_items": [], "due_date": None}),
+        (NoticeKind.BILL_CORRECTION, {**BILL_CORRECTION, "due_date_changed": True, "due_date": "2027-01-05"}),
+        (NoticeKind.BILL_CORRECTION, {**BILL_CORRECTION, "corrected_amount": "140.00", "due_date": None}),
     ],
 )
-def test_spanish_bill_sms_variants_are_gsm7_and_one_segment(payload: dict[str, Any]) -> None:
-    sms = make_renderer().render_sms(notice(NoticeKind.BILL_INCREASE, payload), customer(locale="es-ES")).text
+def test_spanish_bill_sms_variants_are_gsm7_and_one_segment(
+    kind: NoticeKind, payload: dict[str, Any]
+) -> None:
+    sms = make_renderer().render_sms(notice(kind, payload), customer(locale="es-ES")).text
     assert is_gsm7(sms), sms
     assert sms_segments(sms) == 1
     assert_tidy_spanish_sms(sms)
@@ -736,6 +955,7 @@ ACCENTED: dict[NoticeKind, dict[str, Any]] = {
             {"description": "L\u00ednea adicional", "previous_amount": None, "new_amount": "15.00"}
         ]
     },
+    NoticeKind.BILL_CORRECTION: {},  # no free text: the customer's accented name alone
     NoticeKind.CALLBACK_OVERDUE: {"topic": "Conexi\u00f3n muy lenta"},
     NoticeKind.TICKET_STALE: {"subject": "Conexi\u00f3n muy lenta"},
     NoticeKind.TICKET_FOLLOW_UP: {"subject": "Conexi\u00f3n muy lenta"},
@@ -744,6 +964,7 @@ ACCENTED: dict[NoticeKind, dict[str, Any]] = {
         "technician_first_name": "Joaqu\u00edn",
         "delay_reason": "atasco en la autov\u00eda",
     },
+    NoticeKind.VISIT_ETA_EARLIER: {"technician_first_name": "Joaqu\u00edn"},
     NoticeKind.VISIT_DONE: {"technician_first_name": "Joaqu\u00edn"},
 }
 

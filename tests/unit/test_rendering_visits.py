@@ -1,4 +1,4 @@
-"""Rendering the visit notices a customer gets: on the way, running late, thank you.
+"""Rendering the visit notices a customer gets: on the way, running late, sooner after all, thank you.
 
 The window is 17:00-19:00 UTC on Nov 24: 12:00 PM to 2:00 PM in New York (UTC-5), 9:00 AM to
 11:00 AM in Los Angeles (UTC-8) and 18:00 to 20:00 in Berlin (UTC+1). A template that forgets the
@@ -42,10 +42,19 @@ RUNNING_LATE: dict[str, Any] = {
 # 05:15 UTC on the 25th: 12:15 AM on Nov 25 in New York, but still 9:15 PM on Nov 24 in Los Angeles.
 PAST_MIDNIGHT = "2026-11-25T05:15:00+00:00"
 DONE: dict[str, Any] = {"visit_id": "v-3001", "technician_first_name": "Carlos"}
+# After the "running late" above (2:45 PM in New York): 18:40 UTC, 1:40 PM, back within the window.
+ETA_EARLIER: dict[str, Any] = {
+    "visit_id": "v-3001",
+    "technician_first_name": "Carlos",
+    "told_eta": RUNNING_LATE["new_eta"],
+    "new_eta": "2026-11-24T18:40:00+00:00",
+    "window_end": RUNNING_LATE["window_end"],
+}
 
 PAYLOADS: dict[NoticeKind, dict[str, Any]] = {
     NoticeKind.VISIT_ON_THE_WAY: ON_THE_WAY,
     NoticeKind.VISIT_RUNNING_LATE: RUNNING_LATE,
+    NoticeKind.VISIT_ETA_EARLIER: ETA_EARLIER,
     NoticeKind.VISIT_DONE: DONE,
 }
 KINDS = list(PAYLOADS)
@@ -66,6 +75,10 @@ def notice(kind: NoticeKind, payload: dict[str, Any], *, customer_id: str = "cus
 
 def late(**changes: Any) -> NoticeRequest:
     return notice(NoticeKind.VISIT_RUNNING_LATE, {**RUNNING_LATE, **changes})
+
+
+def earlier(**changes: Any) -> NoticeRequest:
+    return notice(NoticeKind.VISIT_ETA_EARLIER, {**ETA_EARLIER, **changes})
 
 
 def folded(text: str) -> str:
@@ -262,6 +275,78 @@ def test_running_late_without_a_new_time_says_so_and_promises_one(renderer: Noti
         assert "None" not in part
 
 
+# --- sooner after all -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("new_eta", "new_time"),
+    [
+        ("2026-11-24T18:40:00+00:00", "1:40 PM"),
+        ("2026-11-24T19:00:00+00:00", "2:00 PM"),  # at the very end of the window: still within it
+    ],
+)
+def test_earlier_arrival_gives_the_new_time_the_old_one_and_says_it_is_back_within_the_window(
+    renderer: NoticeRenderer, new_eta: str, new_time: str
+) -> None:
+    # Given a customer told 2:45 PM, and a technician now due back within the 12:00-2:00 PM window
+    parts = all_parts(renderer, earlier(new_eta=new_eta), first_name="Ana")
+
+    # Then it is good news, with the new time, the time it replaces, and that it is on time again
+    assert folded(parts["subject"]) == f"Good news: Carlos will be there sooner, by {new_time}"
+    text, html = folded(parts["text"]), folded(parts["html"])
+    assert "Hi Ana," in text
+    assert "Hi Ana," in html
+    assert (
+        "Good news: Carlos will be with you sooner than we said. "
+        f"The new arrival time is {new_time}, instead of 2:45 PM." in text
+    )
+    assert f"The new arrival time is <strong>{new_time}</strong>, instead of 2:45 PM." in html
+    for part in (text, html):
+        assert "That's back within the window we first gave you, which ends at 2:00 PM." in part
+    assert "reply to this email or write to support@example.com and we'll find a better time." in text
+    assert folded(parts["sms"]) == (
+        f"Example Co: Good news, Ana: Carlos will be there sooner, by {new_time}, "
+        "back within your original window. Reply STOP to opt out."
+    )
+
+
+def test_earlier_arrival_still_after_the_window_does_not_claim_to_be_on_time(
+    renderer: NoticeRenderer,
+) -> None:
+    # Given a new time (2:20 PM) sooner than the 2:45 PM told, but still after the window's 2:00 PM
+    parts = all_parts(renderer, earlier(new_eta="2026-11-24T19:20:00+00:00"))
+
+    assert "The new arrival time is 2:20 PM, instead of 2:45 PM.\n\nIf the earlier time" in folded_lines(
+        parts["text"]
+    )
+    assert folded(parts["sms"]) == (
+        "Example Co: Good news, Ana: Carlos will be there sooner, by 2:20 PM. Reply STOP to opt out."
+    )
+    for part in parts.values():
+        assert "window" not in part
+        assert "None" not in part
+
+
+@pytest.mark.parametrize(
+    ("timezone", "new_time", "told_time"),
+    [
+        # 05:15 and 05:45 UTC are past midnight in New York: the day is said
+        ("America/New_York", "Nov 25, 12:15 AM", "Nov 25, 12:45 AM"),
+        # ... but still the evening of the window's day in Los Angeles: just the time
+        ("America/Los_Angeles", "9:15 PM", "9:45 PM"),
+    ],
+)
+def test_earlier_arrival_past_local_midnight_carries_its_day(
+    renderer: NoticeRenderer, timezone: str, new_time: str, told_time: str
+) -> None:
+    request = earlier(new_eta=PAST_MIDNIGHT, told_eta="2026-11-25T05:45:00+00:00")
+    parts = all_parts(renderer, request, timezone=timezone)
+
+    assert folded(parts["subject"]).endswith(f"sooner, by {new_time}")
+    assert f"The new arrival time is {new_time}, instead of {told_time}." in folded(parts["text"])
+    assert f"sooner, by {new_time}. Reply STOP" in folded(parts["sms"])
+
+
 # --- thank you -------------------------------------------------------------------------------------
 
 
@@ -287,6 +372,7 @@ HOSTILE = "<script>alert(1)</script>{{7*7}}"
 HOSTILE_FIELDS = {
     NoticeKind.VISIT_ON_THE_WAY: ["technician_first_name", "address_hint"],
     NoticeKind.VISIT_RUNNING_LATE: ["technician_first_name", "delay_reason"],
+    NoticeKind.VISIT_ETA_EARLIER: ["technician_first_name"],
     NoticeKind.VISIT_DONE: ["technician_first_name"],
 }
 
@@ -402,6 +488,9 @@ MISSING_FIELD = [
     (NoticeKind.VISIT_RUNNING_LATE, "window_end"),
     (NoticeKind.VISIT_RUNNING_LATE, "new_eta"),  # None is a value; leaving it out is a bug
     (NoticeKind.VISIT_RUNNING_LATE, "technician_first_name"),
+    (NoticeKind.VISIT_ETA_EARLIER, "told_eta"),
+    (NoticeKind.VISIT_ETA_EARLIER, "new_eta"),
+    (NoticeKind.VISIT_ETA_EARLIER, "window_end"),
     (NoticeKind.VISIT_DONE, "technician_first_name"),
     (NoticeKind.VISIT_DONE, "visit_id"),
 ]

@@ -6,13 +6,18 @@ than the ETA they were told), and "thank you" once the visit is done.
 """
 
 from datetime import UTC, datetime, timedelta, timezone
-from itertools import pairwise
 from typing import Any
 
 import pytest
+from headsup.domain.assertions import Told
 from headsup.domain.kinds import Audience, NoticeKind, Topic
 from headsup.domain.notices import NoticeRequest
-from headsup.domain.payloads import VisitDonePayload, VisitOnTheWayPayload, VisitRunningLatePayload
+from headsup.domain.payloads import (
+    VisitDonePayload,
+    VisitEtaEarlierPayload,
+    VisitOnTheWayPayload,
+    VisitRunningLatePayload,
+)
 from headsup.domain.visits import rules
 from headsup.domain.visits.models import InvalidVisit, Visit
 from headsup.domain.visits.rules import VisitPolicy, VisitStep, on_change, on_window_end
@@ -55,9 +60,10 @@ def change(
     *,
     now: datetime = NOW,
     is_settled_later: bool = False,
+    news: int = 0,
 ) -> VisitStep:
-    step = on_change(previous, current, late_eta, POLICY, now)
-    return rules.settled_later(step, late_eta) if is_settled_later else step
+    step = on_change(previous, current, late_eta, POLICY, now, news=news)
+    return rules.settled_later(step, late_eta, news) if is_settled_later else step
 
 
 def kinds(step: VisitStep) -> list[NoticeKind]:
@@ -270,24 +276,56 @@ def test_small_slips_add_up_against_the_eta_last_told_not_the_last_seen() -> Non
     assert said_at == [minutes_after_window(35)]
 
 
-@pytest.mark.parametrize(
-    "new_eta",
-    [
-        minutes_after_window(10),  # earlier than told, still late
-        WINDOW_END,  # back at the end of the window
-        ON_TIME_ETA,  # back inside the window
-    ],
-)
-def test_an_eta_moving_earlier_or_back_inside_the_window_never_says_late(new_eta: datetime) -> None:
+def test_an_eta_moving_a_little_earlier_than_told_says_nothing() -> None:
     # Given the customer was told 19:40
     told = minutes_after_window(40)
 
-    # When the ETA moves earlier
-    step = change(visit(eta=told), visit(eta=new_eta), told)
+    # When the ETA moves to 19:30, less than the slip threshold earlier
+    step = change(visit(eta=told), visit(eta=minutes_after_window(30)), told)
 
-    # Then no late notice, and the ETA they were told is kept
+    # Then nothing, and the ETA they were told is kept
     assert step.notices == []
     assert step.late_eta == told
+
+
+@pytest.mark.parametrize("new_eta", [WINDOW_END, ON_TIME_ETA])
+def test_an_eta_pulled_back_inside_the_window_is_told_once_as_good_news(new_eta: datetime) -> None:
+    # Given the customer was told 19:40 in a running-late notice
+    told = minutes_after_window(40)
+
+    # When the app pulls the ETA back inside the window
+    step = change(visit(eta=told), visit(eta=new_eta), told)
+
+    # Then one good-news notice, which goes only if that running-late reached the customer
+    sooner = the_only(NoticeKind.VISIT_ETA_EARLIER, step)
+    assert kinds(step) == [NoticeKind.VISIT_ETA_EARLIER]
+    payload = VisitEtaEarlierPayload.model_validate(sooner.payload)
+    assert (payload.told_eta, payload.new_eta, payload.back_on_time) == (told, new_eta, True)
+    assert sooner.asserts is not None
+    assert sooner.asserts.told is Told.AFTER
+    assert sooner.asserts.facts == {"open": "yes", "eta": new_eta.isoformat()}
+    # ...and the customer is taken to know the new ETA from now on
+    assert step.late_eta == new_eta
+    # The same change seen again is the same notice
+    again = change(visit(eta=told), visit(eta=new_eta), told)
+    assert [n.notice_id for n in again.notices] == [sooner.notice_id]
+
+
+def test_an_eta_pulled_in_but_still_late_gives_good_news_or_one_late_notice() -> None:
+    # Given the customer was (or was to be) told 19:40
+    told = minutes_after_window(40)
+
+    # When the ETA moves to 19:10, still after the window
+    step = change(visit(eta=told), visit(eta=minutes_after_window(10)), told)
+
+    # Then two candidates, of which delivery lets one go: the good news if the 19:40 notice
+    # reached the customer, else a running-late notice with the right time
+    assert sorted(kinds(step)) == [NoticeKind.VISIT_ETA_EARLIER, NoticeKind.VISIT_RUNNING_LATE]
+    late = the_only(NoticeKind.VISIT_RUNNING_LATE, step)
+    assert late_payload(late).new_eta == minutes_after_window(10)
+    assert late.asserts is not None
+    assert late.asserts.told is Told.FIRST
+    assert the_only(NoticeKind.VISIT_ETA_EARLIER, step).asserts.told is Told.AFTER  # type: ignore[union-attr]
 
 
 def test_setting_off_already_late_gives_both_on_the_way_and_running_late() -> None:
@@ -502,38 +540,58 @@ eta_offsets = st.lists(st.integers(min_value=-180 * 60, max_value=300 * 60), min
 open_statuses = st.sampled_from(["scheduled", "en_route"])
 
 
+def _told_etas(notices: list[NoticeRequest]) -> list[tuple[NoticeKind, datetime]]:
+    """The lateness news the notices give: (kind, ETA), for running-late (told whatever came
+    before) and good-news notices."""
+    told: list[tuple[NoticeKind, datetime]] = []
+    for notice in notices:
+        if notice.kind is NoticeKind.VISIT_ETA_EARLIER:
+            told.append((notice.kind, VisitEtaEarlierPayload.model_validate(notice.payload).new_eta))
+        elif notice.kind is NoticeKind.VISIT_RUNNING_LATE and notice.asserts is not None:
+            new_eta = late_payload(notice).new_eta
+            if new_eta is not None and notice.asserts.told is Told.ANY:
+                told.append((notice.kind, new_eta))
+    return told
+
+
+def _each_news_moves_the_eta_by_the_slip(
+    told: list[tuple[NoticeKind, datetime]], first: datetime | None
+) -> None:
+    """Late news is after the window and at least a slip later than the ETA last told; good
+    news at least a slip earlier."""
+    last = first
+    for kind, eta in told:
+        if kind is NoticeKind.VISIT_RUNNING_LATE:
+            assert eta > WINDOW_END
+            assert last is None or eta - last >= POLICY.slip
+        else:
+            assert last is not None
+            assert last - eta >= POLICY.slip
+        last = eta
+
+
 @given(offsets=eta_offsets, status=open_statuses)
-def test_late_notices_are_always_after_the_window_and_15_minutes_apart(
+def test_late_and_sooner_news_always_moves_the_eta_by_at_least_the_slip(
     offsets: list[int], status: str
 ) -> None:
     # Given an open visit whose ETA the app moves about, any way at all
     previous: Visit | None = None
     late_eta: datetime | None = None
-    told: list[datetime] = []
+    told: list[tuple[NoticeKind, datetime]] = []
     ids: list[str] = []
+    news = 0
     for seconds in offsets:
         current = visit(status=status, eta=WINDOW_END + timedelta(seconds=seconds))
-        step = change(previous, current, late_eta)
-        for notice in step.notices:
-            if notice.kind is NoticeKind.VISIT_RUNNING_LATE:
-                new_eta = late_payload(notice).new_eta
-                assert new_eta is not None
-                told.append(new_eta)
-                ids.append(notice.notice_id)
-        # The ETA last told never goes back
-        if late_eta is not None:
-            assert step.late_eta is not None
-            assert step.late_eta >= late_eta
-        previous, late_eta = current, step.late_eta
+        step = change(previous, current, late_eta, news=news)
+        told += _told_etas(step.notices)
+        ids += [notice.notice_id for notice in step.notices]
+        previous, late_eta, news = current, step.late_eta, step.news
 
-    # Then every late notice is about an ETA after the window...
-    assert all(eta > WINDOW_END for eta in told)
-    # ...each at least 15 minutes past the one before...
-    for earlier, later in pairwise(told):
-        assert later - earlier >= POLICY.slip
-    # ...and each one is its own notice
+    # Then each piece of news moves the ETA told by at least the slip, the right way...
+    _each_news_moves_the_eta_by_the_slip(told, None)
+    # ...each one is its own notice, and the ETA last told is the state kept
     assert len(set(ids)) == len(ids)
-    assert late_eta == (told[-1] if told else None)
+    assert late_eta == (told[-1][1] if told else None)
 
 
 @given(offsets=eta_offsets, sweep_at=st.integers(min_value=0, max_value=24), sweep_after=st.integers(0, 300))
@@ -543,30 +601,24 @@ def test_the_sweep_interleaved_with_eta_changes_never_breaks_the_spacing(
     # Given ETA changes, with the sweep checking (after the window) somewhere among them
     previous: Visit | None = None
     late_eta: datetime | None = None
-    told: list[datetime] = []
+    told: list[tuple[NoticeKind, datetime]] = []
     ids: list[str] = []
-    sweep_notices = 0
+    sweep_notices = news = 0
     for index, seconds in enumerate(offsets):
         current = visit(status="en_route", eta=WINDOW_END + timedelta(seconds=seconds))
-        step = change(previous, current, late_eta)
-        previous, late_eta = current, step.late_eta
+        step = change(previous, current, late_eta, news=news)
+        previous, late_eta, news = current, step.late_eta, step.news
         notices = list(step.notices)
         if index == min(sweep_at, len(offsets) - 1):
-            swept = on_window_end(current, late_eta, minutes_after_window(sweep_after))
-            late_eta = swept.late_eta
+            swept = on_window_end(current, late_eta, minutes_after_window(sweep_after), news=news)
+            late_eta, news = swept.late_eta, swept.news
             notices += swept.notices
             sweep_notices += len(swept.notices)
-        for notice in notices:
-            if notice.kind is NoticeKind.VISIT_RUNNING_LATE:
-                ids.append(notice.notice_id)
-                new_eta = late_payload(notice).new_eta
-                if new_eta is not None:
-                    told.append(new_eta)
+        told += _told_etas(notices)
+        ids += [notice.notice_id for notice in notices]
 
     assert sweep_notices <= 1
-    assert all(eta > WINDOW_END for eta in told)
-    for earlier, later in pairwise(told):
-        assert later - earlier >= POLICY.slip
+    _each_news_moves_the_eta_by_the_slip(told, None)
     assert len(set(ids)) == len(ids)
 
 

@@ -141,8 +141,9 @@ class DynamoDueItems(DynamoTable):
 
     def track(
         self, item_type: ItemType, item_id: str, due_at: datetime | None, state: dict[str, Any]
-    ) -> None:
-        """Record the item's state and when it is next due (None: not due, out of the index)."""
+    ) -> dict[str, Any]:
+        """Record the item's state and when it is next due (None: not due, out of the index).
+        Returns the state it replaced (in the same call: UpdateItem's UPDATED_OLD)."""
         key = item_key(item_type, item_id)
         update = Update(
             sets=["item_type = :type", "item_id = :id"], values={":type": item_type, ":id": item_id}
@@ -153,7 +154,8 @@ class DynamoDueItems(DynamoTable):
         else:
             update.sets += ["due_at = :due", "due_shard = :shard"]
             update.values.update({":due": format_due(due_at), ":shard": self.shard_of(key)})
-        self._update({"item_key": key}, update)
+        old = self._update({"item_key": key}, update, ReturnValues="UPDATED_OLD")
+        return {k: v for k, v in old.items() if k in _STATE_ATTRIBUTES}
 
     # -- the sweep's side --------------------------------------------------------------------
 
@@ -219,4 +221,4 @@ class DynamoDueItems(DynamoTable):
 # The indexer may have re-scheduled the item since the sweep read it (the business changed it);
 # its newer due time wins.
 _AS_READ = "due_at = :read_due"
-_STATE_ATTRIBUTES = frozenset({"promise", "level", "deadline", "late_eta", "request"})
+_STATE_ATTRIBUTES = frozenset({"promise", "level", "deadline", "late_eta", "late_news", "request"})

@@ -128,19 +128,31 @@ def batch_get_items(
     client: "DynamoDBClient", table: str, keys: Sequence[Mapping[str, Any]]
 ) -> list[dict[str, Any]]:
     """The items at `keys` (distinct keys, strongly consistent); keys with no item give nothing."""
-    found: list[dict[str, Any]] = []
-    for start in range(0, len(keys), _MAX_KEYS):
-        pending = list(keys[start : start + _MAX_KEYS])
+    return batch_get_tables(client, {table: keys}).get(table, [])
+
+
+def batch_get_tables(
+    client: "DynamoDBClient", keys: Mapping[str, Sequence[Mapping[str, Any]]]
+) -> dict[str, list[dict[str, Any]]]:
+    """The items at `keys` by table, read together: one BatchGetItem for up to 100 keys whatever
+    their tables (distinct keys, strongly consistent; keys with no item give nothing)."""
+    wanted = [(table, key) for table, table_keys in keys.items() for key in table_keys]
+    found: dict[str, list[dict[str, Any]]] = {}
+    for start in range(0, len(wanted), _MAX_KEYS):
+        pending: dict[str, Any] = {}
+        for table, key in wanted[start : start + _MAX_KEYS]:
+            pending.setdefault(table, {"Keys": [], "ConsistentRead": True})["Keys"].append(key)
         for _ in range(_MAX_ROUNDS):
-            response: dict[str, Any] = dict(
-                client.batch_get_item(RequestItems={table: {"Keys": pending, "ConsistentRead": True}})
-            )
-            found += response.get("Responses", {}).get(table, [])
-            pending = list(response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", []))
+            response: dict[str, Any] = dict(client.batch_get_item(RequestItems=pending))
+            for table, items in response.get("Responses", {}).items():
+                found.setdefault(table, []).extend(items)
+            unprocessed = response.get("UnprocessedKeys", {})
+            pending = {t: {"Keys": r["Keys"], "ConsistentRead": True} for t, r in unprocessed.items()}
             if not pending:
                 break
         else:
-            raise RuntimeError(f"BatchGetItem on {table} left {len(pending)} keys unprocessed")
+            left = sum(len(request["Keys"]) for request in pending.values())
+            raise RuntimeError(f"BatchGetItem on {sorted(pending)} left {left} keys unprocessed")
     return found
 
 

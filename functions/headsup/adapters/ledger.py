@@ -26,7 +26,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from headsup.adapters.dynamodb import ConditionFailed, DynamoTable, Update, to_item, to_python
+from headsup.domain.kinds import KINDS, Audience, NoticeKind
 from headsup.domain.notices import NoticeRequest
+from headsup.domain.recheck import SUPERSEDED, ToldNotice
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -70,6 +72,9 @@ class Claim:
     notice_id: str
     token: str
     attempt: int
+    # The notice's story key (NoticeRequest.story_key) if it is for a customer: once sent, the
+    # notice is found by it (ToldIndex) when a later one of the same story asks what was told.
+    told_key: str | None = None
 
 
 class AlreadyRecorded(Exception):
@@ -90,9 +95,10 @@ class ClaimLost(RuntimeError):
 class UnfinishedSend(RuntimeError):
     """An earlier invocation began sending this notice and died before recording the answer."""
 
-    def __init__(self, notice_id: str, channel: str | None) -> None:
+    def __init__(self, notice_id: str, channel: str | None, told_key: str | None = None) -> None:
         self.notice_id = notice_id
         self.channel = channel
+        self.told_key = told_key
         super().__init__(f"notice {notice_id}: an earlier attempt died while sending")
 
 
@@ -117,6 +123,10 @@ class Ledger(Protocol):
     def release(self, claim: Claim, *, error: str, now: datetime) -> None: ...
 
     def recent_sends(self, customer_id: str, since: datetime) -> list[datetime]: ...
+
+    def told(self, told_key: str) -> list[ToldNotice]: ...
+
+    def supersede(self, notice_id: str, *, by: str, now: datetime) -> bool: ...
 
 
 class DynamoLedger(DynamoTable):
@@ -154,6 +164,20 @@ class DynamoLedger(DynamoTable):
             },
             names=dict(_STATUS),
         )
+        told_key = _told_key(request)
+        if request.asserts is not None:
+            # The facts as this attempt is about to state them (after the re-check brought its
+            # times up to date), and what the notice promises: what the customer is told.
+            update.sets += ["asserted = :asserted", "subject = :subject"]
+            update.values[":asserted"] = dict(request.asserts.facts)
+            update.values[":subject"] = request.asserts.subject
+            promised = _promised(request)
+            if promised:
+                update.sets.append("promised = :promised")
+                update.values[":promised"] = promised
+        if told_key is not None:
+            update.sets.append("story_key = :story_key")
+            update.values[":story_key"] = told_key
         try:
             claimed = self._update(
                 {"notice_id": request.notice_id},
@@ -164,7 +188,7 @@ class DynamoLedger(DynamoTable):
             )
         except ConditionFailed as failed:
             raise self._why_not_claimed(request.notice_id, failed, now) from failed
-        return Claim(request.notice_id, token, int(claimed["attempts"]))
+        return Claim(request.notice_id, token, int(claimed["attempts"]), told_key)
 
     def _why_not_claimed(self, notice_id: str, failed: ConditionFailed, now: datetime) -> Exception:
         # moto and older SDKs may not return the old item with the condition failure.
@@ -174,7 +198,7 @@ class DynamoLedger(DynamoTable):
         if status in SETTLED_STATUSES:
             return AlreadyRecorded(notice_id, status)
         if status is Status.IN_PROGRESS and _lease_expired(existing, now):
-            return UnfinishedSend(notice_id, existing.get("channel"))
+            return UnfinishedSend(notice_id, existing.get("channel"), existing.get("story_key"))
         return ClaimHeld(f"notice {notice_id} is being delivered by another invocation")
 
     def settle_unfinished(self, unfinished: UnfinishedSend, *, now: datetime) -> None:
@@ -199,6 +223,10 @@ class DynamoLedger(DynamoTable):
             },
             names=dict(_STATUS),
         )
+        if unfinished.told_key is not None:
+            # It probably reached the customer: a later correction must know what it said.
+            update.sets.append("told_key = :told_key")
+            update.values[":told_key"] = unfinished.told_key
         condition = "#status = :in_progress AND lease_until < :now_epoch AND lease_until > :released"
         try:
             self._update({"notice_id": unfinished.notice_id}, update, ConditionExpression=condition)
@@ -213,6 +241,9 @@ class DynamoLedger(DynamoTable):
         )
         if outcome.counts_towards_cap:
             update.sets.append("sent_at = :now")  # puts the notice in CustomerSentIndex, for the cap
+            if claim.told_key is not None:
+                update.sets.append("told_key = :told_key")  # and in ToldIndex, for corrections
+                update.values[":told_key"] = claim.told_key
         if outcome.hold_until is not None:
             update.sets.append("hold_until = :hold_until")
             update.values[":hold_until"] = outcome.hold_until.isoformat()
@@ -254,6 +285,45 @@ class DynamoLedger(DynamoTable):
             for page in pages
             for item in page.get("Items", [])
         ]
+
+    def told(self, told_key: str) -> list[ToldNotice]:
+        """The notices of one story about one item that reached the customer, newest first."""
+        response = self._client.query(
+            TableName=self._table,
+            IndexName="ToldIndex",
+            KeyConditionExpression="told_key = :told",
+            ExpressionAttributeValues=to_item({":told": told_key}),
+            ScanIndexForward=False,
+            Limit=_TOLD_LIMIT,
+        )
+        return [
+            ToldNotice(
+                notice_id=item["notice_id"],
+                kind=NoticeKind(item["kind"]),
+                facts=dict(item.get("asserted", {})),
+                sent_at=datetime.fromisoformat(item["sent_at"]),
+            )
+            for item in map(to_python, response.get("Items", []))
+        ]
+
+    def supersede(self, notice_id: str, *, by: str, now: datetime) -> bool:
+        """Settle a held notice as skipped: a newer one of the same story took its place. False
+        if it is no longer held (released and being delivered: its re-check decides then)."""
+        update = Update(
+            sets=["#status = :skipped", "reason = :reason", "updated_at = :now", "completed_at = :now"],
+            values={
+                ":skipped": Status.SKIPPED,
+                ":reason": f"{SUPERSEDED}: by notice {by}",
+                ":now": now.isoformat(),
+                ":held": Status.HELD,
+            },
+            names=dict(_STATUS),
+        )
+        try:
+            self._update({"notice_id": notice_id}, update, ConditionExpression="#status = :held")
+        except ConditionFailed:
+            return False
+        return True
 
     def get(self, notice_id: str) -> dict[str, Any] | None:
         """The notice's ledger item as stored (attribute values), for tests and operators."""
@@ -300,6 +370,22 @@ _CLAIMABLE: dict[str, Any] = {
     ":released": 0,
     ":record": Intent.RECORD,
 }
+
+
+_TOLD_LIMIT = 5  # a story about one item is a handful of notices; the newest is what counts
+
+
+def _told_key(request: NoticeRequest) -> str | None:
+    return request.story_key if KINDS[request.kind].audience is Audience.CUSTOMER else None
+
+
+def _promised(request: NoticeRequest) -> dict[str, str]:
+    """The times the notice promises the customer, as it will state them."""
+    return {
+        field: str(request.payload[field])
+        for field in KINDS[request.kind].promises
+        if request.payload.get(field) is not None
+    }
 
 
 def _lease_expired(item: dict[str, Any], now: datetime) -> bool:

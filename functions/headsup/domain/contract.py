@@ -7,6 +7,7 @@ from typing import Annotated, Any, ClassVar, Self
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, ValidationError
 from pydantic_core import PydanticCustomError
 
+from headsup.domain.assertions import SourceTable
 from headsup.platform.errors import InvalidRecord, contract_problems, dynamodb_type
 
 
@@ -36,11 +37,17 @@ class ContractRecord(BaseModel):
 
     invalid: ClassVar[type[InvalidRecord]] = InvalidRecord
     key_fields: ClassVar[tuple[str, ...]] = ()
+    source_table: ClassVar[SourceTable]  # for the records notices are about
 
     @property
     def key(self) -> tuple[str, ...]:
         """The record's key in its table, in `key_fields` order."""
         return tuple(getattr(self, name) for name in self.key_fields)
+
+    @property
+    def key_attributes(self) -> dict[str, str]:
+        """The record's key as its table's key attributes, in `key_fields` order."""
+        return {name: getattr(self, name) for name in self.key_fields}
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Self:

@@ -8,6 +8,7 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from headsup.domain.payloads import (
+    BillCorrectionPayload,
     BillIncreasePayload,
     CallbackEscalationPayload,
     CallbackOverduePayload,
@@ -17,6 +18,7 @@ from headsup.domain.payloads import (
     TicketSlaWarningPayload,
     TicketStalePayload,
     VisitDonePayload,
+    VisitEtaEarlierPayload,
     VisitOnTheWayPayload,
     VisitRunningLatePayload,
 )
@@ -24,6 +26,7 @@ from headsup.domain.payloads import (
 
 class NoticeKind(StrEnum):
     BILL_INCREASE = "bill_increase"
+    BILL_CORRECTION = "bill_correction"
     CALLBACK_OVERDUE = "callback_overdue"
     CALLBACK_ESCALATION = "callback_escalation"
     TICKET_STALE = "ticket_stale"
@@ -32,6 +35,7 @@ class NoticeKind(StrEnum):
     TICKET_FOLLOW_UP = "ticket_follow_up"
     VISIT_ON_THE_WAY = "visit_on_the_way"
     VISIT_RUNNING_LATE = "visit_running_late"
+    VISIT_ETA_EARLIER = "visit_eta_earlier"
     VISIT_DONE = "visit_done"
 
 
@@ -57,22 +61,53 @@ class KindSpec:
     # Time-critical kinds go by SMS when the customer allows it, whatever their usual order: a
     # text is read within minutes, an email maybe after the technician has come and gone.
     sms_first: bool = False
+    # Kinds that tell the same story about an item (a bill's figure, a visit's lateness) share a
+    # name: a newer one supersedes an older one still held, and corrections read what of it was
+    # told. None: the kind is its own story.
+    shared_story: str | None = None
+    # Payload fields that are times promised to the customer: never already past when sent.
+    promises: tuple[str, ...] = ()
+
+    def story(self, kind: "NoticeKind") -> str:
+        return self.shared_story or kind.value
 
 
 _CUSTOMER, _TEAM = Audience.CUSTOMER, Audience.TEAM
 
 KINDS: Mapping[NoticeKind, KindSpec] = MappingProxyType(
     {
-        NoticeKind.BILL_INCREASE: KindSpec(Topic.BILLING, _CUSTOMER, BillIncreasePayload),
-        NoticeKind.CALLBACK_OVERDUE: KindSpec(Topic.CALLBACKS, _CUSTOMER, CallbackOverduePayload),
+        NoticeKind.BILL_INCREASE: KindSpec(
+            Topic.BILLING, _CUSTOMER, BillIncreasePayload, shared_story="bill"
+        ),
+        NoticeKind.BILL_CORRECTION: KindSpec(
+            Topic.BILLING, _CUSTOMER, BillCorrectionPayload, shared_story="bill"
+        ),
+        NoticeKind.CALLBACK_OVERDUE: KindSpec(
+            Topic.CALLBACKS, _CUSTOMER, CallbackOverduePayload, promises=("new_deadline",)
+        ),
         NoticeKind.CALLBACK_ESCALATION: KindSpec(Topic.CALLBACKS, _TEAM, CallbackEscalationPayload),
         NoticeKind.TICKET_STALE: KindSpec(Topic.TICKETS, _CUSTOMER, TicketStalePayload),
         NoticeKind.TICKET_ESCALATION: KindSpec(Topic.TICKETS, _TEAM, TicketEscalationPayload),
         NoticeKind.TICKET_SLA_WARNING: KindSpec(Topic.TICKETS, _TEAM, TicketSlaWarningPayload),
         NoticeKind.TICKET_FOLLOW_UP: KindSpec(Topic.TICKETS, _CUSTOMER, TicketFollowUpPayload),
-        NoticeKind.VISIT_ON_THE_WAY: KindSpec(Topic.VISITS, _CUSTOMER, VisitOnTheWayPayload, sms_first=True),
+        NoticeKind.VISIT_ON_THE_WAY: KindSpec(
+            Topic.VISITS, _CUSTOMER, VisitOnTheWayPayload, sms_first=True, promises=("eta",)
+        ),
         NoticeKind.VISIT_RUNNING_LATE: KindSpec(
-            Topic.VISITS, _CUSTOMER, VisitRunningLatePayload, sms_first=True
+            Topic.VISITS,
+            _CUSTOMER,
+            VisitRunningLatePayload,
+            sms_first=True,
+            shared_story="visit_late",
+            promises=("new_eta",),
+        ),
+        NoticeKind.VISIT_ETA_EARLIER: KindSpec(
+            Topic.VISITS,
+            _CUSTOMER,
+            VisitEtaEarlierPayload,
+            sms_first=True,
+            shared_story="visit_late",
+            promises=("new_eta",),
         ),
         NoticeKind.VISIT_DONE: KindSpec(Topic.VISITS, _CUSTOMER, VisitDonePayload),
     }

@@ -1,12 +1,13 @@
 """A notice request: one thing one customer should be told, decided by a detector."""
 
 import hashlib
-from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Annotated, Any, Literal, Protocol, Self
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Literal, Protocol, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from headsup.domain.assertions import Assertion, Fact, SourceTable, Told, canonical
 from headsup.domain.kinds import (
     KINDS,
     Audience,
@@ -15,17 +16,21 @@ from headsup.domain.kinds import (
 )
 
 NoticeId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
-Fact = str | Decimal | datetime  # what identifies a notice, beside its kind
 
 
 class Subject(Protocol):
     """The business's record a notice is about: a bill, callback, ticket or visit."""
+
+    source_table: ClassVar[SourceTable]
 
     @property
     def customer_id(self) -> str: ...
 
     @property
     def key(self) -> tuple[str, ...]: ...  # the record's key in its table
+
+    @property
+    def key_attributes(self) -> dict[str, str]: ...  # the same, by attribute name
 
 
 class NoticeRequest(BaseModel):
@@ -48,9 +53,12 @@ class NoticeRequest(BaseModel):
     # After this the notice is no use to the customer ("on the way" once the visit is over): it
     # is skipped as `expired` rather than held past it or sent late.
     expires_at: AwareDatetime | None = None
+    # The source item and the facts this notice states about it, checked again at send time.
+    # None only for messages queued before notices carried it: those are sent as they are.
+    asserts: Assertion | None = None
 
     @classmethod
-    def about(
+    def about(  # noqa: PLR0913 - the one place a request is built: its arguments are its fields
         cls,
         record: Subject,
         kind: NoticeKind,
@@ -58,9 +66,12 @@ class NoticeRequest(BaseModel):
         detected_at: datetime,
         payload: BaseModel,
         expires_at: datetime | None = None,
+        asserts: Mapping[str, Fact],
+        told: Told = Told.ANY,
     ) -> Self:
         """The notice of `kind` to `record`'s customer, carrying `payload`. Its id is made of the
-        record's key and `facts`: what tells this notice apart from every other (make_notice_id)."""
+        record's key and `facts`: what tells this notice apart from every other (make_notice_id).
+        `asserts` are the facts about `record` it states, checked again when it is sent."""
         return cls(
             notice_id=make_notice_id(kind, *record.key, *facts),
             kind=kind,
@@ -68,6 +79,12 @@ class NoticeRequest(BaseModel):
             detected_at=detected_at,
             payload=payload.model_dump(mode="json"),
             expires_at=expires_at,
+            asserts=Assertion(
+                table=record.source_table,
+                key=record.key_attributes,
+                facts={name: canonical(value) for name, value in asserts.items()},
+                told=told,
+            ),
         )
 
     @property
@@ -78,18 +95,16 @@ class NoticeRequest(BaseModel):
     def audience(self) -> Audience:
         return KINDS[self.kind].audience
 
+    @property
+    def story_key(self) -> str | None:
+        """What this notice is one telling of: its item and its kind's story (`bills/c-1/2026-06#bill`).
+        A newer notice with the same story key supersedes an older one still held."""
+        if self.asserts is None:
+            return None
+        return f"{self.asserts.subject}#{KINDS[self.kind].story(self.kind)}"
+
 
 def make_notice_id(kind: NoticeKind, *facts: Fact) -> str:
     """A stable id for the notice that these facts describe (same facts, same id)."""
-    parts = [kind.value, *(_canonical(fact) for fact in facts)]
+    parts = [kind.value, *(canonical(fact) for fact in facts)]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
-
-
-def _canonical(fact: Fact) -> str:
-    if isinstance(fact, Decimal):
-        # 120, 120.0 and 120.00 are the same amount and must give the same id.
-        return format(fact.normalize(), "f")
-    if isinstance(fact, datetime):
-        # The same moment written with another offset is the same fact.
-        return fact.astimezone(UTC).isoformat()
-    return fact

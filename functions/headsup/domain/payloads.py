@@ -44,6 +44,30 @@ class BillIncreasePayload(Payload):
     changed_items: list[LineItemChange]  # new or grown items, largest change first
 
 
+class BillCorrectionPayload(Payload):
+    """To the customer: a bill we told them about was corrected; the figure they had, and the right one.
+
+    `told_amount` is what the detector saw before the correction; delivery replaces it with the
+    figure the customer was actually given (the last notice about the bill that reached them).
+    """
+
+    period: Period
+    currency: CurrencyCode
+    told_amount: Decimal
+    corrected_amount: Decimal
+    due_date: date | None
+    due_date_changed: bool
+
+    @property
+    def went_down(self) -> bool:
+        return self.corrected_amount < self.told_amount
+
+    @property
+    def difference(self) -> Decimal:
+        """How far the right figure is from the one told, always positive."""
+        return abs(self.corrected_amount - self.told_amount)
+
+
 class CallbackOverduePayload(Payload):
     """To the customer: sorry, the team knows, and here is the new time."""
 
@@ -127,6 +151,24 @@ class VisitRunningLatePayload(Payload):
     window_end: AwareDatetime
     new_eta: AwareDatetime | None  # None: not yet known (the window passed without an update)
     delay_reason: str | None = None
+
+
+class VisitEtaEarlierPayload(Payload):
+    """To the customer: better news after a "running late": the technician will be there sooner.
+
+    `told_eta` is the late ETA the customer was given; delivery sets it from the notice that
+    actually reached them.
+    """
+
+    visit_id: str
+    technician_first_name: str
+    told_eta: AwareDatetime
+    new_eta: AwareDatetime
+    window_end: AwareDatetime
+
+    @property
+    def back_on_time(self) -> bool:
+        return self.new_eta <= self.window_end
 
 
 class VisitDonePayload(Payload):

@@ -1,6 +1,5 @@
 """NoticeQueue -> one recorded outcome per notice. Failed messages are retried, then dead-lettered."""
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,7 +18,7 @@ from headsup.adapters.ledger import DynamoLedger
 from headsup.adapters.preferences import DynamoPreferenceStore
 from headsup.adapters.secrets import read_signing_key
 from headsup.adapters.senders import EmailIdentity, SesEmailSender, SnsSmsSender, SnsTeamPublisher
-from headsup.domain.kinds import TEAM_KINDS
+from headsup.adapters.source_items import DynamoSourceReader
 from headsup.domain.notices import NoticeRequest
 from headsup.handlers.settings import DeliverySettings
 from headsup.logic.delivery import Attempt, NoticeDelivery
@@ -28,8 +27,6 @@ from headsup.platform.cold_start import once
 from headsup.platform.observability import logger, metrics, tracer
 from headsup.rendering.links import UnsubscribeLinks
 from headsup.rendering.renderer import NoticeRenderer
-
-_TEAM_KINDS = {kind.value for kind in TEAM_KINDS}  # no customer to read for these
 
 # A claim must outlive the invocation that holds it, with room for clock skew.
 _LEASE_MARGIN = timedelta(seconds=10)
@@ -69,6 +66,9 @@ def build_delivery() -> NoticeDelivery:
         unsubscribe_links=UnsubscribeLinks(
             config.unsubscribe_base_url, key=read_signing_key(config.unsubscribe_key_secret_arn)
         ),
+        sources=DynamoSourceReader(config.source_tables),
+        recheck=config.recheck_policy,
+        team_zone=ZoneInfo(config.default_timezone),
     )
 
 
@@ -93,23 +93,23 @@ def handle_record(record: SQSRecord, lambda_context: LambdaContext) -> None:
     build_delivery().deliver(request, attempt)
 
 
-def customer_ids_of(event: dict[str, Any]) -> set[str]:
-    """The customers a batch is about, read leniently: a malformed body fails later, on its own."""
-    ids = set()
+def readable_requests(event: dict[str, Any]) -> list[tuple[NoticeRequest, int]]:
+    """The batch's notice requests with their receive counts, read leniently for prefetching: a
+    malformed body fails later, on its own."""
+    readable = []
     for record in event.get("Records", []):
         try:
-            body = json.loads(record.get("body", ""))
-        except (TypeError, ValueError):
+            request = NoticeRequest.model_validate_json(record.get("body", ""))
+            receive_count = int(record.get("attributes", {}).get("ApproximateReceiveCount", 1))
+        except (ValidationError, TypeError, ValueError):
             continue
-        customer_id = body.get("customer_id") if isinstance(body, dict) else None
-        if isinstance(customer_id, str) and body.get("kind") not in _TEAM_KINDS:
-            ids.add(customer_id)
-    return ids
+        readable.append((request, receive_count))
+    return readable
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    build_delivery().prefetch(customer_ids_of(event))
+    build_delivery().prefetch(readable_requests(event))
     return process_batch(event, context, handle_record, EventType.SQS)

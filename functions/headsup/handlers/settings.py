@@ -11,11 +11,13 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
+from headsup.domain.assertions import SourceTable
 from headsup.domain.callbacks.rules import CallbackPolicy
 from headsup.domain.kinds import NoticeKind
 from headsup.domain.policy import DeliveryPolicy, QuietHours
 from headsup.domain.tickets.rules import TicketPolicy
 from headsup.domain.visits.rules import VisitPolicy
+from headsup.logic.delivery import RecheckPolicy
 from headsup.platform.settings import (
     CustomersSettings,
     DueItemsSettings,
@@ -105,6 +107,13 @@ class DeliverySettings(
     quiet_hours_bypass_kinds: Annotated[str, Field(alias="QUIET_HOURS_BYPASS_KINDS")]
     max_notices_per_day: Annotated[int, Field(alias="MAX_NOTICES_PER_DAY", ge=1)]
     cap_bypass_kinds: Annotated[str, Field(alias="CAP_BYPASS_KINDS")]
+    # The business's tables, whose items a notice that waited is checked against before it goes.
+    bills_table_name: Annotated[str, Field(alias="BILLS_TABLE_NAME", min_length=1)]
+    callbacks_table_name: Annotated[str, Field(alias="CALLBACKS_TABLE_NAME", min_length=1)]
+    tickets_table_name: Annotated[str, Field(alias="TICKETS_TABLE_NAME", min_length=1)]
+    visits_table_name: Annotated[str, Field(alias="VISITS_TABLE_NAME", min_length=1)]
+    recheck_after_seconds: Annotated[int, Field(alias="RECHECK_AFTER_SECONDS", ge=0)]
+    callback_reschedule_minutes: Annotated[int, Field(alias="CALLBACK_RESCHEDULE_MINUTES", ge=1)]
 
     @field_validator("quiet_hours_bypass_kinds", "cap_bypass_kinds")
     @classmethod
@@ -127,6 +136,22 @@ class DeliverySettings(
             ),
             max_per_day=self.max_notices_per_day,
             cap_bypass_kinds=_kinds(self.cap_bypass_kinds),
+        )
+
+    @property
+    def source_tables(self) -> dict[SourceTable, str]:
+        return {
+            SourceTable.BILLS: self.bills_table_name,
+            SourceTable.CALLBACKS: self.callbacks_table_name,
+            SourceTable.TICKETS: self.tickets_table_name,
+            SourceTable.VISITS: self.visits_table_name,
+        }
+
+    @property
+    def recheck_policy(self) -> RecheckPolicy:
+        return RecheckPolicy(
+            after=timedelta(seconds=self.recheck_after_seconds),
+            callback_reschedule=timedelta(minutes=self.callback_reschedule_minutes),
         )
 
     @property

@@ -1,4 +1,5 @@
-"""Turn one change on BillsTable into at most one bill-increase notice request."""
+"""Turn one change on BillsTable into the bill notices it calls for: an increase worth telling, and,
+when a bill is corrected, a correction of what the customer may already have been told."""
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -6,8 +7,9 @@ from typing import Any
 
 from headsup.adapters.bills import BillsRepository
 from headsup.adapters.notice_queue import NoticeQueue
+from headsup.domain.assertions import Fact, Told
 from headsup.domain.bills.models import Bill, InvalidBill
-from headsup.domain.bills.rules import Thresholds, detect_increase
+from headsup.domain.bills.rules import Thresholds, correction_of, detect_increase
 from headsup.domain.kinds import NoticeKind
 from headsup.domain.notices import NoticeRequest
 from headsup.platform.batch import ChangeKind, StreamChange
@@ -21,9 +23,9 @@ class BillIncreaseDetector:
         self._thresholds = thresholds
 
     def prefetch_baselines(self, changes: Iterable[StreamChange]) -> None:
-        """Read at once the earlier bills a batch compares with (see _baseline): those of its new
-        bills, and of its changed bills that come without their old version."""
-        images = [c.new_image for c in changes if c.change != "REMOVE" and not c.old_image]
+        """Read at once the earlier bills a batch compares with: every new or changed bill is
+        judged against the customer's latest earlier bill (see on_bill_change)."""
+        images = [c.new_image for c in changes if c.change != "REMOVE"]
         self._bills.prefetch(
             (image["customer_id"], image["period"])
             for image in images
@@ -32,22 +34,52 @@ class BillIncreaseDetector:
 
     def on_bill_change(
         self, change: ChangeKind, new_image: dict[str, Any], old_image: dict[str, Any] | None
-    ) -> NoticeRequest | None:
-        """Queue a notice if this change made the bill go up enough; return what was queued.
+    ) -> list[NoticeRequest]:
+        """Queue the notices this change calls for; return what was queued.
 
-        A new bill is compared with the customer's latest earlier bill; a corrected bill with
-        its own previous version. Raises InvalidBill for a record that breaks the contract.
+        A new bill is compared with the customer's latest earlier bill. A bill whose amount was
+        corrected gets two candidates, of which delivery lets at most one go, by what reached the
+        customer before (domain/assertions.py): a correction naming the figure they were given,
+        if they were given one; otherwise the bill judged afresh, with the right figures. Raises
+        InvalidBill for a record that breaks the contract.
         """
         if change == "REMOVE":
-            return None
+            return []
         current = Bill.from_item(new_image)
-        # A MODIFY that keeps the amount (a new due date, reworded items) compares equal and
-        # raises nothing.
-        previous = self._baseline(change, current, old_image)
+        before = self._old_version(change, current, old_image)
+        if before is None:
+            notices = [self._increase(current, None, Told.ANY)]
+        elif (before.amount, before.currency) == (current.amount, current.currency):
+            # A new due date or reworded items: nothing a bill notice states has changed.
+            return []
+        else:
+            notices = [self._increase(current, before, Told.FIRST), self._correction(before, current)]
+        queued = [notice for notice in notices if notice is not None]
+        for request in queued:
+            self._queue.put(request)
+            logger.info(
+                "Bill notice queued",
+                extra={
+                    "notice_id": request.notice_id,
+                    "kind": request.kind,
+                    "customer_id": current.customer_id,
+                    "period": current.period,
+                },
+            )
+        if queued:
+            metrics.add_metric(name="NoticesDetected", unit="Count", value=len(queued))
+        return queued
+
+    def _increase(self, current: Bill, before: Bill | None, told: Told) -> NoticeRequest | None:
+        """The bill against the customer's latest earlier one; a corrected bill that is no rise
+        on that, against its own old version (it went up since the customer saw it)."""
+        previous = self._previous(current)
         payload = detect_increase(previous, current, self._thresholds)
+        if payload is None and before is not None:
+            previous, payload = before, detect_increase(before, current, self._thresholds)
         if payload is None or previous is None:
             return None
-        request = NoticeRequest.about(
+        return NoticeRequest.about(
             current,
             NoticeKind.BILL_INCREASE,
             previous.period,
@@ -56,38 +88,53 @@ class BillIncreaseDetector:
             current.currency,
             detected_at=datetime.now(UTC),
             payload=payload,
+            asserts=_figures(current),
+            told=told,
         )
-        self._queue.put(request)
-        logger.info(
-            "Bill increase queued",
-            extra={
-                "notice_id": request.notice_id,
-                "customer_id": current.customer_id,
-                "period": current.period,
-                "is_correction": payload.is_correction,
-            },
-        )
-        metrics.add_metric(name="NoticesDetected", unit="Count", value=1)
-        return request
 
-    def _baseline(self, change: ChangeKind, current: Bill, old_image: dict[str, Any] | None) -> Bill | None:
-        """What `current` is compared with: its own old version for a correction, else the
-        customer's latest earlier bill."""
-        key = {"customer_id": current.customer_id, "period": current.period}
-        if change == "MODIFY" and old_image:
-            try:
-                return Bill.from_item(old_image)
-            except InvalidBill:
-                # The business is fixing a record that broke the contract. Its old version was
-                # never compared with anything, so compare the fixed bill as if it were new.
-                logger.info("Bill fixed; comparing with the earlier period", extra={"key": key})
+    @staticmethod
+    def _correction(before: Bill, current: Bill) -> NoticeRequest | None:
+        payload = correction_of(before, current)
+        if payload is None:
+            return None
+        return NoticeRequest.about(
+            current,
+            NoticeKind.BILL_CORRECTION,
+            before.amount,
+            current.amount,
+            detected_at=datetime.now(UTC),
+            payload=payload,
+            asserts=_figures(current),
+            told=Told.AFTER,
+        )
+
+    @staticmethod
+    def _old_version(change: ChangeKind, current: Bill, old_image: dict[str, Any] | None) -> Bill | None:
+        if change != "MODIFY" or not old_image:
+            return None
+        try:
+            return Bill.from_item(old_image)
+        except InvalidBill:
+            # The business is fixing a record that broke the contract. Its old version was never
+            # told to anyone, so judge the fixed bill as if it were new.
+            key = {"customer_id": current.customer_id, "period": current.period}
+            logger.info("Bill fixed; judged as a new bill", extra={"key": key})
+            return None
+
+    def _previous(self, current: Bill) -> Bill | None:
         try:
             return self._bills.previous_bill(current.customer_id, current.period)
         except InvalidBill as exc:
             # That record already failed on its own when it was written; holding this (valid)
             # bill hostage to it would block the shard for nothing.
+            key = {"customer_id": current.customer_id, "period": current.period}
             logger.warning(
                 "Earlier bill breaks the contract; not compared",
                 extra={"key": key, "earlier_key": exc.key, "problems": exc.problems},
             )
             return None
+
+
+def _figures(bill: Bill) -> dict[str, Fact]:
+    """What a bill notice states about the bill: its amount, in its currency."""
+    return {"amount": bill.amount, "currency": bill.currency}

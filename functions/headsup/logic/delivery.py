@@ -8,7 +8,8 @@ ledger.py for what a successor does when the holder dies.
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from headsup.adapters.customers import CustomerDirectory
 from headsup.adapters.held_notices import HeldNotices
@@ -29,11 +30,14 @@ from headsup.adapters.senders import (
     TeamPublisher,
     UnconfirmedSend,
 )
+from headsup.adapters.source_items import SourceReader
+from headsup.domain.assertions import Told
 from headsup.domain.channels import Channel, Route
 from headsup.domain.customer import Customer
 from headsup.domain.kinds import Audience
 from headsup.domain.notices import NoticeRequest
 from headsup.domain.policy import DAY, DeliveryPolicy, Hold, Recipient, Skip, decide
+from headsup.domain.recheck import SUPERSEDED, Stale, against_source, against_told, keep_promises
 from headsup.platform.errors import describe_error
 from headsup.platform.observability import logger, metrics
 from headsup.rendering.renderer import InvalidPayload, NoticeRenderer, sms_segments
@@ -64,9 +68,18 @@ def outcome_metric(status: Status) -> str:
 
 
 @dataclass(frozen=True)
+class RecheckPolicy:
+    """When a notice is checked against its source again, and how far a new callback deadline is set."""
+
+    after: timedelta  # a notice detected longer ago than this (or retried) has waited
+    callback_reschedule: timedelta
+
+
+@dataclass(frozen=True)
 class Dispatch:
     """A rendered notice, ready to go: `send()` hands it to SES/SNS and returns the message id."""
 
+    request: NoticeRequest  # as it goes out: its times and figures brought up to date
     channel: str
     send: Callable[[], str]
     counts_towards_cap: bool = True
@@ -76,6 +89,7 @@ class Dispatch:
 class Decided:
     """A notice that will not be sent now: skipped, held, or failed before any send."""
 
+    request: NoticeRequest
     outcome: Outcome
 
 
@@ -93,14 +107,30 @@ class NoticeDelivery:
     policy: DeliveryPolicy
     holds: HeldNotices
     unsubscribe_links: Callable[[str, str], str]  # (customer_id, topic) -> signed URL
+    sources: SourceReader
+    recheck: RecheckPolicy
+    team_zone: ZoneInfo
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
-    def prefetch(self, customer_ids: Iterable[str]) -> None:
-        """Read a batch's customers and preferences up front: two calls for the batch instead of
-        two per notice."""
-        ids = set(customer_ids)
+    def prefetch(self, batch: Iterable[tuple[NoticeRequest, int]]) -> None:
+        """Read up front what a batch of (request, receive count) needs: its customers and their
+        preferences, and the source items of the notices that waited. A call per table (one for
+        all the sources) for the batch instead of one per notice; a notice sent straight after
+        detection adds nothing."""
+        batch = list(batch)
+        ids = {request.customer_id for request, _ in batch if request.audience is Audience.CUSTOMER}
         self.customers.prefetch(ids)
         self.preferences.prefetch(ids)
+        now = self.clock()
+        self.sources.prefetch(
+            request.asserts
+            for request, receive_count in batch
+            if request.asserts is not None and self._waited(request, receive_count, now)
+        )
+
+    def _waited(self, request: NoticeRequest, attempt_number: int, now: datetime) -> bool:
+        """Held, retried, or queued longer than a moment: what it states may have changed."""
+        return attempt_number > 1 or now - request.detected_at >= self.recheck.after
 
     def deliver(self, request: NoticeRequest, attempt: Attempt) -> Status:
         """Return the outcome recorded for this notice (by this call or an earlier one).
@@ -109,16 +139,16 @@ class NoticeDelivery:
         outcome `dead_lettered` is recorded first, so the ledger accounts for it as well.
         """
         try:
-            plan = self._plan(request)
+            plan = self._plan(request, attempt)
         except InvalidPayload as exc:
-            plan = Decided(Outcome(Status.FAILED, reason=f"{type(exc).__name__}: {exc}"))
+            plan = Decided(request, Outcome(Status.FAILED, reason=f"{type(exc).__name__}: {exc}"))
         except Exception as exc:
             # Nothing is claimed or sent yet: the queue retries, and the last attempt is recorded.
             self._retry_later(request, attempt, claim=None, exc=exc)
             raise
         if isinstance(plan, Decided):
-            return self._settle(request, attempt, Intent.RECORD, None, lambda: self._decided(request, plan))
-        return self._settle(request, attempt, Intent.SEND, plan.channel, lambda: self._dispatch(plan))
+            return self._settle(plan.request, attempt, Intent.RECORD, None, lambda: self._decided(plan))
+        return self._settle(plan.request, attempt, Intent.SEND, plan.channel, lambda: self._dispatch(plan))
 
     def _settle(
         self,
@@ -201,9 +231,15 @@ class NoticeDelivery:
     def _ids(request: NoticeRequest) -> dict[str, str]:
         return {"notice_id": request.notice_id, "customer_id": request.customer_id, "kind": request.kind}
 
-    def _decided(self, request: NoticeRequest, plan: Decided) -> Outcome:
+    def _decided(self, plan: Decided) -> Outcome:
         if plan.outcome.status is Status.HELD and plan.outcome.hold_until is not None:
-            self.holds.hold(request, plan.outcome.hold_until)
+            older = self.holds.hold(plan.request, plan.outcome.hold_until)
+            if older is not None and self.ledger.supersede(
+                older.notice_id, by=plan.request.notice_id, now=self.clock()
+            ):
+                # The older notice's one outcome, recorded here: only the newer can go now.
+                reason = f"{SUPERSEDED}: by notice {plan.request.notice_id}"
+                self._recorded(older, Outcome(Status.SKIPPED, reason=reason))
         return plan.outcome
 
     @staticmethod
@@ -216,11 +252,15 @@ class NoticeDelivery:
             counts_towards_cap=plan.counts_towards_cap,
         )
 
-    def _plan(self, request: NoticeRequest) -> Dispatch | Decided:
-        """Everything before the claim: read, decide, render. No side effects."""
+    def _plan(self, request: NoticeRequest, attempt: Attempt) -> Dispatch | Decided:
+        """Everything before the claim: read, re-check, decide, render. No side effects."""
         if request.audience is Audience.TEAM:
+            checked = self._still_true(request, attempt, self.team_zone)
+            if isinstance(checked, Stale):
+                return Decided(request, Outcome(Status.SKIPPED, reason=checked.outcome_reason))
             escalation = self.renderer.render_escalation(request)
             return Dispatch(
+                request,
                 TEAM_CHANNEL,
                 lambda: self.team.publish(
                     escalation.subject, escalation.body, notice_id=request.notice_id, kind=request.kind
@@ -230,6 +270,10 @@ class NoticeDelivery:
         customer = self.customers.get(request.customer_id)
         if customer is None:
             raise UnknownCustomer(f"customer {request.customer_id} not found")
+        checked = self._still_true(request, attempt, customer.zone)
+        if isinstance(checked, Stale):
+            return Decided(request, Outcome(Status.SKIPPED, reason=checked.outcome_reason))
+        request = checked
         now = self.clock()
         recipient = Recipient(
             customer,
@@ -239,23 +283,40 @@ class NoticeDelivery:
         )
         decision = decide(request, recipient, now, self.policy)
         if isinstance(decision, Skip):
-            return Decided(Outcome(Status.SKIPPED, reason=f"{decision.reason}: {decision.detail}"))
+            return Decided(request, Outcome(Status.SKIPPED, reason=f"{decision.reason}: {decision.detail}"))
         if isinstance(decision, Hold):
             return Decided(
+                request,
                 Outcome(
                     Status.HELD,
                     reason=decision.reason,
                     channel=decision.route.channel,
                     hold_until=decision.until,
-                )
+                ),
             )
         return self._render(request, customer, decision.route)
+
+    def _still_true(self, request: NoticeRequest, attempt: Attempt, zone: ZoneInfo) -> NoticeRequest | Stale:
+        """The notice as it may go now (domain/recheck.py), or why it must not."""
+        now = self.clock()
+        checked: NoticeRequest | Stale = request
+        if request.asserts is not None and self._waited(request, attempt.number, now):
+            checked = against_source(request, self.sources.get(request.asserts))
+        if isinstance(checked, NoticeRequest):
+            checked = keep_promises(
+                checked, now=now, zone=lambda: zone, reschedule=self.recheck.callback_reschedule
+            )
+        if isinstance(checked, Stale) or checked.asserts is None or checked.asserts.told is Told.ANY:
+            return checked
+        story = checked.story_key or checked.notice_id  # never None once the notice asserts
+        return against_told(checked, self.ledger.told(story))
 
     def _render(self, request: NoticeRequest, customer: Customer, route: Route) -> Dispatch:
         if route.channel is Channel.EMAIL:
             unsubscribe_url = self.unsubscribe_links(customer.customer_id, request.topic)
             email = self.renderer.render_email(request, customer, unsubscribe_url=unsubscribe_url)
             return Dispatch(
+                request,
                 route.channel,
                 lambda: self.email.send_email(
                     route.address,
@@ -272,4 +333,4 @@ class NoticeDelivery:
             metrics.add_metric(name="SmsSegments", unit="Count", value=sms_segments(sms.text))
             return self.sms.send_sms(route.address, sms, notice_id=request.notice_id, kind=request.kind)
 
-        return Dispatch(route.channel, send_sms)
+        return Dispatch(request, route.channel, send_sms)

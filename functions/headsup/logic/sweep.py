@@ -171,10 +171,13 @@ class Sweep:
     ) -> tuple[list[NoticeRequest], datetime | None, dict[str, Any]]:
         late = record.state.get("late_eta")
         step = visit_rules.on_window_end(
-            Visit.from_item(source), datetime.fromisoformat(late) if late else None, now
+            Visit.from_item(source),
+            datetime.fromisoformat(late) if late else None,
+            now,
+            news=int(record.state.get("late_news", 0)),
         )
         late_eta = step.late_eta.astimezone(UTC).isoformat() if step.late_eta else None
-        return step.notices, step.check_at, {"late_eta": late_eta}
+        return step.notices, step.check_at, {"late_eta": late_eta, "late_news": step.news or None}
 
     def _zone_of(self, callback: Callback) -> ZoneInfo:
         try:

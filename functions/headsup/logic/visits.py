@@ -13,7 +13,7 @@ from headsup.platform.observability import logger, metrics
 class VisitState(Protocol):
     def state_of(self, item_type: Any, item_id: str) -> dict[str, Any]: ...
 
-    def track(self, item_type: Any, item_id: str, due_at: datetime | None, state: dict[str, Any]) -> None: ...
+    def track(self, item_type: Any, item_id: str, due_at: datetime | None, state: dict[str, Any]) -> object: ...
 
     def unschedule(self, item_type: Any, item_id: str) -> None: ...
 
@@ -30,14 +30,16 @@ class VisitDetector:
         """Raises InvalidVisit for a record that breaks the contract."""
         visit = Visit.from_item(new_image)
         previous = _previous(old_image)
-        late_eta = _late_eta(self._state.state_of("visit", visit.visit_id))
-        step = rules.on_change(previous, visit, late_eta, self._policy, datetime.now(UTC))
+        state = self._state.state_of("visit", visit.visit_id)
+        late_eta, news = _late_eta(state), int(state.get("late_news", 0))
+        step = rules.on_change(previous, visit, late_eta, self._policy, datetime.now(UTC), news=news)
         if settled_later:
-            step = rules.settled_later(step, late_eta)
+            step = rules.settled_later(step, late_eta, news)
         for notice in step.notices:
             self._queue.put(notice)
         if visit.is_open:
-            self._state.track("visit", visit.visit_id, step.check_at, {"late_eta": _iso(step.late_eta)})
+            state = {"late_eta": _iso(step.late_eta), "late_news": step.news or None}
+            self._state.track("visit", visit.visit_id, step.check_at, state)
         else:
             self._state.unschedule("visit", visit.visit_id)  # arrived, done or cancelled: nothing to watch
         if step.notices:

@@ -6,6 +6,7 @@ from typing import Annotated
 from babel.numbers import list_currencies
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from headsup.domain.assertions import SourceTable
 from headsup.domain.contract import ContractRecord, IsoDate
 from headsup.domain.payloads import CurrencyCode, Period
 from headsup.platform.errors import InvalidRecord
@@ -32,6 +33,7 @@ class LineItem(BaseModel):
 
 class Bill(ContractRecord):
     invalid = InvalidBill
+    source_table = SourceTable.BILLS
     key_fields = ("customer_id", "period")
 
     customer_id: Annotated[str, Field(min_length=1)]

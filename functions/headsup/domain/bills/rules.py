@@ -7,7 +7,7 @@ from decimal import Decimal
 from babel.numbers import get_currency_precision
 
 from headsup.domain.bills.models import Bill
-from headsup.domain.payloads import BillIncreasePayload, LineItemChange
+from headsup.domain.payloads import BillCorrectionPayload, BillIncreasePayload, LineItemChange
 
 _HUNDRED = Decimal(100)
 
@@ -52,6 +52,21 @@ def detect_increase(
         percent=percent.quantize(Decimal("0.1")),
         due_date=current.due_date,
         changed_items=changed_line_items(previous, current),
+    )
+
+
+def correction_of(before: Bill, after: Bill) -> BillCorrectionPayload | None:
+    """What to tell a customer who may have been given `before`'s figure, now that the bill is
+    `after`; None when the figure did not change (or its currency did: no comparing those)."""
+    if before.currency != after.currency or before.amount == after.amount:
+        return None
+    return BillCorrectionPayload(
+        period=after.period,
+        currency=after.currency,
+        told_amount=before.amount,
+        corrected_amount=after.amount,
+        due_date=after.due_date,
+        due_date_changed=before.due_date != after.due_date,
     )
 
 

@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from headsup.domain.assertions import SourceTable
 from headsup.domain.contract import ContractRecord, IsoDateTime
 from headsup.platform.errors import InvalidRecord
 
@@ -14,6 +15,7 @@ class InvalidCallback(InvalidRecord):
 
 class Callback(ContractRecord):
     invalid = InvalidCallback
+    source_table = SourceTable.CALLBACKS
     key_fields = ("callback_id",)
 
     callback_id: Annotated[str, Field(min_length=1)]

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from headsup.domain.assertions import Fact
 from headsup.domain.callbacks.models import Callback
 from headsup.domain.kinds import NoticeKind
 from headsup.domain.notices import NoticeRequest
@@ -101,8 +102,18 @@ def _apology(callback: Callback, deadline: datetime, now: datetime) -> NoticeReq
     )
     # One apology per promise, whatever the deadline computed by whichever sweep.
     return NoticeRequest.about(
-        callback, NoticeKind.CALLBACK_OVERDUE, callback.promised_at, detected_at=now, payload=payload
+        callback,
+        NoticeKind.CALLBACK_OVERDUE,
+        callback.promised_at,
+        detected_at=now,
+        payload=payload,
+        asserts=_still_waiting(callback),
     )
+
+
+def _still_waiting(callback: Callback) -> dict[str, Fact]:
+    """What an apology or escalation states: this promise, still not kept."""
+    return {"status": "pending", "promised_at": callback.promised_at}
 
 
 def _escalation(callback: Callback, deadline: datetime, now: datetime, *, level: int) -> NoticeRequest:
@@ -124,4 +135,5 @@ def _escalation(callback: Callback, deadline: datetime, now: datetime, *, level:
         str(level),
         detected_at=now,
         payload=payload,
+        asserts=_still_waiting(callback),
     )

@@ -4,6 +4,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 
+from headsup.domain.assertions import SourceTable
 from headsup.domain.contract import ContractRecord, IsoDateTime
 from headsup.platform.errors import InvalidRecord
 
@@ -17,6 +18,7 @@ class InvalidTicket(InvalidRecord):
 
 class Ticket(ContractRecord):
     invalid = InvalidTicket
+    source_table = SourceTable.TICKETS
     key_fields = ("ticket_id",)
 
     ticket_id: Annotated[str, Field(min_length=1)]

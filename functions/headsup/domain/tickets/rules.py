@@ -108,7 +108,16 @@ def _window_notice(
     kind: NoticeKind, ticket: Ticket, now: datetime, window: int, payload: BaseModel
 ) -> NoticeRequest:
     """A notice about one SLA window: identified by the ticket's `updated_at` and the window."""
-    return NoticeRequest.about(ticket, kind, ticket.updated_at, str(window), detected_at=now, payload=payload)
+    # It states the ticket is still where it was: not updated (nor solved) since.
+    return NoticeRequest.about(
+        ticket,
+        kind,
+        ticket.updated_at,
+        str(window),
+        detected_at=now,
+        payload=payload,
+        asserts={"status": ticket.status, "updated_at": ticket.updated_at},
+    )
 
 
 def _for_the_team(ticket: Ticket, policy: TicketPolicy, window: int) -> dict[str, Any]:
@@ -160,5 +169,10 @@ def _follow_up(ticket: Ticket, now: datetime) -> NoticeRequest:
     )
     # Once per solution: a ticket reopened and solved again gets asked again.
     return NoticeRequest.about(
-        ticket, NoticeKind.TICKET_FOLLOW_UP, ticket.solved_at, detected_at=now, payload=payload
+        ticket,
+        NoticeKind.TICKET_FOLLOW_UP,
+        ticket.solved_at,
+        detected_at=now,
+        payload=payload,
+        asserts={"status": "solved", "solved_at": ticket.solved_at},
     )

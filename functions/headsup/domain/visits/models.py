@@ -4,6 +4,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import Field, StringConstraints, model_validator
 
+from headsup.domain.assertions import SourceTable
 from headsup.domain.contract import ContractRecord, IsoDateTime
 from headsup.platform.errors import InvalidRecord
 
@@ -17,6 +18,7 @@ class InvalidVisit(InvalidRecord):
 
 class Visit(ContractRecord):
     invalid = InvalidVisit
+    source_table = SourceTable.VISITS
     key_fields = ("visit_id",)
 
     visit_id: Annotated[str, Field(min_length=1)]
