@@ -207,6 +207,7 @@ class InMemorySources:
 
     items: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = field(default_factory=dict)
     reads: int = 0
+    prefetched: list[Assertion] = field(default_factory=list)
 
     def put(self, assertion: Assertion, item: dict[str, Any] | None) -> None:
         key = (assertion.table.value, tuple(assertion.key.values()))
@@ -216,7 +217,8 @@ class InMemorySources:
             self.items[key] = item
 
     def prefetch(self, assertions: Iterable[Assertion]) -> None:
-        """Nothing to save in memory."""
+        """Nothing to save in memory; what was asked for is kept, for tests."""
+        self.prefetched = list(assertions)
 
     def get(self, assertion: Assertion) -> dict[str, Any] | None:
         self.reads += 1
