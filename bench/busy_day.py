@@ -45,6 +45,7 @@ from sim.population import BILLS_ARRIVE, busy_day, simulate_day
 
 GOAL_CALLS_PER_NOTICE = 4.0
 GOAL_SHARE_OF_SES = 5.0  # percent
+GOAL_RECHECK_CALLS = 0.3  # issue 14: what checking notices again at send time may add
 SES_PER_MILLION = 100.0  # USD, SES outbound email: 0.10 per 1,000
 # us-east-1, as published on the AWS pricing pages (docs/cost.md), last checked 2026-11-24.
 PRICES: dict[str, float] = {
@@ -200,15 +201,43 @@ def largest_items(pipeline: LocalPipeline, tables: list[str]) -> dict[str, int]:
 # ---------------------------------------------------------------------- the day
 
 
-def run_day(customers: int) -> dict[str, Any]:
+class RecheckCalls:
+    """The calls delivery makes to check notices again at send time: reading the business's items
+    (BatchGetItem, GetItem), what the customer was told (ToldIndex), and superseding a held notice."""
+
+    def __init__(self, deployment: Any) -> None:
+        self.tables = {
+            deployment.ref(t) for t in ("BillsTable", "CallbacksTable", "TicketsTable", "VisitsTable")
+        }
+        self.calls: Counter[str] = Counter()
+
+    def observe(self, function: str, service: str, operation: str, params: dict[str, Any], _: Any) -> None:
+        if function != "NoticeDeliveryFunction" or service != "dynamodb":
+            return
+        if operation == "BatchGetItem" and set(params["RequestItems"]) & self.tables:
+            self.calls["source BatchGetItem"] += 1
+        elif operation == "GetItem" and params["TableName"] in self.tables:
+            self.calls["source GetItem"] += 1
+        elif operation == "Query" and params.get("IndexName") == "ToldIndex":
+            self.calls["ToldIndex Query"] += 1
+        elif operation == "UpdateItem" and ":skipped" in params.get("ExpressionAttributeValues", {}):
+            self.calls["supersede UpdateItem"] += 1
+
+
+def run_day(customers: int, overrides: dict[str, str] | None = None) -> dict[str, Any]:
     data = busy_day(customers=customers)
     logs = StringIO()
     start = datetime.fromisoformat(data["day"]["start"])
     started = time.perf_counter()
     with time_machine.travel(datetime.combine(start.date(), BILLS_ARRIVE, tzinfo=UTC), tick=True), mock_aws():
-        pipeline = LocalPipeline.provision()
+        pipeline = LocalPipeline.provision(overrides)
         units = RequestUnits(pipeline.deployment)
-        with lambda_output_to(logs, pipeline.deployment), counting_calls(units.observe) as log:
+        recheck = RecheckCalls(pipeline.deployment)
+        with (
+            lambda_output_to(logs, pipeline.deployment),
+            counting_calls(units.observe) as log,
+            counting_calls(recheck.observe),
+        ):
             ticks = simulate_day(pipeline, data)
         ledger = pipeline.ledger()
         written = sorted({table for table in units.sized_later})
@@ -231,6 +260,7 @@ def run_day(customers: int) -> dict[str, Any]:
         "memory": memory,
         "shards": shards,
         "log_bytes": len(logs.getvalue().encode()),
+        "recheck_calls": dict(recheck.calls),
         "ticks": len(ticks),
         "wall_seconds": time.perf_counter() - started,
     }
@@ -340,6 +370,8 @@ def analyse(run: dict[str, Any]) -> dict[str, Any]:
         **delivered,
         "calls": calls,
         "calls_per_delivered_notice": calls / notices,
+        "recheck_calls": run["recheck_calls"],
+        "recheck_calls_per_delivered_notice": sum(run["recheck_calls"].values()) / notices,
         "billable_calls": calls,
         "billable_calls_per_delivered_notice": calls / notices,
         "fixed_sweep_shard_queries": fixed_queries,
@@ -459,8 +491,26 @@ def main() -> int:
     arguments = [a for a in sys.argv[1:] if not a.startswith("--")]
     customers = int(arguments[0]) if arguments else 300
     figures = analyse(run_day(customers))
+    # The same day with the re-check at send time off (no notice counts as having waited)
+    without = analyse(run_day(customers, {"RecheckAfterSeconds": str(10 * 24 * 3600)}))
+    figures["without_recheck"] = {
+        key: without[key]
+        for key in (
+            "delivered_notices",
+            "billable_calls_per_delivered_notice",
+            "recheck_calls",
+            "ledger_by_status",
+        )
+    }
     console = Console(width=140)
     console.print(calls_table(figures))
+    console.print(
+        f"Re-check at send time: {figures['recheck_calls_per_delivered_notice']:.2f} calls per delivered "
+        f"notice ({figures['recheck_calls']}; goal ≤ {GOAL_RECHECK_CALLS:g}). Calls per delivered notice "
+        f"with it {figures['billable_calls_per_delivered_notice']:.2f} ({figures['delivered_notices']} "
+        f"delivered), the same day without it {without['billable_calls_per_delivered_notice']:.2f} "
+        f"({without['delivered_notices']} delivered, {without['recheck_calls']})."
+    )
     console.print(
         f"Delivered notices: {figures['delivered_notices']} = {figures['delivered_by_email']} email + "
         f"{figures['delivered_by_sms']} SMS + {figures['delivered_team_notices']} team (EscalationTopic); "
@@ -472,6 +522,18 @@ def main() -> int:
         Figure(
             "busy day: billable AWS calls per delivered notice",
             figures["billable_calls_per_delivered_notice"],
+            "calls",
+            goal=GOAL_CALLS_PER_NOTICE,
+        ),
+        Figure(
+            "busy day: calls per delivered notice for the re-check at send time",
+            figures["recheck_calls_per_delivered_notice"],
+            "calls",
+            goal=GOAL_RECHECK_CALLS,
+        ),
+        Figure(
+            "busy day: billable AWS calls per delivered notice, re-check off",
+            without["billable_calls_per_delivered_notice"],
             "calls",
             goal=GOAL_CALLS_PER_NOTICE,
         ),

@@ -15,6 +15,8 @@ import string
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+from headsup.platform import cold_start
+
 from emulator.cfn import PARTITION, cfn_string, is_true_flag, region
 from emulator.clients import client
 from emulator.deployment import Deployment, SesEventDestination, parameter_values
@@ -388,4 +390,7 @@ def provision(
         properties = deployment.resolve(resource.get("Properties", {}))
         deployment.attributes[logical_id] = _CREATORS[resource["Type"]](deployment, logical_id, properties)
     _verify_sender_identities(deployment)
+    # A new deployment runs in new execution environments: no handler keeps the settings and
+    # clients it built for an earlier one in this process (its cold start comes again).
+    cold_start.reset()
     return deployment

@@ -527,3 +527,18 @@ def test_bounces_and_complaints_are_routed_to_the_feedback_topic(deployment: Dep
     (recorded,) = deployment.ses_event_destinations.values()
     assert (recorded.configuration_set, recorded.sns_topic_arn) == (name, topic)
     assert recorded.matching_event_types == ["bounce", "complaint"]
+
+
+def test_a_new_deployment_starts_its_functions_cold(deployment: Deployment) -> None:
+    # Given something a handler built once, at its cold start, for the first deployment
+    from headsup.platform.cold_start import once
+
+    builds: list[int] = []
+    built = once(lambda: builds.append(len(builds) + 1) or builds[-1])
+    assert (built(), built()) == (1, 1)
+
+    # When another deployment is provisioned in the same process (other parameters, say)
+    provision(parameter_overrides={"RecheckAfterSeconds": "5"}, stack_name="headsup-second")
+
+    # Then its first invocation builds afresh, from the new deployment's settings
+    assert built() == 2
