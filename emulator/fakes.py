@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
+from headsup.adapters.held_notices import Superseded
 from headsup.adapters.ledger import (
     SETTLED_STATUSES,
     AlreadyRecorded,
@@ -93,7 +94,10 @@ class InMemoryLedger:
             raise ClaimLost(claim.notice_id)
         entry.status = outcome.status
         entry.outcome = outcome
-        if outcome.counts_towards_cap:
+        reached = outcome.counts_towards_cap or (
+            outcome.status is Status.UNCONFIRMED and claim.told_key is not None
+        )
+        if reached:
             self.sends.append((now, self.customer_of[claim.notice_id]))
             if claim.told_key is not None and entry.request is not None and entry.request.asserts:
                 told = ToldNotice(claim.notice_id, entry.request.kind, entry.request.asserts.facts, now)
@@ -194,11 +198,13 @@ class RecordingHolds:
     held: list[tuple[str, datetime]] = field(default_factory=list)
     waiting: dict[str, NoticeRequest] = field(default_factory=dict)
 
-    def hold(self, request: NoticeRequest, until: datetime) -> NoticeRequest | None:
+    def hold(self, request: NoticeRequest, until: datetime) -> Superseded | None:
         self.held.append((request.notice_id, until))
-        older = self.waiting.get(key := request.story_key or request.notice_id)
+        held = self.waiting.get(key := request.story_key or request.notice_id)
+        if held is not None and held.detected_at > request.detected_at:
+            return Superseded(older=request, by=held)
         self.waiting[key] = request
-        return None if older is None or older.notice_id == request.notice_id else older
+        return None if held is None or held.notice_id == request.notice_id else Superseded(held, request)
 
 
 @dataclass

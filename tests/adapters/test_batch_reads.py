@@ -8,7 +8,7 @@ import pytest
 from botocore.stub import Stubber
 from headsup.adapters.bills import DynamoBillsRepository, month_before
 from headsup.adapters.customers import DynamoCustomerDirectory
-from headsup.adapters.dynamodb import PrefetchCache, batch_get_items
+from headsup.adapters.dynamodb import PrefetchCache, batch_get_items, batch_get_tables
 from headsup.adapters.preferences import DynamoPreferenceStore
 from headsup.platform.observability import metrics
 from moto import mock_aws
@@ -59,6 +59,63 @@ def test_unprocessed_keys_are_asked_for_again() -> None:
     with stub:
         items = batch_get_items(client, "T", [first, second])
     assert {item["customer_id"]["S"] for item in items} == {"a", "b"}
+    stub.assert_no_pending_responses()
+
+
+def test_unprocessed_keys_across_two_tables_are_asked_for_again_in_one_request() -> None:
+    # Given a read of two keys in each of two tables, of which DynamoDB throttles one in each
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    stub = Stubber(client)
+    a1, a2 = {"callback_id": {"S": "a1"}}, {"callback_id": {"S": "a2"}}
+    b1, b2 = {"ticket_id": {"S": "b1"}}, {"ticket_id": {"S": "b2"}}
+    stub.add_response(
+        "batch_get_item",
+        {
+            "Responses": {"A": [a1], "B": [b2]},
+            "UnprocessedKeys": {
+                "A": {"Keys": [a2], "ConsistentRead": True},
+                "B": {"Keys": [b1], "ConsistentRead": True},
+            },
+        },
+        {
+            "RequestItems": {
+                "A": {"Keys": [a1, a2], "ConsistentRead": True},
+                "B": {"Keys": [b1, b2], "ConsistentRead": True},
+            }
+        },
+    )
+    # Then the unprocessed keys of both tables are asked for again, together, still consistently
+    stub.add_response(
+        "batch_get_item",
+        {"Responses": {"A": [a2], "B": [b1]}},
+        {
+            "RequestItems": {
+                "A": {"Keys": [a2], "ConsistentRead": True},
+                "B": {"Keys": [b1], "ConsistentRead": True},
+            }
+        },
+    )
+
+    with stub:
+        found = batch_get_tables(client, {"A": [a1, a2], "B": [b1, b2]})
+
+    # ... and every item is returned under its table
+    assert {table: sorted(str(item) for item in items) for table, items in found.items()} == {
+        "A": sorted([str(a1), str(a2)]),
+        "B": sorted([str(b1), str(b2)]),
+    }
+    stub.assert_no_pending_responses()
+
+
+def test_keys_left_unprocessed_round_after_round_fail_the_read_naming_the_tables() -> None:
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    stub = Stubber(client)
+    key = {"callback_id": {"S": "a1"}}
+    for _ in range(5):
+        stub.add_response("batch_get_item", {"Responses": {}, "UnprocessedKeys": {"A": {"Keys": [key]}}})
+
+    with stub, pytest.raises(RuntimeError, match=r"\['A'\] left 1 keys unprocessed"):
+        batch_get_tables(client, {"A": [key]})
     stub.assert_no_pending_responses()
 
 

@@ -197,3 +197,20 @@ def _with_policy(world: World, quiet: QuietHours) -> Any:
     from dataclasses import replace
 
     return replace(world.delivery, policy=DeliveryPolicy(quiet_hours=quiet, max_per_day=100))
+
+
+def test_an_older_notice_arriving_after_a_newer_one_is_held_is_superseded_at_once(world: World) -> None:
+    # Given every notice held, and the newer bill notice held first (the queue did not keep order)
+    world.delivery = _with_policy(world, QuietHours(start=time(3), end=time(3, 1), applies_to_email=True))
+    older, newer = older_and_newer_bill_notices()
+    newer = newer.model_copy(update={"detected_at": older.detected_at + timedelta(minutes=5)})
+    assert world.delivery.deliver(newer, first_attempt()) is Status.HELD
+
+    # When the older one arrives
+    assert world.delivery.deliver(older, first_attempt()) is Status.SKIPPED
+
+    # Then it is recorded superseded by the newer, which still waits
+    outcome = world.ledger.entries[older.notice_id].outcome
+    assert outcome is not None
+    assert outcome.reason == f"superseded: by notice {newer.notice_id}"
+    assert list(world.holds.waiting.values()) == [newer]

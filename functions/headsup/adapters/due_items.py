@@ -140,10 +140,19 @@ class DynamoDueItems(DynamoTable):
         return {k: v for k, v in item.items() if k in _STATE_ATTRIBUTES}
 
     def track(
-        self, item_type: ItemType, item_id: str, due_at: datetime | None, state: dict[str, Any]
+        self,
+        item_type: ItemType,
+        item_id: str,
+        due_at: datetime | None,
+        state: dict[str, Any],
+        *,
+        version: str | None = None,
     ) -> dict[str, Any]:
         """Record the item's state and when it is next due (None: not due, out of the index).
-        Returns the state it replaced (in the same call: UpdateItem's UPDATED_OLD)."""
+        Returns the state it replaced (in the same call: UpdateItem's UPDATED_OLD).
+
+        With `version` (text that sorts by age), the write only replaces a record of the same or
+        an older version; otherwise it raises ConditionFailed with the record as it is."""
         key = item_key(item_type, item_id)
         update = Update(
             sets=["item_type = :type", "item_id = :id"], values={":type": item_type, ":id": item_id}
@@ -154,7 +163,18 @@ class DynamoDueItems(DynamoTable):
         else:
             update.sets += ["due_at = :due", "due_shard = :shard"]
             update.values.update({":due": format_due(due_at), ":shard": self.shard_of(key)})
-        old = self._update({"item_key": key}, update, ReturnValues="UPDATED_OLD")
+        options: dict[str, Any] = {"ReturnValues": "UPDATED_OLD"}
+        if version is not None:
+            # `held_version`: a name of our own (a bare `version` may be a reserved word one day).
+            update.sets.append("held_version = :version")
+            update.values[":version"] = version
+            options["ConditionExpression"] = "attribute_not_exists(held_version) OR held_version <= :version"
+            options["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        try:
+            old = self._update({"item_key": key}, update, **options)
+        except ConditionFailed as failed:
+            # moto and older SDKs may not return the item with the failure.
+            raise ConditionFailed(failed.item or self._get({"item_key": key})) from failed
         return {k: v for k, v in old.items() if k in _STATE_ATTRIBUTES}
 
     # -- the sweep's side --------------------------------------------------------------------

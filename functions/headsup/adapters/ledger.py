@@ -239,7 +239,12 @@ class DynamoLedger(DynamoTable):
             removes=["lease_until"],
             values={":status": outcome.status, ":now": now.isoformat()},
         )
-        if outcome.counts_towards_cap:
+        # An unconfirmed send probably reached the customer: it counts, and a correction must
+        # know what it said.
+        reached = outcome.counts_towards_cap or (
+            outcome.status is Status.UNCONFIRMED and claim.told_key is not None
+        )
+        if reached:
             update.sets.append("sent_at = :now")  # puts the notice in CustomerSentIndex, for the cap
             if claim.told_key is not None:
                 update.sets.append("told_key = :told_key")  # and in ToldIndex, for corrections

@@ -154,15 +154,15 @@ def keep_promises(
     """`request` with no promised time already past when sent at `now`: a callback's new
     deadline moved to at least `reschedule` after `now` (a quarter hour on the customer's clock,
     `zone`); any other passed promise makes it untrue."""
-    promised = {field: request.payload.get(field) for field in KINDS[request.kind].promises}
     if request.kind is NoticeKind.CALLBACK_OVERDUE:
-        deadline = _moment(promised.pop("new_deadline"))
-        if deadline is not None and deadline < now + reschedule - QUEUE_HOP_ALLOWANCE:
+        deadline = _moment(request.payload.get("new_deadline"))
+        if deadline is not None and (deadline <= now or deadline < now + reschedule - QUEUE_HOP_ALLOWANCE):
             moved = round_up_to_clean_time(now + reschedule, zone())
-            payload = {**request.payload, "new_deadline": moved.isoformat()}
-            return request.model_copy(update={"payload": payload})
-    for field, value in promised.items():
-        moment = _moment(value)
+            request = request.model_copy(
+                update={"payload": {**request.payload, "new_deadline": moved.isoformat()}}
+            )
+    for field in KINDS[request.kind].promises:
+        moment = _moment(request.payload.get(field))
         if moment is not None and moment <= now:
             return Stale(NO_LONGER_TRUE, f"the {field.replace('_', ' ')} it gives has passed")
     return request

@@ -232,14 +232,17 @@ class NoticeDelivery:
         return {"notice_id": request.notice_id, "customer_id": request.customer_id, "kind": request.kind}
 
     def _decided(self, plan: Decided) -> Outcome:
-        if plan.outcome.status is Status.HELD and plan.outcome.hold_until is not None:
-            older = self.holds.hold(plan.request, plan.outcome.hold_until)
-            if older is not None and self.ledger.supersede(
-                older.notice_id, by=plan.request.notice_id, now=self.clock()
-            ):
-                # The older notice's one outcome, recorded here: only the newer can go now.
-                reason = f"{SUPERSEDED}: by notice {plan.request.notice_id}"
-                self._recorded(older, Outcome(Status.SKIPPED, reason=reason))
+        if plan.outcome.status is not Status.HELD or plan.outcome.hold_until is None:
+            return plan.outcome
+        superseded = self.holds.hold(plan.request, plan.outcome.hold_until)
+        if superseded is None:
+            return plan.outcome
+        reason = f"{SUPERSEDED}: by notice {superseded.by.notice_id}"
+        if superseded.older.notice_id == plan.request.notice_id:
+            return Outcome(Status.SKIPPED, reason=reason)  # a newer one of its story is held already
+        if self.ledger.supersede(superseded.older.notice_id, by=superseded.by.notice_id, now=self.clock()):
+            # The older notice's one outcome, recorded here: only the newer can go now.
+            self._recorded(superseded.older, Outcome(Status.SKIPPED, reason=reason))
         return plan.outcome
 
     @staticmethod
