@@ -120,7 +120,7 @@ def test_a_re_promised_callback_voids_the_held_apology(nia: LocalPipeline) -> No
 
     assert nia_sms() == []
     [apology] = ledger_by_kind(nia)["callback_overdue"]
-    assert apology["reason"] == "no_longer_true: callback promised at changed"
+    assert apology["reason"] == "no_longer_true: callback re-promised"
 
 
 # ------------------------------------------------------------------------------ tickets
@@ -344,3 +344,26 @@ def test_the_ledger_records_the_facts_each_notice_asserted(pipeline: LocalPipeli
     assert entry["subject"] == "bills/cust-ana/2026-11"
     assert entry["told_key"] == "bills/cust-ana/2026-11#bill"
     assert Decimal(entry["asserted"]["amount"]) == Decimal("150.00")
+
+
+def test_replaying_the_visit_stream_in_any_order_changes_nothing(pipeline: LocalPipeline) -> None:
+    # Given a visit on the way, told late, then back on time, the technician not there yet
+    change_visit(pipeline, WINDOW_START + timedelta(minutes=15))
+    late, sooner = WINDOW_END + timedelta(minutes=45), WINDOW_END - timedelta(minutes=5)
+    change_visit(pipeline, WINDOW_END - timedelta(minutes=30), eta=late.isoformat())
+    change_visit(pipeline, WINDOW_END - timedelta(minutes=20), eta=sooner.isoformat())
+    before = sorted((e["notice_id"], e["status"]) for e in pipeline.ledger())
+    kinds = {e["kind"] for e in pipeline.ledger()}
+    assert kinds == {"visit_on_the_way", "visit_running_late", "visit_eta_earlier"}
+    emails = len(sent_emails())
+
+    # When every batch of its stream is fed again, in order and backwards (retried, redriven)
+    with at(WINDOW_END - timedelta(minutes=15)):
+        events = pipeline.visits_stream.replay_all()
+        for event in [*events, *reversed(events)]:
+            pipeline.deployment.invoke(pipeline.visits_stream.function_logical_id, event)
+        pipeline.deliver_notices()
+
+    # Then not one more notice is decided, and the customer was told nothing more
+    assert sorted((e["notice_id"], e["status"]) for e in pipeline.ledger()) == before
+    assert len(sent_emails()) == emails

@@ -100,7 +100,7 @@ def test_a_retried_notice_is_checked_even_if_fresh(world: World) -> None:
     [
         (callback_item(status="done"), "no_longer_true: callback done"),
         (callback_item(status="cancelled"), "no_longer_true: callback cancelled"),
-        (callback_item(promised_at=NOW.isoformat()), "no_longer_true: callback promised at changed"),
+        (callback_item(promised_at=NOW.isoformat()), "no_longer_true: callback re-promised"),
         (None, "no_longer_true: callback deleted"),
         (callback_item(status="maybe"), "no_longer_true: callback now breaks the data contract"),
     ],

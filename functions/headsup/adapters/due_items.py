@@ -241,4 +241,6 @@ class DynamoDueItems(DynamoTable):
 # The indexer may have re-scheduled the item since the sweep read it (the business changed it);
 # its newer due time wins.
 _AS_READ = "due_at = :read_due"
-_STATE_ATTRIBUTES = frozenset({"promise", "level", "deadline", "late_eta", "late_news", "request"})
+_STATE_ATTRIBUTES = frozenset(
+    {"promise", "level", "deadline", "late_eta", "late_news", "stream_seq", "request"}
+)

@@ -122,6 +122,17 @@ def against_source(request: NoticeRequest, item: Mapping[str, Any] | None) -> Ch
     return Stale(NO_LONGER_TRUE, _what_changed(noun, assertion, now_true, changed, item))
 
 
+# What a changed fact means, in a skip reason (statuses are named as they are).
+_CHANGES = {
+    "amount": "amount changed",
+    "currency": "currency changed",
+    "promised_at": "re-promised",
+    "updated_at": "updated",
+    "solved_at": "solved again",
+    "eta": "ETA moved",
+}
+
+
 def _what_changed(
     noun: str, assertion: Assertion, now_true: Mapping[str, str], changed: list[str], item: Mapping[str, Any]
 ) -> str:
@@ -130,7 +141,7 @@ def _what_changed(
     if "status" in changed or "open" in changed:
         detail = f"{noun} {now_true['status']}"
     else:
-        detail = f"{noun} {' and '.join(name.replace('_', ' ') for name in changed)} changed"
+        detail = f"{noun} {' and '.join(_CHANGES.get(name, f'{name} changed') for name in changed)}"
     at = _hh_mm(item.get("updated_at") or (now_true.get("solved_at") if "solved_at" in changed else None))
     return f"{detail} at {at}" if at else detail
 

@@ -54,7 +54,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
 
     def on_change(change: StreamChange) -> None:
         build_detector().on_visit_change(
-            change.new_image, change.old_image, settled_later=change.event_id in moot
+            change.new_image,
+            change.old_image,
+            settled_later=change.event_id in moot,
+            sequence=change.sequence,
         )
 
     return process_stream(event, context, VISIT_CHANGES, on_change)

@@ -37,7 +37,16 @@ from headsup.domain.customer import Customer
 from headsup.domain.kinds import Audience
 from headsup.domain.notices import NoticeRequest
 from headsup.domain.policy import DAY, DeliveryPolicy, Hold, Recipient, Skip, decide
-from headsup.domain.recheck import SUPERSEDED, Stale, against_source, against_told, keep_promises
+from headsup.domain.recheck import (
+    ALREADY_TOLD,
+    NO_LONGER_TRUE,
+    NOTHING_TO_CORRECT,
+    SUPERSEDED,
+    Stale,
+    against_source,
+    against_told,
+    keep_promises,
+)
 from headsup.platform.errors import describe_error
 from headsup.platform.observability import logger, metrics
 from headsup.rendering.renderer import InvalidPayload, NoticeRenderer, sms_segments
@@ -65,6 +74,14 @@ class Attempt:
 def outcome_metric(status: Status) -> str:
     """`NoticesSent`, `NoticesDeadLettered`...: one count per recorded outcome (alarms use these)."""
     return "Notices" + "".join(part.title() for part in status.split("_"))
+
+
+# Skip reasons of the re-check at send time -> their metric (NoticesNoLongerTrue...): how often
+# the business overtook a notice.
+_RECHECK_METRICS = {
+    reason: "Notices" + "".join(part.title() for part in reason.split("_"))
+    for reason in (NO_LONGER_TRUE, SUPERSEDED, ALREADY_TOLD, NOTHING_TO_CORRECT)
+}
 
 
 @dataclass(frozen=True)
@@ -205,6 +222,9 @@ class NoticeDelivery:
             },
         )
         metrics.add_metric(name=outcome_metric(outcome.status), unit="Count", value=1)
+        recheck_metric = _RECHECK_METRICS.get((outcome.reason or "").split(":")[0])
+        if outcome.status is Status.SKIPPED and recheck_metric is not None:
+            metrics.add_metric(name=recheck_metric, unit="Count", value=1)
         return outcome.status
 
     def _retry_later(

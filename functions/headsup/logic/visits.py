@@ -1,6 +1,6 @@
 """Turn one change on VisitsTable into the notices it calls for, and keep the visit's state."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from headsup.adapters.notice_queue import NoticeQueue
@@ -17,7 +17,10 @@ class VisitState(Protocol):
         self, item_type: Any, item_id: str, due_at: datetime | None, state: dict[str, Any]
     ) -> object: ...
 
-    def unschedule(self, item_type: Any, item_id: str) -> None: ...
+
+# Stream records live 24 hours: a closed visit's last sequence number is kept a while longer, so
+# a replay of its records finds it and changes nothing.
+_CLOSED_VISIT_MEMORY = timedelta(days=2)
 
 
 class VisitDetector:
@@ -27,12 +30,27 @@ class VisitDetector:
         self._policy = policy
 
     def on_visit_change(
-        self, new_image: dict[str, Any], old_image: dict[str, Any] | None, *, settled_later: bool = False
+        self,
+        new_image: dict[str, Any],
+        old_image: dict[str, Any] | None,
+        *,
+        settled_later: bool = False,
+        sequence: str | None = None,
     ) -> list[NoticeRequest]:
-        """Raises InvalidVisit for a record that breaks the contract."""
+        """Raises InvalidVisit for a record that breaks the contract.
+
+        `sequence` is the stream record's SequenceNumber: a record no newer than the last one
+        acted on for the visit is a replay (Lambda retries a batch; an operator redrives one), and
+        acting on it again would rewind what the customer was last told."""
         visit = Visit.from_item(new_image)
         previous = _previous(old_image)
         state = self._state.state_of("visit", visit.visit_id)
+        if _is_replay(sequence, state.get("stream_seq")):
+            logger.info(
+                "Replayed visit record ignored", extra={"visit_id": visit.visit_id, "sequence": sequence}
+            )
+            metrics.add_metric(name="VisitRecordsReplayed", unit="Count", value=1)
+            return []
         late_eta, news = _late_eta(state), int(state.get("late_news", 0))
         step = rules.on_change(previous, visit, late_eta, self._policy, datetime.now(UTC), news=news)
         if settled_later:
@@ -40,10 +58,13 @@ class VisitDetector:
         for notice in step.notices:
             self._queue.put(notice)
         if visit.is_open:
-            state = {"late_eta": _iso(step.late_eta), "late_news": step.news or None}
+            state = {"late_eta": _iso(step.late_eta), "late_news": step.news or None, "stream_seq": sequence}
             self._state.track("visit", visit.visit_id, step.check_at, state)
         else:
-            self._state.unschedule("visit", visit.visit_id)  # arrived, done or cancelled: nothing to watch
+            # Arrived, done or cancelled: nothing to watch; only where the stream was is kept.
+            forget_at = int((datetime.now(UTC) + _CLOSED_VISIT_MEMORY).timestamp())
+            closed = {"late_eta": None, "late_news": None, "stream_seq": sequence, "expires_at": forget_at}
+            self._state.track("visit", visit.visit_id, None, closed)
         if step.notices:
             logger.info(
                 "Visit notices queued",
@@ -55,6 +76,13 @@ class VisitDetector:
             )
             metrics.add_metric(name="NoticesDetected", unit="Count", value=len(step.notices))
         return step.notices
+
+
+def _is_replay(sequence: str | None, last: object) -> bool:
+    """Sequence numbers grow with each record of an item (as numbers: their lengths differ)."""
+    if sequence is None or not isinstance(last, str):
+        return False
+    return sequence.isdigit() and last.isdigit() and int(sequence) <= int(last)
 
 
 def _previous(old_image: dict[str, Any] | None) -> Visit | None:

@@ -62,6 +62,7 @@ class StreamChange:
     keys: dict[str, Any]
     new_image: dict[str, Any]
     old_image: dict[str, Any] | None  # None when the record has none (an INSERT)
+    sequence: str | None = None  # the record's SequenceNumber: grows with each change of an item
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,7 @@ def _read(record: DynamoDBRecord, invalid: type[InvalidRecord]) -> StreamChange:
         keys=data.keys,
         new_image=data.new_image,
         old_image=data.old_image or None,
+        sequence=data.sequence_number,
     )
 
 
