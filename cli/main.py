@@ -17,7 +17,7 @@ import argparse
 import json
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -187,6 +187,7 @@ def simulate(args: argparse.Namespace, console: Console) -> int:
     summary = summarise(record.notices)
     console.print(summary_table(summary, args))
     console.print(not_sent_table(summary))
+    console.print(rechecked_table(record.notices))
     console.print(
         f"{len(record.notices)} notices recorded in {saved}; "
         "[bold]headsup outbox[/bold] writes the page that shows each one as its recipient saw it."
@@ -197,7 +198,7 @@ def simulate(args: argparse.Namespace, console: Console) -> int:
 def summary_table(summary: dict[str, Any], args: argparse.Namespace) -> Table:
     """Per kind, where every notice went: each is counted once, in one of the columns from
     `email` to `other`; `held first` counts those among them that waited before they settled."""
-    columns = {
+    columns: dict[str, Callable[[dict[str, Any]], int]] = {
         "detected": lambda row: row["detected"],
         "email": lambda row: row["email"],
         "sms": lambda row: row["sms"],
@@ -240,6 +241,25 @@ def not_sent_table(summary: dict[str, Any]) -> Table:
                 table.add_row(kind, column, reason, str(count))
         for status, count in sorted(row["other"].items()):  # failed, unconfirmed, dead_lettered
             table.add_row(kind, status, "", str(count))
+    return table
+
+
+def rechecked_table(notices: "Sequence[RunNotice]") -> Table:
+    """What checking each notice as it went out did: the notices it stopped, by reason, and those
+    it sent because of what the customer was told before, by kind (see cli.outbox.rechecked)."""
+    from cli.outbox import rechecked
+
+    table = Table(
+        title="checked as they went out",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    for column in ("outcome", "reason or kind", "notices"):
+        table.add_column(column, justify="right" if column == "notices" else "left", no_wrap=True)
+    for (outcome, name), count in rechecked(notices).items():
+        table.add_row(outcome, name, str(count))
     return table
 
 

@@ -5,13 +5,15 @@ entry (one per notice, with its one outcome) joined, through the provider's mess
 what the recipient actually got (the raw email SES accepted, the SMS SNS accepted, the message
 published to EscalationTopic). `save_run` keeps it as JSON, so `headsup outbox` can write the
 page later without running anything again; `write_page` renders `outbox.html.j2` (one row
-per notice, each expandable to the message as its recipient sees it, and a chart of what was
-sent per hour by kind). The page is one static file with no script and nothing fetched, so it
-opens from disk, can be attached to a ticket, and shows the same thing everywhere.
+per notice, each expandable to the message as its recipient sees it, a chart of what was
+sent per hour by kind, and what checking each notice as it went out did: `rechecked`). The
+page is one static file with no script and nothing fetched, so it opens from disk, can be
+attached to a ticket, and shows the same thing everywhere.
 """
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -150,6 +152,37 @@ def _customer_zones(pipeline: "LocalPipeline") -> dict[str, str]:
     return zones
 
 
+def rechecked(notices: Sequence[RunNotice]) -> dict[tuple[str, str], int]:
+    """What checking each notice against the business's data as it went out did, in a run:
+    (`skipped`, reason) for those it stopped (what they said no longer held, a newer one was held
+    in their place, the customer had been told already, there was nothing to correct) and
+    (`sent`, kind) for the kinds it sends because of what the customer was told before; zeros
+    included, in that order."""
+    from headsup.domain.kinds import NoticeKind
+    from headsup.domain.recheck import ALREADY_TOLD, NO_LONGER_TRUE, NOTHING_TO_CORRECT, SUPERSEDED
+
+    counts = dict.fromkeys(
+        [
+            *(
+                ("skipped", reason)
+                for reason in (NO_LONGER_TRUE, SUPERSEDED, ALREADY_TOLD, NOTHING_TO_CORRECT)
+            ),
+            *(("sent", kind.value) for kind in (NoticeKind.BILL_CORRECTION, NoticeKind.VISIT_ETA_EARLIER)),
+        ],
+        0,
+    )
+    for notice in notices:
+        key = ("sent", notice.kind) if notice.status == "sent" else (notice.status, recheck_reason(notice))
+        if key in counts:
+            counts[key] += 1
+    return counts
+
+
+def recheck_reason(notice: RunNotice) -> str:
+    """A skipped notice's reason without its detail (`no_longer_true: callback done` -> `no_longer_true`)."""
+    return (notice.reason or "").split(":")[0] if notice.status == "skipped" else ""
+
+
 def save_run(record: RunRecord, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(record.model_dump_json(indent=1))
@@ -254,6 +287,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     environment.filters["label"] = kind_label
+    environment.filters["recheck_reason"] = recheck_reason
     environment.filters["utc"] = lambda moment: f"{moment:%Y-%m-%d %H:%M} UTC"
     environment.globals.update(sms_encoding=sms_encoding, sms_segments=sms_segments)
     return environment
@@ -266,7 +300,14 @@ def render_page(record: RunRecord) -> str:
         else notice.status
         for notice in record.notices
     )
-    context: dict[str, Any] = {"run": record, "chart": sent_per_hour(record), "outcomes": outcomes}
+    checks = rechecked(record.notices)
+    context: dict[str, Any] = {
+        "run": record,
+        "chart": sent_per_hour(record),
+        "outcomes": outcomes,
+        "rechecked": checks,
+        "recheck_reasons": {reason for status, reason in checks if status == "skipped"},
+    }
     return _environment().get_template(PAGE_TEMPLATE).render(context)
 
 

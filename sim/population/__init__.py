@@ -5,13 +5,22 @@
 `do_not_contact`), two or three months of bills each (about 30 % of the new ones up, with the
 line items that changed), callbacks promised across the day (kept, late, missed, cancelled,
 moved), tickets of every priority (warned, breached, updated in time, solved, followed up) and
-technician visits (on time, running late with reasons, slipping again, no-shows, cancelled),
-with the business's and the technicians' changes at their times under `changes`.
+technician visits (on time, running late with reasons, slipping again, coming sooner after all,
+no-shows, cancelled), with the business's and the technicians' changes at their times under
+`changes`.
+
+Some of those changes come while a notice waits (texts wait from 21:00 to 08:00 on the customer's
+clock): a callback promised for 20:45 is called back at 07:30 (or after 08:00, when the apology
+has gone with a new deadline), a ticket whose SLA breaches at night is solved and one followed up
+at night is reopened before 08:00, and a bill that went up is corrected while the text about it
+waits (bills arrive at 07:30 UTC, night in the Americas: waived, cut, or up) or after the email
+about it went out (up or down), or goes up only when corrected.
 
 Everything is drawn from one `random.Random(seed)`: the same arguments always give the same
 data. Every record keeps docs/data-contract.md, and every notice kind the system has occurs at
 least once whatever the number of customers (each scenario is used once before any is drawn
-at random, by reachable customers).
+at random, by reachable customers; a story about a text held overnight, by a customer texted
+first whose night it fits, if there is one).
 
 `busy_days(days=N)` continues the first day with N - 1 more for the same customers: each brings
 new callbacks, tickets and visits (ids such as `cb-d2-00001`, so no day's collide with
@@ -23,20 +32,22 @@ day happens after it, up to and including its `end`.
 
 Keys, as in sample_data.json: `customers`, `bills`, `corrections` (later versions of some
 current bills, put after the first detection), `day` (`start`/`end` of the simulated day),
-`callbacks`, `tickets`, `visits`, `changes` (`{"at", "table", "item"}`), plus `preferences`:
+`callbacks`, `tickets`, `visits`, `changes` (`{"at", "table", "item"}`: to CallbacksTable,
+TicketsTable and VisitsTable, and on the first day BillsTable too), plus `preferences`:
 PreferencesTable items (topic and channel opt-outs, a suppressed address), to be put with
 `LocalPipeline.put_items("PreferencesTable", ...)` before the day starts. `simulate_day` runs it
 all through a LocalPipeline, and `simulate_days` runs `busy_days` one day after the other.
 
 What can happen is data: each source has a table of scenarios with their weights and a small
-function saying what happens (`bills.BILL_CHANGES`, `callbacks.CALLBACK_SCENARIOS`,
-`tickets.TICKET_SCENARIOS`, `visits.VISIT_SCENARIOS`), so a new scenario is a new row. The
-customers are drawn in `customers`, the day in `generator`, and `simulate` runs days through the
-local stack.
+function saying what happens (`bills.BILL_CHANGES`, `bills.BILL_STORIES`,
+`callbacks.CALLBACK_SCENARIOS`, `tickets.TICKET_SCENARIOS`, `visits.VISIT_SCENARIOS`), and
+which customers it fits, so a new scenario is a new row. The customers are drawn in
+`customers`, the day in `generator`, and `simulate` runs days through the local stack.
 """
 
+from sim.population.bills import BILLS_ARRIVE
 from sim.population.generator import DAY_STARTS, _Generator, busy_day, busy_days
-from sim.population.simulate import BILLS_ARRIVE, simulate_day, simulate_days
+from sim.population.simulate import simulate_day, simulate_days
 
 __all__ = [
     "BILLS_ARRIVE",

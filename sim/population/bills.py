@@ -1,11 +1,29 @@
 """The bills: two or three months of them per customer, this month's changed from last month's as
-the `BILL_CHANGES` table says (about 30 % up enough for a notice), and a few corrections."""
+the `BILL_CHANGES` table says (about 30 % up enough for a notice), and a few corrections; and the
+`BILL_STORIES`: a bill that went up, corrected later in the day, while the customer's text about
+it waits for the morning or after the email about it went out."""
 
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sim.population.scenarios import Record, Scenario, by_roll
+from sim.population.scenarios import (
+    Day,
+    Record,
+    Scenario,
+    by_roll,
+    morning_after,
+    quarter_between,
+    texts_wait,
+)
+
+BILLS_ARRIVE = time(7, 30)  # UTC, before the simulated day's first sweep: night in the Americas
+TABLE = "BillsTable"
+TAXES = "Taxes and fees"
+USAGE = "Extra data usage"
+MINUTE, HOUR = timedelta(minutes=1), timedelta(hours=1)
 
 # Plan prices in each currency's units; add-ons and usage are fractions of the plan.
 PLANS: dict[str, tuple[str, ...]] = {
@@ -43,7 +61,7 @@ def _new_add_on(rng: random.Random, items: Items, currency: str) -> Items:
 
 
 def _usage(rng: random.Random, items: Items, currency: str) -> Items:
-    return [*items, ("Extra data usage", _percent_of_plan(rng, items, currency, 20, 60))]
+    return [*items, (USAGE, _percent_of_plan(rng, items, currency, 20, 60))]
 
 
 # Each as likely as the others when a bill goes up enough to tell the customer.
@@ -110,19 +128,26 @@ def _line_items(rng: random.Random, currency: str) -> Items:
     return items
 
 
-def _bill(rng: random.Random, customer_id: str, period: str, items: Items, currency: str) -> Record:
+def _priced(items: Items, currency: str) -> Record:
+    """A bill's `amount` and `line_items` for `items`, with their taxes."""
     subtotal = sum((amount for _, amount in items), Decimal(0))
     taxes = _money(max(subtotal, Decimal(0)) * TAX_RATE, currency)
     line_items = [{"description": name, "amount": amount} for name, amount in items]
-    line_items.append({"description": "Taxes and fees", "amount": taxes})
+    line_items.append({"description": TAXES, "amount": taxes})
+    return {"amount": _money(subtotal + taxes, currency), "line_items": line_items}
+
+
+def _items_of(bill: Record) -> Items:
+    """A bill's items, without its taxes."""
+    return [
+        (line["description"], line["amount"]) for line in bill["line_items"] if line["description"] != TAXES
+    ]
+
+
+def _bill(rng: random.Random, customer_id: str, period: str, items: Items, currency: str) -> Record:
     year, month = int(period[:4]), int(period[5:])
     due_year, due_month = (year + 1, 1) if month == 12 else (year, month + 1)
-    bill: Record = {
-        "customer_id": customer_id,
-        "period": period,
-        "amount": _money(subtotal + taxes, currency),
-        "line_items": line_items,
-    }
+    bill: Record = {"customer_id": customer_id, "period": period, **_priced(items, currency)}
     if currency != "USD" or rng.random() < 0.7:  # USD is the contract's default
         bill["currency"] = currency
     if rng.random() < 0.9:
@@ -144,3 +169,89 @@ def _correction(rng: random.Random, bill: Record, currency: str) -> Record:
         "amount": _money(amount + adjustment, currency),
         "line_items": [*bill["line_items"], {"description": description, "amount": adjustment}],
     }
+
+
+# ---------------------------------------------------------------------- the bill stories
+
+
+@dataclass(frozen=True)
+class Story:
+    """This month's bill went up (extra data usage), or if not `rose` stayed as it was; the business
+    corrects it to `corrected` of its items: `held`, before 08:00 on the customer's clock, while a
+    text about the rise waits for the morning (bills arrive at night in the Americas); else in
+    their working hours, after an email about the rise (if any) went out at once."""
+
+    corrected: BillChange
+    held: bool
+    rose: bool = True
+
+
+def _usage_waived(rng: random.Random, items: Items, currency: str) -> Items:
+    return [(name, amount) for name, amount in items if name != USAGE]
+
+
+def _usage_cut(rng: random.Random, items: Items, currency: str) -> Items:
+    """Still a rise worth telling (60 % of 40 % of the plan is over 10 % of any bill), a smaller one."""
+    share = Decimal(rng.randint(60, 75)) / 100
+    return [(name, _money(amount * share, currency) if name == USAGE else amount) for name, amount in items]
+
+
+def _missed_charge(rng: random.Random, items: Items, currency: str) -> Items:
+    return [*items, ("Equipment rental (missed last cycle)", _percent_of_plan(rng, items, currency, 12, 25))]
+
+
+def _outage_credit(rng: random.Random, items: Items, currency: str) -> Items:
+    return [*items, ("Credit for service outage", -_percent_of_plan(rng, items, currency, 5, 15))]
+
+
+def _usage_missed(rng: random.Random, items: Items, currency: str) -> Items:
+    """40 to 60 % of the plan: a rise worth telling on any bill (the add-on is 30 % at most)."""
+    return [*items, (USAGE, _percent_of_plan(rng, items, currency, 40, 60))]
+
+
+def _held_overnight(day: Day, customer: Record) -> bool:
+    """A text sent when the bills arrive waits for a morning an hour or more into the day."""
+    arrived = datetime.combine(day.start.date(), BILLS_ARRIVE, tzinfo=UTC)
+    return texts_wait(customer, arrived) and morning_after(customer, arrived) >= day.start + HOUR
+
+
+def _emailed_first(day: Day, customer: Record) -> bool:
+    return bool(customer.get("email")) and (customer.get("channels") or ["email"])[0] == "email"
+
+
+# Weights relative to one another; STORIES_SHARE of the customers have one (each story at least once).
+BILL_STORIES: tuple[Scenario[Story], ...] = (
+    # No longer a rise: the text about it must not go at 08:00, and there was nothing to correct
+    Scenario("held_then_waived", 3, Story(_usage_waived, held=True), _held_overnight, texted=True),
+    # Still a rise, smaller or bigger: the text waiting is replaced by one with the right figures
+    Scenario("held_then_cut", 3, Story(_usage_cut, held=True), _held_overnight, texted=True),
+    Scenario("held_then_up", 2, Story(_missed_charge, held=True), _held_overnight, texted=True),
+    # The customer was told at once: a correction of the figure they were given follows
+    Scenario("told_then_up", 3, Story(_missed_charge, held=False), _emailed_first),
+    Scenario("told_then_down", 3, Story(_outage_credit, held=False), _emailed_first),
+    # Nothing to tell, until a missed charge makes it a rise: the customer hears of the rise alone
+    Scenario("same_then_up", 2, Story(_usage_missed, held=False, rose=False), _emailed_first),
+)
+STORIES_SHARE = 0.04
+
+
+def tell_a_story(
+    day: Day, story: Scenario[Story], bill: Record, previous: Record, customer: Record
+) -> Record:
+    """`bill` (this month's) made a rise on `previous` (last month's: the same items and some extra
+    data usage), or the same as it if the `story`'s bill never `rose`; its correction goes to the
+    day at the story's time."""
+    currency = bill.get("currency", "USD")
+    items = _items_of(previous)
+    if story.play.rose:
+        items = _usage_missed(day.rng, items, currency)
+    risen = {**bill, **_priced(items, currency)}
+    corrected = {**risen, **_priced(story.play.corrected(day.rng, items, currency), currency)}
+    if story.play.held:
+        morning = morning_after(customer, datetime.combine(day.start.date(), BILLS_ARRIVE, tzinfo=UTC))
+        # from 05:00 on their clock to a quarter hour before the text about the rise would go
+        at = quarter_between(day.rng, max(morning - 3 * HOUR, day.start + 15 * MINUTE), morning - 15 * MINUTE)
+    else:
+        at = day.local_slot(customer, day.start + HOUR, day.end - HOUR, (9, 18))
+    day.change(at, TABLE, corrected)
+    return risen

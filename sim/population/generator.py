@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sim.population.bills import bills_for
+from sim.population.bills import BILL_STORIES, STORIES_SHARE, bills_for, tell_a_story
 from sim.population.callbacks import CALLBACKS
 from sim.population.customers import draw_customer, draw_preference
-from sim.population.scenarios import Record, Scenario, Source, utc
+from sim.population.scenarios import Record, Scenario, Source, utc, zone_of
 from sim.population.tickets import TICKETS
 from sim.population.visits import VISITS
 
@@ -62,6 +62,7 @@ class _Generator:
         self.customers: list[Record] = []
         self.preferences: list[Record] = []
         self.reachable: list[Record] = []  # contactable by email, no opt-outs: owners of must-haves
+        self.texted: list[Record] = []  # texted first, no opt-outs: owners of the held-overnight stories
         self.changes: list[Record] = []
         self.ids = ""
 
@@ -71,6 +72,7 @@ class _Generator:
         for n in range(self.count):
             self._customer(n)
         bills, corrections = bills_for(self.rng, self.customers, self.period)
+        self._bill_stories(bills, corrections)
         return self._day(self.customers, self.preferences, bills, corrections)
 
     def later_day(self, number: int, rng: random.Random) -> dict[str, Any]:
@@ -114,14 +116,56 @@ class _Generator:
         """Each scenario once (owned by reachable customers), then weighted draws, in shuffled order."""
         scenarios, weights = source.scenarios, [scenario.weight for scenario in source.scenarios]
         total = max(len(scenarios), round(self.count * source.share))
-        owners = self.reachable or self.customers
-        plan = [(scenario, self.rng.choice(owners)) for scenario in scenarios]
-        plan += [
-            (self.rng.choices(scenarios, weights)[0], self.rng.choice(self.customers))
-            for _ in range(total - len(scenarios))
+        plan = [
+            (scenario, self.rng.choice(self._first_owners(scenario, self.customers)))
+            for scenario in scenarios
         ]
+        for _ in range(total - len(scenarios)):
+            drawn = self.rng.choices(scenarios, weights)[0]
+            plan.append((drawn, self.rng.choice(self._fitting(drawn, self.customers) or self.customers)))
         self.rng.shuffle(plan)
         return plan
+
+    def _first_owners(self, scenario: Scenario[Any], candidates: list[Record]) -> list[Record]:
+        """Who may own a scenario's guaranteed occurrence, of `candidates`: the reachable ones it
+        fits (texted ones first, for a story about a text held overnight), else any it fits,
+        else the reachable ones, else all of them."""
+        pools = [self.texted] if scenario.texted else []
+        pools += [self.reachable, self.customers]
+        for pool in pools:
+            if owners := self._fitting(scenario, _among(candidates, pool)):
+                return owners
+        return _among(candidates, self.reachable) or candidates
+
+    def _fitting(self, scenario: Scenario[Any], candidates: list[Record]) -> list[Record]:
+        fits = scenario.fits
+        return candidates if fits is None else [c for c in candidates if fits(self, c)]
+
+    def _bill_stories(self, bills: list[Record], corrections: list[Record]) -> None:
+        """`BILL_STORIES`, each once, then drawn by weight, each for its own customer with a bill
+        this month and last (and no correction among `corrections`): their bill goes up, and the
+        business corrects it later in the day (see bills.tell_a_story)."""
+        latest: dict[str, int] = {}  # customer id -> this month's bill's index in `bills`
+        previous: dict[str, Record] = {}
+        for index, bill in enumerate(bills):
+            if bill["period"] == self.period:
+                latest[bill["customer_id"]] = index
+            else:
+                previous[bill["customer_id"]] = bill  # bills come oldest first: the last is last month's
+        corrected = {bill["customer_id"] for bill in corrections}
+        free = [c for c in self.customers if c["customer_id"] in latest and c["customer_id"] in previous]
+        free = [c for c in free if c["customer_id"] not in corrected]
+        weights = [story.weight for story in BILL_STORIES]
+        total = max(len(BILL_STORIES), round(self.count * STORIES_SHARE))
+        for n in range(total):
+            story = BILL_STORIES[n] if n < len(BILL_STORIES) else self.rng.choices(BILL_STORIES, weights)[0]
+            owners = self._first_owners(story, free) if n < len(BILL_STORIES) else self._fitting(story, free)
+            if not owners:
+                continue
+            owner = self.rng.choice(owners)
+            free.remove(owner)
+            index = latest[owner["customer_id"]]
+            bills[index] = tell_a_story(self, story, bills[index], previous[owner["customer_id"]], owner)
 
     def _customer(self, n: int) -> None:
         customer, channels = draw_customer(self.rng, n)
@@ -129,8 +173,13 @@ class _Generator:
         preference = draw_preference(self.rng, customer, self.start)
         if preference:
             self.preferences.append(preference)
-        elif customer.get("email") and not customer.get("do_not_contact") and channels != ["sms"]:
+            return
+        if customer.get("do_not_contact"):
+            return
+        if customer.get("email") and channels != ["sms"]:
             self.reachable.append(customer)
+        if channels and channels[0] == "sms" and not str(customer.get("phone", "99")).endswith("99"):
+            self.texted.append(customer)  # an SMS number SNS has not opted out (those end in 99)
 
     # ------------------------------------------------------------------ the Day the scenarios play in
 
@@ -145,7 +194,7 @@ class _Generator:
     def local_slot(
         self, customer: Record, earliest: datetime, latest: datetime, hours: tuple[int, int]
     ) -> datetime:
-        zone = ZoneInfo(customer.get("timezone") or "America/New_York")
+        zone = zone_of(customer)
         first_local = earliest.astimezone(zone).date() - timedelta(days=1)
         candidates = []
         for offset in range(4):
@@ -165,3 +214,9 @@ class _Generator:
         if self.rng.random() < 0.5:
             return utc(moment)
         return moment.astimezone(ZoneInfo(customer.get("timezone") or "UTC")).isoformat()
+
+
+def _among(candidates: list[Record], pool: list[Record]) -> list[Record]:
+    """The `candidates` that are in `pool`, in their order."""
+    ids = {customer["customer_id"] for customer in pool}
+    return [customer for customer in candidates if customer["customer_id"] in ids]

@@ -9,21 +9,32 @@ order they are listed.
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 Record = dict[str, Any]
+# template.yaml's QuietHoursStart and QuietHoursEnd: outside them a text waits for the morning.
+MORNING, EVENING = time(8, 0), time(21, 0)
+DEFAULT_TIMEZONE = "America/New_York"  # template.yaml's DefaultTimezone
 
 
 @dataclass(frozen=True)
 class Scenario[Play]:
     """One thing that can happen to a record, `weight` times in the source's total once every
     scenario has had its one guaranteed occurrence; `play` says what happens (its shape is the
-    source's: see each source module)."""
+    source's: see each source module).
+
+    `fits(day, customer)`: whether the scenario can play out for that customer on that day (a
+    story that happens at night on their clock needs a night inside the day); None, anyone.
+    `texted`: its guaranteed occurrence is for a customer who gets texts first (one held for
+    the morning is the point of it), if there is one it fits."""
 
     name: str
     weight: int
     play: Play
+    fits: "Callable[[Day, Record], bool] | None" = None
+    texted: bool = False
 
 
 class Day(Protocol):
@@ -74,3 +85,45 @@ def by_roll[Play](roll: float, scenarios: Sequence[Scenario[Play]]) -> Scenario[
 
 def utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def zone_of(customer: Record) -> ZoneInfo:
+    """The customer's clock, as delivery reads it: their timezone, else the template's default."""
+    return ZoneInfo(customer.get("timezone") or DEFAULT_TIMEZONE)
+
+
+def on_clock(customer: Record, day: date, at: time) -> datetime:
+    """`at` on `day` on the customer's clock, in UTC."""
+    return datetime.combine(day, at, tzinfo=zone_of(customer)).astimezone(UTC)
+
+
+def texts_wait(customer: Record, moment: datetime) -> bool:
+    """Whether a text to the customer at `moment` waits for the morning (quiet hours)."""
+    local = moment.astimezone(zone_of(customer)).time()
+    return local >= EVENING or local < MORNING
+
+
+def local_date(customer: Record, moment: datetime) -> date:
+    """The date on the customer's clock at `moment`."""
+    return moment.astimezone(zone_of(customer)).date()
+
+
+def morning_after(customer: Record, moment: datetime) -> datetime:
+    """The first 08:00 on the customer's clock after `moment` (UTC): when texts held overnight go."""
+    local = local_date(customer, moment)
+    return next(
+        opening
+        for offset in range(3)
+        if (opening := on_clock(customer, local + timedelta(days=offset), MORNING)) > moment
+    )
+
+
+def night_before(customer: Record, morning: datetime) -> datetime:
+    """21:00 on the customer's clock the evening before `morning` (their 08:00)."""
+    return on_clock(customer, local_date(customer, morning) - timedelta(days=1), EVENING)
+
+
+def quarter_between(rng: random.Random, earliest: datetime, latest: datetime) -> datetime:
+    """A quarter hour after `earliest` (itself one) at or before `latest`; `earliest` if none."""
+    quarters = int((latest - earliest) / timedelta(minutes=15))
+    return earliest + timedelta(minutes=15 * rng.randint(0, max(quarters, 0)))

@@ -2,15 +2,17 @@
 the business's changes at their times."""
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import time_machine
 
+from sim.population.bills import BILLS_ARRIVE
+
 if TYPE_CHECKING:
     from sim.pipeline import LocalPipeline
 
-BILLS_ARRIVE = time(7, 30)  # UTC, before the simulated day's first sweep
+__all__ = ["BILLS_ARRIVE", "simulate_day", "simulate_days"]
 
 
 def simulate_day(
@@ -96,16 +98,20 @@ def _run_day(
     on_tick: Callable[[datetime], None] | None,
 ) -> list[datetime]:
     """The day's callbacks, tickets and visits, then its sweeps from `first_sweep` to its end,
-    each followed by the business's changes up to its time."""
+    each followed by the business's changes up to its time (a bill's with the bill detector's run)."""
     pipeline.put_callbacks(data["callbacks"])
     pipeline.put_tickets(data["tickets"])
     pipeline.put_visits(data["visits"])
     changes = list(data["changes"])
 
     def business(tick: datetime) -> None:
+        tables = set()
         while changes and datetime.fromisoformat(changes[0]["at"]) <= tick:
             change = changes.pop(0)
             pipeline.put_items(change["table"], [change["item"]])
+            tables.add(change["table"])
+        if "BillsTable" in tables:
+            pipeline.run_detectors()  # a corrected bill: its stream's detector, as Lambda would run it
         if on_tick is not None:
             on_tick(tick)
 

@@ -9,6 +9,7 @@ from sim.population.scenarios import Day, Record, Scenario, Source, utc
 
 TABLE = "VisitsTable"
 MINUTE, HOUR = timedelta(minutes=1), timedelta(hours=1)
+SLIP = 15 * MINUTE  # template.yaml's VisitSlipMinutes: an ETA moved less than this is no news
 TECHNICIANS = ("Carlos Mendes", "Dana Lee", "Lukas Braun", "Keiko Mori", "Tom Walsh", "Inés Romero")
 DELAY_REASONS = (
     "previous job ran over",
@@ -64,6 +65,22 @@ def _late_twice(day: Day, window_start: datetime, window_end: datetime) -> list[
     return [*updates, (window_end + 5 * MINUTE, slip), *_arrives(eta)]
 
 
+def _sooner_in_the_window(day: Day, window_start: datetime, window_end: datetime) -> list[Update]:
+    """Late (the customer is told), then the first job ends early: ten minutes later the app's
+    ETA is back inside the window, SLIP or more before the one told. The better news, once."""
+    updates, _told = _running_late(day, window_start, window_end)
+    sooner = window_end - 5 * MINUTE * day.rng.randint(0, 2)
+    return [*updates, (window_end - 20 * MINUTE, {"eta": sooner}), *_arrives(sooner)]
+
+
+def _sooner_still_late(day: Day, window_start: datetime, window_end: datetime) -> list[Update]:
+    """Late (the customer is told), then the ETA moves SLIP or more earlier, still past the window."""
+    updates, eta = _running_late(day, window_start, window_end)
+    spare = int((eta - SLIP - window_end) / (5 * MINUTE)) - 1  # five-minute steps still past the end
+    sooner = eta - SLIP - 5 * MINUTE * day.rng.randint(0, spare)
+    return [*updates, (window_end - 20 * MINUTE, {"eta": sooner}), *_arrives(sooner)]
+
+
 def _no_show(day: Day, window_start: datetime, window_end: datetime) -> list[Update]:
     """Nothing from the app until after the window: the sweep notices."""
     eta = window_end + 50 * MINUTE
@@ -75,11 +92,13 @@ def _cancelled(day: Day, window_start: datetime, window_end: datetime) -> list[U
 
 
 VISIT_SCENARIOS: tuple[Scenario[VisitPlay], ...] = (
-    Scenario("on_time", 40, _on_time),
+    Scenario("on_time", 34, _on_time),
     Scenario("late", 20, _late),
     Scenario("late_twice", 10, _late_twice),
     Scenario("no_show", 15, _no_show),
     Scenario("cancelled", 15, _cancelled),
+    Scenario("sooner_in_the_window", 3, _sooner_in_the_window),
+    Scenario("sooner_still_late", 3, _sooner_still_late),
 )
 
 

@@ -7,7 +7,7 @@ import pytest
 from headsup.domain.kinds import NoticeKind
 
 from cli.main import main, run_simulation, summarise
-from cli.outbox import load_run
+from cli.outbox import load_run, rechecked
 from emulator.template import load_template
 
 
@@ -19,8 +19,10 @@ def wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_simulate_reports_every_kind_and_the_same_seed_gives_the_same_result(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    first = run_simulation(days=1, customers=12, seed=5)
-    again = run_simulation(days=1, customers=12, seed=5)
+    # Twelve customers, among them some texted first in the Americas with a bill this month and
+    # last, and in Europe: each story of the business acting while a text waits for the morning
+    first = run_simulation(days=1, customers=12, seed=7)
+    again = run_simulation(days=1, customers=12, seed=7)
 
     # The same notices with the same outcomes (the clock ticks in real time between sweeps, so
     # the sub-second timestamps differ).
@@ -41,11 +43,31 @@ def test_simulate_reports_every_kind_and_the_same_seed_gives_the_same_result(
     sent = [n for n in first.notices if n.status == "sent"]
     assert sent
     assert all(n.message is not None for n in sent)  # each joined to what the provider accepted
+    # Checked as they went out: each outcome of that check occurred, counted from the ledger's reasons
+    checks = rechecked(first.notices)
+    assert list(checks) == [
+        ("skipped", "no_longer_true"),
+        ("skipped", "superseded"),
+        ("skipped", "already_told"),
+        ("skipped", "nothing_to_correct"),
+        ("sent", "bill_correction"),
+        ("sent", "visit_eta_earlier"),
+    ]
+    assert all(checks.values()), checks
+    for (outcome, name), count in checks.items():
+        if outcome == "skipped":
+            assert count == sum(summary[kind]["skipped"][name] for kind in summary)
+        else:
+            assert count == summary[name]["email"] + summary[name]["sms"]
 
     record = tmp_path / "run.json"
     assert main(["simulate", "--customers", "3", "--seed", "5", "--record", str(record)]) == 0
     out = capsys.readouterr().out
     assert "simulate: 3 customers, 1 day(s), seed 5" in out
+    assert "checked as they went out" in out
+    lines = [line.split() for line in out.splitlines()]
+    for (outcome, name), count in rechecked(load_run(record).notices).items():
+        assert [outcome, name, str(count)] in lines
     assert f"recorded in {record}" in out.replace("\n", "")
     assert load_run(record).customers == 3
 

@@ -21,6 +21,7 @@ from cli.outbox import RunRecord, save_run
 
 # Its tests share one module-scoped run: they stay on one xdist worker, so it is built once.
 pytestmark = pytest.mark.xdist_group("outbox_page")
+STOPPED_BY_THE_CHECK = ("no_longer_true", "superseded", "already_told", "nothing_to_correct")
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +73,17 @@ def test_there_is_one_row_per_notice_in_the_order_they_were_settled(
         f"sent ({n.message.channel})" if n.message else n.status for n in record.notices
     ).items():
         assert page.locator(f'li[data-outcome="{outcome}"] b').inner_text() == str(count)
+    # ... and what the check as they went out did: the notices it stopped, by the reason's first
+    # word, and the better news it let go
+    stopped = Counter((n.reason or "").split(":")[0] for n in record.notices if n.status == "skipped")
+    sent = Counter(n.kind for n in record.notices if n.status == "sent")
+    assert stopped["no_longer_true"]
+    assert sent["bill_correction"]
+    assert sent["visit_eta_earlier"]  # the run has each to show
+    for reason in STOPPED_BY_THE_CHECK:
+        assert page.locator(f'li[data-recheck="{reason}"] b').inner_text() == str(stopped[reason])
+    for kind in ("bill_correction", "visit_eta_earlier"):
+        assert page.locator(f'li[data-recheck="{kind}"] b').inner_text() == str(sent[kind])
 
 
 def test_an_email_row_opens_onto_the_email_the_customer_got(
@@ -163,6 +175,12 @@ def test_the_rows_can_be_filtered_by_outcome_and_kind(page: Page, run: tuple[Run
     assert shown() == [f"notice-{n.notice_id}" for n in notices if n.status != "sent"]
     page.get_by_label("to the team").check()
     assert shown() == [f"notice-{n.notice_id}" for n in notices if n.message and n.message.channel == "team"]
+    page.get_by_label("stopped by the check as they went out").check()
+    stopped = [
+        n for n in notices if n.status == "skipped" and (n.reason or "").split(":")[0] in STOPPED_BY_THE_CHECK
+    ]
+    assert stopped
+    assert shown() == [f"notice-{n.notice_id}" for n in stopped]
     page.get_by_label("sent to customers").check()
     customer_sent = [n for n in notices if n.status == "sent" and n.channel in ("email", "sms")]
     assert shown() == [f"notice-{n.notice_id}" for n in customer_sent]

@@ -64,12 +64,14 @@ def test_the_second_day_brings_its_own_notices_and_no_sweep_runs_twice(
     # ... the clock only moved forward (moto's queues keep their own timestamps)
     assert clock == sorted(clock)
     # ... and the second day's callbacks, tickets and visits raised notices of their own, of
-    # every kind they can (bills come monthly: the second day has none), on the second day
+    # every kind they can (bills come monthly, and are corrected the day they come: the second
+    # day has none), on the second day
     assert ledger
     assert {entry["notice_id"] for entry in ledger} <= set(requests)
     second_day = [entry for entry in ledger if "-d2-" in _source_id(requests[entry["notice_id"]])]
     assert {entry["kind"] for entry in second_day} == {kind.value for kind in NoticeKind} - {
-        NoticeKind.BILL_INCREASE.value
+        NoticeKind.BILL_INCREASE.value,
+        NoticeKind.BILL_CORRECTION.value,
     }
     assert all(second_start < datetime.fromisoformat(entry["detected_at"]) for entry in second_day)
     assert {entry["customer_id"] for entry in second_day} <= {c["customer_id"] for c in data[0]["customers"]}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from cli.main import main, not_sent_table, summarise
+from cli.main import main, not_sent_table, rechecked_table, summarise
 from cli.outbox import (
     NoRunRecorded,
     RunNotice,
@@ -16,6 +16,7 @@ from cli.outbox import (
     SentMessage,
     kind_label,
     load_run,
+    rechecked,
     render_page,
     save_run,
     sent_per_hour,
@@ -215,3 +216,63 @@ def test_the_summary_counts_each_notice_once_and_says_why_the_others_were_not_se
     assert ["visit_done", "failed", "1"] in lines
     assert ["visit_done", "unconfirmed", "1"] in lines
     assert ["ticket_stale", "skipped", "do_not_contact", "1"] in lines
+
+
+def test_what_the_check_as_they_went_out_did_is_counted_in_the_summary_and_on_the_page(
+    run: RunRecord,
+) -> None:
+    night = START + timedelta(hours=23)
+    stopped = [
+        notice(10, "callback_overdue", night, status="skipped", reason="no_longer_true: callback done"),
+        notice(
+            11, "ticket_stale", night, status="skipped", reason="no_longer_true: ticket solved at 06:10 UTC"
+        ),
+        notice(12, "bill_increase", night, status="skipped", reason="superseded: by notice n016"),
+        notice(
+            13,
+            "bill_increase",
+            night,
+            status="skipped",
+            reason="already_told: notice n001 reached the customer; a correction follows it",
+        ),
+        notice(
+            14,
+            "bill_correction",
+            night,
+            status="skipped",
+            reason="nothing_to_correct: nothing about it reached the customer before",
+        ),
+    ]
+    better_news = [
+        notice(15, "bill_correction", night, channel="email", message=EMAIL),
+        notice(16, "visit_eta_earlier", night, channel="sms", message=SMS),
+        notice(17, "visit_eta_earlier", night, status="skipped", reason="no_longer_true: visit arrived"),
+    ]
+    record = run.model_copy(update={"notices": [*run.notices, *stopped, *better_news]})
+
+    checks = rechecked(record.notices)
+
+    assert checks == {
+        ("skipped", "no_longer_true"): 3,
+        ("skipped", "superseded"): 1,
+        ("skipped", "already_told"): 1,
+        ("skipped", "nothing_to_correct"): 1,
+        ("sent", "bill_correction"): 1,
+        ("sent", "visit_eta_earlier"): 1,
+    }
+    assert set(rechecked(run.notices).values()) == {0}  # none in a run without them, each still listed
+    console = Console(record=True, width=100)
+    console.print(rechecked_table(record.notices))
+    lines = [line.split() for line in console.export_text().splitlines()]
+    assert ["skipped", "no_longer_true", "3"] in lines
+    assert ["skipped", "nothing_to_correct", "1"] in lines
+    assert ["sent", "visit_eta_earlier", "1"] in lines
+    # The page counts them too, and marks the rows the check stopped (the filter shows those alone)
+    page = render_page(record)
+    assert '<li data-recheck="no_longer_true"><b>3</b> skipped: no_longer_true</li>' in page
+    assert '<li data-recheck="bill_correction"><b>1</b> sent: bill_correction</li>' in page
+    assert page.count("data-rechecked=") == 6  # not the do_not_contact skip
+    row = page[page.index('id="notice-n012"') :].split(">", 1)[0]
+    assert 'data-rechecked="superseded"' in row
+    assert "Not sent: skipped, no_longer_true: ticket solved at 06:10 UTC." in page
+    assert 'id="show-rechecked"' in page

@@ -19,11 +19,15 @@ from headsup.domain.tickets.models import Ticket
 from headsup.domain.visits.models import Visit
 
 from sim.population import _Generator, busy_day, busy_days
+from sim.population.callbacks import CALLBACK_SCENARIOS, EVENING_PROMISE
+from sim.population.tickets import TICKET_SCENARIOS
+from sim.population.visits import VISIT_SCENARIOS
 
 # The module-scoped busy days are built once: the module's tests stay on one xdist worker.
 pytestmark = pytest.mark.xdist_group("population")
 
 MODEL_OF: dict[str, type[ContractRecord]] = {
+    "BillsTable": Bill,
     "CallbacksTable": Callback,
     "TicketsTable": Ticket,
     "VisitsTable": Visit,
@@ -51,6 +55,8 @@ PREFERENCE_ATTRIBUTES = {
 
 
 ID_FIELDS = {"callbacks": "callback_id", "tickets": "ticket_id", "visits": "visit_id"}
+# One record of each scenario: callbacks, tickets, visits
+SCENARIO_COUNTS = (len(CALLBACK_SCENARIOS), len(TICKET_SCENARIOS), len(VISIT_SCENARIOS))
 
 
 @pytest.fixture(scope="module")
@@ -183,10 +189,16 @@ def test_changes_are_valid_records_at_times_inside_the_day_in_order(day: dict[st
     times = [datetime.fromisoformat(change["at"]) for change in day["changes"]]
     assert times == sorted(times)
     assert all(start < at < start + timedelta(hours=24) for at in times)
-    keys = {"CallbacksTable": "callback_id", "TicketsTable": "ticket_id", "VisitsTable": "visit_id"}
+    keys = {
+        "BillsTable": ("customer_id", "period"),
+        "CallbacksTable": ("callback_id",),
+        "TicketsTable": ("ticket_id",),
+        "VisitsTable": ("visit_id",),
+    }
     initial = {
-        table: {item[keys[table]] for item in day[name]}
+        table: {tuple(item[key] for key in keys[table]) for item in day[name]}
         for table, name in (
+            ("BillsTable", "bills"),
             ("CallbacksTable", "callbacks"),
             ("TicketsTable", "tickets"),
             ("VisitsTable", "visits"),
@@ -194,8 +206,16 @@ def test_changes_are_valid_records_at_times_inside_the_day_in_order(day: dict[st
     }
     for change in day["changes"]:
         record = MODEL_OF[change["table"]].from_item(change["item"])
-        assert change["item"][keys[change["table"]]] in initial[change["table"]]
+        assert tuple(change["item"][key] for key in keys[change["table"]]) in initial[change["table"]]
         assert record is not None
+    # a bill is corrected during the day only this month, and only once
+    corrected = [
+        (c["item"]["customer_id"], c["item"]["period"]) for c in day["changes"] if c["table"] == "BillsTable"
+    ]
+    assert corrected
+    assert len(set(corrected)) == len(corrected)
+    assert {period for _, period in corrected} == {"2026-11"}
+    assert not {customer for customer, _ in corrected} & {bill["customer_id"] for bill in day["corrections"]}
 
 
 def test_visits_fall_in_the_customers_working_hours(day: dict[str, Any]) -> None:
@@ -209,7 +229,7 @@ def test_visits_fall_in_the_customers_working_hours(day: dict[str, Any]) -> None
 def test_a_tiny_population_still_has_every_scenario() -> None:
     tiny = busy_day(customers=3, seed=1)
     assert len(tiny["customers"]) == 3
-    assert (len(tiny["callbacks"]), len(tiny["tickets"]), len(tiny["visits"])) == (5, 11, 5)
+    assert (len(tiny["callbacks"]), len(tiny["tickets"]), len(tiny["visits"])) == SCENARIO_COUNTS
     with pytest.raises(ValueError, match="at least one"):
         busy_day(customers=0)
 
@@ -279,7 +299,7 @@ def test_later_days_are_for_the_first_days_customers(days: list[dict[str, Any]])
 def test_every_scenario_occurs_on_every_day(days: list[dict[str, Any]]) -> None:
     for later in days:
         assert (len(later["callbacks"]), len(later["tickets"]), len(later["visits"])) == (60, 75, 45)
-        statuses = {(c["table"], c["item"]["status"]) for c in later["changes"]}
+        statuses = {(c["table"], c["item"].get("status")) for c in later["changes"]}
         assert {
             ("CallbacksTable", "done"),
             ("CallbacksTable", "cancelled"),
@@ -295,7 +315,7 @@ def test_every_scenario_occurs_on_every_day(days: list[dict[str, Any]]) -> None:
         )
         assert {t["status"] for t in later["tickets"]} == {"open", "solved", "pending", "closed"}
     for tiny in busy_days(customers=3, seed=1, days=3):
-        assert (len(tiny["callbacks"]), len(tiny["tickets"]), len(tiny["visits"])) == (5, 11, 5)
+        assert (len(tiny["callbacks"]), len(tiny["tickets"]), len(tiny["visits"])) == SCENARIO_COUNTS
 
 
 def test_later_days_events_and_changes_fall_inside_their_window(days: list[dict[str, Any]]) -> None:
@@ -315,7 +335,8 @@ def test_later_days_events_and_changes_fall_inside_their_window(days: list[dict[
         for item in later["callbacks"]:
             callback = Callback.from_item(item)
             assert start < callback.promised_at < end
-            assert 9 <= callback.promised_at.astimezone(ZoneInfo(zones[callback.customer_id])).hour < 19
+            local = callback.promised_at.astimezone(ZoneInfo(zones[callback.customer_id]))
+            assert 9 <= local.hour < 19 or local.time() == EVENING_PROMISE  # working hours, or an evening's
         for item in later["visits"]:
             visit = Visit.from_item(item)
             assert start < visit.window_start < visit.window_end < end
