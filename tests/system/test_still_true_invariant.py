@@ -30,7 +30,7 @@ from emulator.calls import ApiCall, Proceed, invoking, subscribed
 from sim.pipeline import LocalPipeline, lambda_output_to
 from sim.population import BILLS_ARRIVE, busy_days, simulate_days
 
-CUSTOMERS, DAYS, SEED = 40, 2, 7
+CUSTOMERS, DAYS, SEED = 30, 2, 7
 SOURCE_TABLES = {
     SourceTable.BILLS: "BillsTable",
     SourceTable.CALLBACKS: "CallbacksTable",
