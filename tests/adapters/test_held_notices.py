@@ -12,7 +12,7 @@ from headsup.adapters.due_items import DynamoDueItems, ReadStats
 from headsup.adapters.dynamodb import to_python
 from headsup.adapters.held_notices import DueItemsHeldNotices, Superseded
 from headsup.domain.bills.models import Bill
-from headsup.domain.bills.rules import Thresholds, detect_increase
+from headsup.domain.bills.rules import Thresholds, increase_notice
 from headsup.domain.callbacks import rules as callback_rules
 from headsup.domain.callbacks.models import Callback
 from headsup.domain.kinds import NoticeKind
@@ -25,6 +25,7 @@ from emulator import Deployment
 NOW = datetime(2026, 11, 24, 22, 0, tzinfo=UTC)
 MORNING = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 LATER_MORNING = datetime(2026, 11, 25, 8, 30, tzinfo=UTC)
+THRESHOLDS = Thresholds(percent=Decimal(10), minimum=Decimal(5))
 
 
 @pytest.fixture
@@ -44,21 +45,10 @@ def bill(amount: str, period: str = "2026-11") -> Bill:
 
 
 def bill_increase(amount: str, period: str = "2026-11") -> NoticeRequest:
-    """As the bill detector builds it (logic/bill_increase.py)."""
-    previous, current = bill("100.00", "2026-10"), bill(amount, period)
-    payload = detect_increase(previous, current, Thresholds(percent=Decimal(10), minimum=Decimal(5)))
-    assert payload is not None
-    return NoticeRequest.about(
-        current,
-        NoticeKind.BILL_INCREASE,
-        previous.period,
-        previous.amount,
-        current.amount,
-        current.currency,
-        detected_at=NOW,
-        payload=payload,
-        asserts={"amount": current.amount, "currency": current.currency},
-    )
+    """As the bill detector builds it (domain/bills/rules.py)."""
+    notice = increase_notice(bill("100.00", "2026-10"), bill(amount, period), THRESHOLDS, detected_at=NOW)
+    assert notice is not None
+    return notice
 
 
 def late_visit_notices() -> list[NoticeRequest]:

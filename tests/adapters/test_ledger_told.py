@@ -11,7 +11,7 @@ import pytest
 from headsup.adapters.ledger import AlreadyRecorded, DynamoLedger, Intent, Outcome, Status, UnfinishedSend
 from headsup.domain.assertions import Told
 from headsup.domain.bills.models import Bill
-from headsup.domain.bills.rules import Thresholds, correction_of, detect_increase
+from headsup.domain.bills.rules import Thresholds, correction_notice, increase_notice
 from headsup.domain.callbacks import rules as callback_rules
 from headsup.domain.callbacks.models import Callback
 from headsup.domain.kinds import NoticeKind
@@ -38,37 +38,18 @@ def bill(amount: str, period: str = "2026-11") -> Bill:
 
 def bill_increase(amount: str, *, period: str = "2026-11", told: Told = Told.ANY) -> NoticeRequest:
     """As the bill detector builds it: it states the bill's amount and currency."""
-    previous, current = bill("100.00", "2026-10"), bill(amount, period)
-    payload = detect_increase(previous, current, Thresholds(percent=Decimal(10), minimum=Decimal(5)))
-    assert payload is not None
-    return NoticeRequest.about(
-        current,
-        NoticeKind.BILL_INCREASE,
-        previous.period,
-        previous.amount,
-        current.amount,
-        current.currency,
-        detected_at=NOW,
-        payload=payload,
-        asserts={"amount": current.amount, "currency": current.currency},
-        told=told,
+    thresholds = Thresholds(percent=Decimal(10), minimum=Decimal(5))
+    notice = increase_notice(
+        bill("100.00", "2026-10"), bill(amount, period), thresholds, detected_at=NOW, told=told
     )
+    assert notice is not None
+    return notice
 
 
 def bill_correction(before: str, after: str) -> NoticeRequest:
-    old, new = bill(before), bill(after)
-    payload = correction_of(old, new)
-    assert payload is not None
-    return NoticeRequest.about(
-        new,
-        NoticeKind.BILL_CORRECTION,
-        old.amount,
-        new.amount,
-        detected_at=NOW,
-        payload=payload,
-        asserts={"amount": new.amount, "currency": new.currency},
-        told=Told.AFTER,
-    )
+    notice = correction_notice(bill(before), bill(after), detected_at=NOW)
+    assert notice is not None
+    return notice
 
 
 def overdue_callback() -> list[NoticeRequest]:

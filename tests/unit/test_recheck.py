@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from headsup.domain.assertions import Told, canonical
 from headsup.domain.bills.models import Bill
-from headsup.domain.bills.rules import Thresholds, correction_of, detect_increase
+from headsup.domain.bills.rules import Thresholds, correction_notice, increase_notice
 from headsup.domain.callbacks import rules as callback_rules
 from headsup.domain.callbacks.models import Callback
 from headsup.domain.callbacks.rules import CallbackPolicy, PromiseState
@@ -87,43 +87,23 @@ def bill_item(amount: str = "132.40", **overrides: Any) -> dict[str, Any]:
     return {**BILL_SUBJECT, "amount": Decimal(amount), "currency": "USD", **overrides}
 
 
-def figures(bill: Bill) -> dict[str, Any]:
-    return {"amount": bill.amount, "currency": bill.currency}
+DETECTED = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
 
 def bill_increase(amount: str = "132.40", *, told: Told = Told.ANY) -> NoticeRequest:
     previous = Bill.from_item(bill_item("110.00", period="2026-10"))
     current = Bill.from_item(bill_item(amount))
-    payload = detect_increase(previous, current, Thresholds(percent=Decimal(10), minimum=Decimal(5)))
-    assert payload is not None
-    return NoticeRequest.about(
-        current,
-        NoticeKind.BILL_INCREASE,
-        previous.period,
-        previous.amount,
-        current.amount,
-        current.currency,
-        detected_at=datetime(2026, 11, 24, 2, 0, tzinfo=UTC),
-        payload=payload,
-        asserts=figures(current),
-        told=told,
-    )
+    thresholds = Thresholds(percent=Decimal(10), minimum=Decimal(5))
+    notice = increase_notice(previous, current, thresholds, detected_at=DETECTED, told=told)
+    assert notice is not None
+    return notice
 
 
 def bill_correction(before: str, after: str) -> NoticeRequest:
     old, new = Bill.from_item(bill_item(before)), Bill.from_item(bill_item(after))
-    payload = correction_of(old, new)
-    assert payload is not None
-    return NoticeRequest.about(
-        new,
-        NoticeKind.BILL_CORRECTION,
-        old.amount,
-        new.amount,
-        detected_at=datetime(2026, 11, 24, 2, 0, tzinfo=UTC),
-        payload=payload,
-        asserts=figures(new),
-        told=Told.AFTER,
-    )
+    notice = correction_notice(old, new, detected_at=DETECTED)
+    assert notice is not None
+    return notice
 
 
 # -- callbacks (domain/callbacks/rules.py) ------------------------------------------------------

@@ -7,10 +7,9 @@ from typing import Any
 
 from headsup.adapters.bills import BillsRepository
 from headsup.adapters.notice_queue import NoticeQueue
-from headsup.domain.assertions import Fact, Told
+from headsup.domain.assertions import Told
 from headsup.domain.bills.models import Bill, InvalidBill
-from headsup.domain.bills.rules import Thresholds, correction_of, detect_increase
-from headsup.domain.kinds import NoticeKind
+from headsup.domain.bills.rules import Thresholds, correction_notice, increase_notice
 from headsup.domain.notices import NoticeRequest
 from headsup.platform.batch import ChangeKind, StreamChange
 from headsup.platform.observability import logger, metrics
@@ -73,40 +72,17 @@ class BillIncreaseDetector:
     def _increase(self, current: Bill, before: Bill | None, told: Told) -> NoticeRequest | None:
         """The bill against the customer's latest earlier one; a corrected bill that is no rise
         on that, against its own old version (it went up since the customer saw it)."""
-        previous = self._previous(current)
-        payload = detect_increase(previous, current, self._thresholds)
-        if payload is None and before is not None:
-            previous, payload = before, detect_increase(before, current, self._thresholds)
-        if payload is None or previous is None:
-            return None
-        return NoticeRequest.about(
-            current,
-            NoticeKind.BILL_INCREASE,
-            previous.period,
-            previous.amount,
-            current.amount,
-            current.currency,
-            detected_at=datetime.now(UTC),
-            payload=payload,
-            asserts=_figures(current),
-            told=told,
+        now = datetime.now(UTC)
+        fresh = increase_notice(
+            self._previous(current), current, self._thresholds, detected_at=now, told=told
         )
+        if fresh is None and before is not None:
+            return increase_notice(before, current, self._thresholds, detected_at=now, told=told)
+        return fresh
 
     @staticmethod
     def _correction(before: Bill, current: Bill) -> NoticeRequest | None:
-        payload = correction_of(before, current)
-        if payload is None:
-            return None
-        return NoticeRequest.about(
-            current,
-            NoticeKind.BILL_CORRECTION,
-            before.amount,
-            current.amount,
-            detected_at=datetime.now(UTC),
-            payload=payload,
-            asserts=_figures(current),
-            told=Told.AFTER,
-        )
+        return correction_notice(before, current, detected_at=datetime.now(UTC))
 
     @staticmethod
     def _old_version(change: ChangeKind, current: Bill, old_image: dict[str, Any] | None) -> Bill | None:
@@ -133,8 +109,3 @@ class BillIncreaseDetector:
                 extra={"key": key, "earlier_key": exc.key, "problems": exc.problems},
             )
             return None
-
-
-def _figures(bill: Bill) -> dict[str, Fact]:
-    """What a bill notice states about the bill: its amount, in its currency."""
-    return {"amount": bill.amount, "currency": bill.currency}

@@ -2,11 +2,15 @@
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from babel.numbers import get_currency_precision
 
+from headsup.domain.assertions import Fact, Told
 from headsup.domain.bills.models import Bill
+from headsup.domain.kinds import NoticeKind
+from headsup.domain.notices import NoticeRequest
 from headsup.domain.payloads import BillCorrectionPayload, BillIncreasePayload, LineItemChange
 
 _HUNDRED = Decimal(100)
@@ -68,6 +72,56 @@ def correction_of(before: Bill, after: Bill) -> BillCorrectionPayload | None:
         due_date=after.due_date,
         due_date_changed=before.due_date != after.due_date,
     )
+
+
+def increase_notice(
+    previous: Bill | None,
+    current: Bill,
+    thresholds: Thresholds,
+    *,
+    detected_at: datetime,
+    told: Told = Told.ANY,
+) -> NoticeRequest | None:
+    """The bill-increase notice about `current` against `previous`, or None if nothing to say.
+    Identified by both bills' figures; it states `current`'s amount."""
+    payload = detect_increase(previous, current, thresholds)
+    if payload is None or previous is None:
+        return None
+    return NoticeRequest.about(
+        current,
+        NoticeKind.BILL_INCREASE,
+        previous.period,
+        previous.amount,
+        current.amount,
+        current.currency,
+        detected_at=detected_at,
+        payload=payload,
+        asserts=_figures(current),
+        told=told,
+    )
+
+
+def correction_notice(before: Bill, after: Bill, *, detected_at: datetime) -> NoticeRequest | None:
+    """The correction of `before`'s figure by `after`'s, to go only if a notice about the bill
+    reached the customer (told: after); None if the figure did not change."""
+    payload = correction_of(before, after)
+    if payload is None:
+        return None
+    return NoticeRequest.about(
+        after,
+        NoticeKind.BILL_CORRECTION,
+        before.amount,
+        after.amount,
+        detected_at=detected_at,
+        payload=payload,
+        asserts=_figures(after),
+        told=Told.AFTER,
+    )
+
+
+def _figures(bill: Bill) -> dict[str, Fact]:
+    """What a bill notice states about the bill: its amount, in its currency."""
+    return {"amount": bill.amount, "currency": bill.currency}
 
 
 def _smallest_unit(currency: str) -> Decimal:
