@@ -17,6 +17,7 @@ import pytest
 import time_machine
 
 from emulator import sent_emails, sent_sms
+from emulator.calls import ApiCall, Proceed, subscribed
 from sim.pipeline import LocalPipeline
 from tests.stack import bill
 
@@ -121,6 +122,29 @@ def test_a_re_promised_callback_voids_the_held_apology(nia: LocalPipeline) -> No
     assert nia_sms() == []
     [apology] = ledger_by_kind(nia)["callback_overdue"]
     assert apology["reason"] == "no_longer_true: callback re-promised"
+
+
+def test_a_released_notice_is_checked_in_the_one_read_its_batch_makes(nia: LocalPipeline) -> None:
+    # Given the apology held overnight
+    overdue_apology_held_overnight(nia)
+
+    # When the sweep releases it, watching what delivery reads
+    reads: list[tuple[str, list[str]]] = []
+
+    def watch(call: ApiCall, proceed: Proceed) -> Any:
+        if call.function == "NoticeDeliveryFunction" and call.operation in {"GetItem", "BatchGetItem"}:
+            reads.append(
+                (call.operation, sorted(call.params.get("RequestItems", {})) or [call.params["TableName"]])
+            )
+        return proceed()
+
+    with subscribed(calls=watch):
+        nia.sweep_at(MORNING)
+
+    # Then its customer, their preferences and the callback came in one BatchGetItem
+    tables = sorted(nia.deployment.ref(t) for t in ("CustomersTable", "PreferencesTable", "CallbacksTable"))
+    assert reads == [("BatchGetItem", tables)]
+    assert len(nia_sms()) == 1
 
 
 # ------------------------------------------------------------------------------ tickets

@@ -156,6 +156,39 @@ def batch_get_tables(
     return found
 
 
+class BatchReads:
+    """Keys that several adapters prefetch for one batch, read together: one BatchGetItem across
+    their tables (up to 100 keys), made when the first of them is looked up.
+
+    Delivery prefetches a batch's customers, their preferences and the business's items its
+    waiting notices state facts about: three tables, one call.
+    """
+
+    def __init__(self, client: "DynamoDBClient | None" = None) -> None:
+        self._client = client or boto3.client("dynamodb")
+        self._pending: list[tuple[PrefetchCache, str, set[tuple[str, ...]]]] = []
+
+    def add(self, cache: "PrefetchCache", table: str, keys: set[tuple[str, ...]]) -> None:
+        self._pending.append((cache, table, keys))
+
+    def flush(self) -> None:
+        pending, self._pending = self._pending, []
+        wanted = [(cache, table, keys) for cache, table, keys in pending if keys]
+        if not wanted:
+            return
+        request: dict[str, list[dict[str, Any]]] = {}
+        for cache, table, keys in wanted:
+            request.setdefault(table, []).extend(cache.key_items(keys))
+        try:
+            found = batch_get_tables(self._client, request)
+        except Exception as exc:  # noqa: BLE001 - each record then reads its own item, as before
+            logger.warning("Prefetch failed; reading per record", extra={"error": describe_error(exc)})
+            metrics.add_metric(name="PrefetchFailures", unit="Count", value=1)
+            return
+        for cache, table, keys in wanted:
+            cache.take(keys, found.get(table, []))
+
+
 class PrefetchCache:
     """What the current invocation prefetched (plain values), by key (the values of the table's
     string key attributes): a hit, a known miss (no item), or not fetched."""
@@ -163,24 +196,39 @@ class PrefetchCache:
     def __init__(self, *key_names: str) -> None:
         self._key_names = key_names
         self._items: dict[tuple[str, ...], dict[str, Any] | None] = {}
+        self._reads: BatchReads | None = None  # reads still to make, with other tables'
 
-    def fill(self, client: "DynamoDBClient", table: str, keys: Iterable[tuple[str, ...]]) -> None:
-        wanted = set(keys)
+    def fill(
+        self,
+        client: "DynamoDBClient",
+        table: str,
+        keys: Iterable[tuple[str, ...]],
+        together: BatchReads | None = None,
+    ) -> None:
+        """Prefetch `keys` of `table`: now, or with `together`'s other tables on first lookup."""
         self._items = {}
-        if not wanted:
-            return
-        requested = [to_item(dict(zip(self._key_names, key, strict=True))) for key in sorted(wanted)]
-        try:
-            found = batch_get_items(client, table, requested)
-        except Exception as exc:  # noqa: BLE001 - each record then reads its own item, as before
-            logger.warning("Prefetch failed; reading per record", extra={"error": describe_error(exc)})
-            metrics.add_metric(name="PrefetchFailures", unit="Count", value=1)
-            return
+        reads = together or BatchReads(client)
+        reads.add(self, table, set(keys))
+        if together is None:
+            reads.flush()
+        else:
+            self._reads = together
+
+    def key_items(self, keys: set[tuple[str, ...]]) -> list[dict[str, Any]]:
+        """`keys` as BatchGetItem's Keys (distinct, in a stable order)."""
+        return [to_item(dict(zip(self._key_names, key, strict=True))) for key in sorted(keys)]
+
+    def take(self, keys: set[tuple[str, ...]], found: Iterable[Mapping[str, Any]]) -> None:
+        """What BatchGetItem returned for `keys` (attribute values): hits and known misses."""
         by_key = {tuple(item[name] for name in self._key_names): item for item in map(to_python, found)}
-        self._items = {key: by_key.get(key) for key in wanted}
+        self._items = {key: by_key.get(key) for key in keys}
+        self._reads = None
 
     def lookup(self, *key: str) -> tuple[bool, dict[str, Any] | None]:
         """(True, item or None) when prefetched; (False, None) when it must be read."""
+        if self._reads is not None:
+            reads, self._reads = self._reads, None
+            reads.flush()  # the batch's reads, for every table, in one call
         if key in self._items:
             return True, self._items[key]
         return False, None

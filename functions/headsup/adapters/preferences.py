@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from headsup.adapters.dynamodb import DynamoTable, PrefetchCache, Update
+from headsup.adapters.dynamodb import BatchReads, DynamoTable, PrefetchCache, Update
 from headsup.domain.preferences import Preferences
 
 if TYPE_CHECKING:
@@ -23,13 +23,16 @@ class PreferenceStore(Protocol):
 
 
 class DynamoPreferenceStore(DynamoTable):
-    def __init__(self, table_name: str, client: "DynamoDBClient | None" = None) -> None:
+    def __init__(
+        self, table_name: str, client: "DynamoDBClient | None" = None, reads: BatchReads | None = None
+    ) -> None:
         super().__init__(table_name, client)
         self._prefetched = PrefetchCache("customer_id")
+        self._reads = reads  # prefetches go with other tables' when given
 
     def prefetch(self, customer_ids: Iterable[str]) -> None:
         """Read the batch's preferences in one call; `get` then serves them (this batch only)."""
-        self._prefetched.fill(self._client, self._table, ((i,) for i in customer_ids))
+        self._prefetched.fill(self._client, self._table, ((i,) for i in customer_ids), self._reads)
 
     def get(self, customer_id: str) -> Preferences:
         fetched, item = self._prefetched.lookup(customer_id)

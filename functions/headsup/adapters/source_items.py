@@ -6,10 +6,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import boto3
 
-from headsup.adapters.dynamodb import DynamoTable, batch_get_tables, to_item, to_python
+from headsup.adapters.dynamodb import BatchReads, DynamoTable, PrefetchCache, to_item, to_python
 from headsup.domain.assertions import Assertion, SourceTable
-from headsup.platform.errors import describe_error
-from headsup.platform.observability import logger, metrics
+from headsup.domain.recheck import source_key_fields
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -31,51 +30,39 @@ class SourceReader(Protocol):
     def get(self, assertion: Assertion) -> dict[str, Any] | None: ...
 
 
-_Key = tuple[SourceTable, tuple[tuple[str, str], ...]]
-
-
 class DynamoSourceReader:
     """The items notices are about, across the business's tables (by their template names)."""
 
-    def __init__(self, tables: Mapping[SourceTable, str], client: "DynamoDBClient | None" = None) -> None:
+    def __init__(
+        self,
+        tables: Mapping[SourceTable, str],
+        client: "DynamoDBClient | None" = None,
+        reads: BatchReads | None = None,
+    ) -> None:
         self._tables = dict(tables)
         self._client = client or boto3.client("dynamodb")
-        self._prefetched: dict[_Key, dict[str, Any] | None] = {}
+        self._reads = reads  # prefetches go with other tables' (customers, preferences) when given
+        self._prefetched = {table: PrefetchCache(*source_key_fields(table)) for table in SourceTable}
 
     def prefetch(self, assertions: Iterable[Assertion]) -> None:
-        """Read the items of a batch's notices in one BatchGetItem, whatever their tables; `get`
-        then serves them (this batch only, so nothing read is older than the batch)."""
-        wanted = {_key_of(assertion): assertion for assertion in assertions}
-        self._prefetched = {}
-        if not wanted:
-            return
-        by_table: dict[str, list[dict[str, Any]]] = {}
-        for assertion in wanted.values():
-            by_table.setdefault(self._tables[assertion.table], []).append(to_item(assertion.key))
-        try:
-            found = batch_get_tables(self._client, by_table)
-        except Exception as exc:  # noqa: BLE001 - each notice then reads its own item, as before
-            logger.warning("Prefetch failed; reading per record", extra={"error": describe_error(exc)})
-            metrics.add_metric(name="PrefetchFailures", unit="Count", value=1)
-            return
-        items = {table: list(map(to_python, raw)) for table, raw in found.items()}
-        for key, assertion in wanted.items():
-            self._prefetched[key] = _find(items.get(self._tables[assertion.table], []), assertion.key)
+        """Read the items of a batch's notices together (one BatchGetItem, whatever their tables,
+        and with the other tables' prefetches when `reads` is shared); `get` then serves them,
+        for this batch only, so nothing read is older than the batch."""
+        wanted: dict[SourceTable, set[tuple[str, ...]]] = {table: set() for table in SourceTable}
+        for assertion in assertions:
+            wanted[assertion.table].add(tuple(assertion.key.values()))
+        reads = self._reads or BatchReads(self._client)
+        for table, keys in wanted.items():
+            self._prefetched[table].fill(self._client, self._tables[table], keys, reads)
+        if self._reads is None:
+            reads.flush()
 
     def get(self, assertion: Assertion) -> dict[str, Any] | None:
-        key = _key_of(assertion)
-        if key in self._prefetched:
-            return self._prefetched[key]
+        fetched, item = self._prefetched[assertion.table].lookup(*assertion.key.values())
+        if fetched:
+            return item
         response = self._client.get_item(
             TableName=self._tables[assertion.table], Key=to_item(assertion.key), ConsistentRead=True
         )
         raw = response.get("Item")
         return None if raw is None else to_python(raw)
-
-
-def _key_of(assertion: Assertion) -> _Key:
-    return assertion.table, tuple(sorted(assertion.key.items()))
-
-
-def _find(items: list[dict[str, Any]], key: Mapping[str, str]) -> dict[str, Any] | None:
-    return next((item for item in items if all(item.get(k) == v for k, v in key.items())), None)

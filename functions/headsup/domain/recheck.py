@@ -85,6 +85,11 @@ _NOUNS = {
 }
 
 
+def source_key_fields(table: SourceTable) -> tuple[str, ...]:
+    """The key attributes of a source table's items, in key order."""
+    return _MODELS[table].key_fields
+
+
 def observed_facts(table: SourceTable, item: Mapping[str, Any]) -> dict[str, str]:
     """Every fact a notice may state about `item`, as canonical text. Raises InvalidRecord."""
     record = _MODELS[table].from_item(dict(item))

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from headsup.adapters.customers import DynamoCustomerDirectory
 from headsup.adapters.due_items import DynamoDueItems
+from headsup.adapters.dynamodb import BatchReads
 from headsup.adapters.held_notices import DueItemsHeldNotices
 from headsup.adapters.ledger import DynamoLedger
 from headsup.adapters.preferences import DynamoPreferenceStore
@@ -40,11 +41,15 @@ def settings() -> DeliverySettings:
 @once
 def build_delivery() -> NoticeDelivery:
     config = settings()
+    # A batch's customers, preferences and the items its waiting notices state facts about:
+    # prefetched together, in one BatchGetItem.
+    batch_reads = BatchReads()
     return NoticeDelivery(
         customers=DynamoCustomerDirectory(
             config.customers_table_name,
             default_locale=config.default_locale,
             default_timezone=config.default_timezone,
+            reads=batch_reads,
         ),
         ledger=DynamoLedger(config.ledger_table_name, retention=config.ledger_retention),
         renderer=NoticeRenderer(
@@ -60,13 +65,13 @@ def build_delivery() -> NoticeDelivery:
         ),
         sms=SnsSmsSender(),
         team=SnsTeamPublisher(config.escalation_topic_arn),
-        preferences=DynamoPreferenceStore(config.preferences_table_name),
+        preferences=DynamoPreferenceStore(config.preferences_table_name, reads=batch_reads),
         policy=config.delivery_policy,
         holds=DueItemsHeldNotices(DynamoDueItems(config.due_items_table_name, config.due_index_shards)),
         unsubscribe_links=UnsubscribeLinks(
             config.unsubscribe_base_url, key=read_signing_key(config.unsubscribe_key_secret_arn)
         ),
-        sources=DynamoSourceReader(config.source_tables),
+        sources=DynamoSourceReader(config.source_tables, reads=batch_reads),
         recheck=config.recheck_policy,
         team_zone=ZoneInfo(config.default_timezone),
     )
