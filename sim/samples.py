@@ -11,6 +11,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from headsup.domain.assertions import Told
+from headsup.domain.bills.models import Bill
+from headsup.domain.bills.rules import Thresholds, correction_notice, increase_notice
 from headsup.domain.customer import Customer
 from headsup.domain.kinds import KINDS, NoticeKind
 from headsup.domain.notices import NoticeRequest, make_notice_id
@@ -142,6 +145,49 @@ def sample_request(kind: NoticeKind, payload: dict[str, Any] | None = None) -> N
         detected_at=NOW,
         payload=data,
     )
+
+
+# The template's defaults for BillIncreasePercent and BillIncreaseMinimum.
+SAMPLE_THRESHOLDS = Thresholds(percent=Decimal(10), minimum=Decimal(5))
+
+
+def sample_bill(amount: str, period: str = "2026-11", customer_id: str = "cust-1") -> Bill:
+    return Bill.from_item(
+        {"customer_id": customer_id, "period": period, "amount": Decimal(amount), "currency": "USD"}
+    )
+
+
+def sample_bill_increase(  # noqa: PLR0913 - the two bills' figures, whose, and when
+    amount: str,
+    *,
+    before: str = "100.00",
+    period: str = "2026-11",
+    customer_id: str = "cust-1",
+    detected_at: datetime = NOW,
+    told: Told = Told.ANY,
+) -> NoticeRequest:
+    """The bill-increase notice the detector makes for `period` at `amount`, the month before at
+    `before` (a rise worth telling: refused otherwise)."""
+    year, month = (int(part) for part in period.split("-"))
+    previous = f"{year}-{month - 1:02d}" if month > 1 else f"{year - 1}-12"
+    notice = increase_notice(
+        sample_bill(before, previous, customer_id),
+        sample_bill(amount, period, customer_id),
+        SAMPLE_THRESHOLDS,
+        detected_at=detected_at,
+        told=told,
+    )
+    if notice is None:
+        raise ValueError(f"{before} -> {amount} is no rise worth telling")
+    return notice
+
+
+def sample_bill_correction(told: str, corrected: str, *, detected_at: datetime = NOW) -> NoticeRequest:
+    """The correction the detector makes when cust-1's 2026-11 bill goes from `told` to `corrected`."""
+    notice = correction_notice(sample_bill(told), sample_bill(corrected), detected_at=detected_at)
+    if notice is None:
+        raise ValueError("a correction needs a changed amount")
+    return notice
 
 
 def sample_customer(**fields: Any) -> Customer:

@@ -2,7 +2,6 @@
 story takes an older one's place. Against moto, with the table provisioned from template.yaml."""
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,8 +10,6 @@ import pytest
 from headsup.adapters.due_items import DynamoDueItems, ReadStats
 from headsup.adapters.dynamodb import to_python
 from headsup.adapters.held_notices import DueItemsHeldNotices, Superseded
-from headsup.domain.bills.models import Bill
-from headsup.domain.bills.rules import Thresholds, increase_notice
 from headsup.domain.callbacks import rules as callback_rules
 from headsup.domain.callbacks.models import Callback
 from headsup.domain.kinds import NoticeKind
@@ -21,11 +18,11 @@ from headsup.domain.visits import rules as visit_rules
 from headsup.domain.visits.models import Visit
 
 from emulator import Deployment
+from sim.samples import sample_bill_increase
 
 NOW = datetime(2026, 11, 24, 22, 0, tzinfo=UTC)
 MORNING = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 LATER_MORNING = datetime(2026, 11, 25, 8, 30, tzinfo=UTC)
-THRESHOLDS = Thresholds(percent=Decimal(10), minimum=Decimal(5))
 
 
 @pytest.fixture
@@ -38,17 +35,8 @@ def holds(due_items: DynamoDueItems) -> DueItemsHeldNotices:
     return DueItemsHeldNotices(due_items)
 
 
-def bill(amount: str, period: str = "2026-11") -> Bill:
-    return Bill.from_item(
-        {"customer_id": "cust-1", "period": period, "amount": Decimal(amount), "currency": "USD"}
-    )
-
-
 def bill_increase(amount: str, period: str = "2026-11") -> NoticeRequest:
-    """As the bill detector builds it (domain/bills/rules.py)."""
-    notice = increase_notice(bill("100.00", "2026-10"), bill(amount, period), THRESHOLDS, detected_at=NOW)
-    assert notice is not None
-    return notice
+    return sample_bill_increase(amount, period=period, detected_at=NOW)
 
 
 def late_visit_notices() -> list[NoticeRequest]:

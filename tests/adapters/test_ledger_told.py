@@ -3,15 +3,12 @@ states, and held notices superseded by a newer one of their story: against moto,
 NoticeLedgerTable provisioned from template.yaml."""
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from headsup.adapters.ledger import AlreadyRecorded, DynamoLedger, Intent, Outcome, Status, UnfinishedSend
 from headsup.domain.assertions import Told
-from headsup.domain.bills.models import Bill
-from headsup.domain.bills.rules import Thresholds, correction_notice, increase_notice
 from headsup.domain.callbacks import rules as callback_rules
 from headsup.domain.callbacks.models import Callback
 from headsup.domain.kinds import NoticeKind
@@ -19,6 +16,7 @@ from headsup.domain.notices import NoticeRequest
 from headsup.domain.recheck import ToldNotice
 
 from emulator import Deployment
+from sim.samples import sample_bill_correction, sample_bill_increase
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=3)
@@ -30,26 +28,13 @@ def ledger(deployment: Deployment) -> DynamoLedger:
     return DynamoLedger(deployment.ref("NoticeLedgerTable"), retention=timedelta(days=400))
 
 
-def bill(amount: str, period: str = "2026-11") -> Bill:
-    return Bill.from_item(
-        {"customer_id": "cust-1", "period": period, "amount": Decimal(amount), "currency": "USD"}
-    )
-
-
 def bill_increase(amount: str, *, period: str = "2026-11", told: Told = Told.ANY) -> NoticeRequest:
     """As the bill detector builds it: it states the bill's amount and currency."""
-    thresholds = Thresholds(percent=Decimal(10), minimum=Decimal(5))
-    notice = increase_notice(
-        bill("100.00", "2026-10"), bill(amount, period), thresholds, detected_at=NOW, told=told
-    )
-    assert notice is not None
-    return notice
+    return sample_bill_increase(amount, period=period, detected_at=NOW, told=told)
 
 
 def bill_correction(before: str, after: str) -> NoticeRequest:
-    notice = correction_notice(bill(before), bill(after), detected_at=NOW)
-    assert notice is not None
-    return notice
+    return sample_bill_correction(before, after, detected_at=NOW)
 
 
 def overdue_callback() -> list[NoticeRequest]:

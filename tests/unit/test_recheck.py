@@ -14,8 +14,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from headsup.domain.assertions import Told, canonical
-from headsup.domain.bills.models import Bill
-from headsup.domain.bills.rules import Thresholds, correction_notice, increase_notice
 from headsup.domain.callbacks import rules as callback_rules
 from headsup.domain.callbacks.models import Callback
 from headsup.domain.callbacks.rules import CallbackPolicy, PromiseState
@@ -40,6 +38,8 @@ from headsup.domain.visits.models import Visit
 from headsup.domain.visits.rules import VisitPolicy
 from hypothesis import example, given
 from hypothesis import strategies as st
+
+from sim.samples import sample_bill_correction, sample_bill_increase
 
 H = timedelta(hours=1)
 M = timedelta(minutes=1)
@@ -91,19 +91,11 @@ DETECTED = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
 
 def bill_increase(amount: str = "132.40", *, told: Told = Told.ANY) -> NoticeRequest:
-    previous = Bill.from_item(bill_item("110.00", period="2026-10"))
-    current = Bill.from_item(bill_item(amount))
-    thresholds = Thresholds(percent=Decimal(10), minimum=Decimal(5))
-    notice = increase_notice(previous, current, thresholds, detected_at=DETECTED, told=told)
-    assert notice is not None
-    return notice
+    return sample_bill_increase(amount, before="110.00", detected_at=DETECTED, told=told)
 
 
 def bill_correction(before: str, after: str) -> NoticeRequest:
-    old, new = Bill.from_item(bill_item(before)), Bill.from_item(bill_item(after))
-    notice = correction_notice(old, new, detected_at=DETECTED)
-    assert notice is not None
-    return notice
+    return sample_bill_correction(before, after, detected_at=DETECTED)
 
 
 # -- callbacks (domain/callbacks/rules.py) ------------------------------------------------------
