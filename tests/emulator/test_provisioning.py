@@ -509,7 +509,7 @@ def test_the_configuration_set_is_created_and_sending_through_it_works(deploymen
     assert sent.destinations == ["ada@example.net"]
 
 
-def test_bounces_and_complaints_are_routed_to_the_feedback_topic(deployment: Deployment) -> None:
+def test_what_became_of_each_email_is_routed_to_the_feedback_topic(deployment: Deployment) -> None:
     # Given the template's event destination
     name = deployment.ref(CONFIGURATION_SET)
     topic = deployment.ref(FEEDBACK_TOPIC)
@@ -519,14 +519,16 @@ def test_bounces_and_complaints_are_routed_to_the_feedback_topic(deployment: Dep
         ConfigurationSetName=name, ConfigurationSetAttributeNames=["eventDestinations"]
     )
 
-    # Then bounces and complaints go to the feedback topic, and the deployment records it
+    # Then deliveries, delays, rejects, rendering failures, bounces and complaints go to the
+    # feedback topic (opens and clicks do not), and the deployment records it
+    reported = ["delivery", "deliveryDelay", "reject", "renderingFailure", "bounce", "complaint"]
     (destination,) = described["EventDestinations"]
     assert destination["Enabled"] is True
-    assert destination["MatchingEventTypes"] == ["bounce", "complaint"]
+    assert destination["MatchingEventTypes"] == reported
     assert destination["SNSDestination"] == {"TopicARN": topic}
     (recorded,) = deployment.ses_event_destinations.values()
     assert (recorded.configuration_set, recorded.sns_topic_arn) == (name, topic)
-    assert recorded.matching_event_types == ["bounce", "complaint"]
+    assert recorded.matching_event_types == reported
 
 
 def test_a_new_deployment_starts_its_functions_cold(deployment: Deployment) -> None:

@@ -226,3 +226,62 @@ def test_handler_a_record_without_a_message_is_malformed(deployment: Deployment,
 
     assert result == {"malformed": 1}
     assert "Sns.Message: Field required" in logs.getvalue()
+
+
+# ------------------------------------------------------------------------------ receipts
+
+
+def delivery_state(deployment: Deployment, notice_id: str) -> tuple[str | None, str | None, set[str]]:
+    item = ledger_item(deployment, notice_id) or {}
+    state, at = item.get("delivery_state", {}).get("S"), item.get("delivery_at", {}).get("S")
+    return state, at, set(item.get("delivery_seen", {}).get("SS", []))
+
+
+def test_receipts_record_what_became_of_the_email_and_never_move_back(deployment: Deployment) -> None:
+    # Given a sent notice
+    sent_notice(deployment, NOTICE, "cust-ana")
+
+    # When SES reports it delivered, then (late, out of order) a delay, then the delivery again
+    results = [
+        deliver(deployment, ses_notification(event)) for event in ("Delivery", "DeliveryDelay", "Delivery")
+    ]
+
+    # Then it is delivered, at SES's time; the late delay and the replay changed nothing
+    assert results == [{"moved": 1}, {"kept": 1}, {"kept": 1}]
+    assert delivery_state(deployment, NOTICE) == (
+        "delivered",
+        "2026-11-24T12:00:01.412000+00:00",
+        {"delivered"},
+    )
+    item = ledger_item(deployment, NOTICE) or {}
+    assert item["status"] == {"S": "sent"}  # the one recorded outcome stays as it was
+
+
+def test_a_complaint_after_the_delivery_is_a_later_fact_and_is_recorded(deployment: Deployment) -> None:
+    sent_notice(deployment, NOTICE, "cust-ana")
+
+    deliver(deployment, ses_notification("DeliveryDelay"), ses_notification("Delivery"))
+    result = deliver(deployment, ses_notification("Complaint"))
+
+    assert result == {"suppressed": 1}  # the address is suppressed, as before
+    state, _, seen = delivery_state(deployment, NOTICE)
+    assert (state, seen) == ("complained", {"delayed", "delivered", "complained"})
+
+
+def test_a_receipt_for_an_unknown_notice_is_counted_and_dropped(
+    deployment: Deployment, logs: io.StringIO
+) -> None:
+    result = deliver(deployment, ses_notification("Delivery", notice_id=OTHER_NOTICE))
+
+    assert result == {"unknown": 1}
+    assert ledger_item(deployment, OTHER_NOTICE) is None
+    assert "Receipt for no notice in the ledger; dropped" in logs.getvalue()
+    assert ADDRESS not in logs.getvalue()
+
+
+def test_a_rejected_email_is_recorded_with_the_mails_own_time(deployment: Deployment) -> None:
+    sent_notice(deployment, NOTICE, "cust-ana")
+
+    assert deliver(deployment, ses_notification("Reject")) == {"moved": 1}
+
+    assert delivery_state(deployment, NOTICE)[:2] == ("rejected", "2026-11-24T11:59:58.120000+00:00")

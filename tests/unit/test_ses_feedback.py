@@ -9,8 +9,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from headsup.adapters.ledger import ReceiptRecorded
 from headsup.domain.preferences import Preferences
-from headsup.domain.ses_feedback import FeedbackType, MalformedFeedback, SesFeedback, parse_notification
+from headsup.domain.receipts import RANK, DeliveryState, Receipt
+from headsup.domain.ses_feedback import (
+    FeedbackType,
+    MalformedFeedback,
+    SesFeedback,
+    parse_notification,
+    parse_receipt,
+)
 from headsup.logic.feedback import FeedbackRecorder, FeedbackResult
 
 from emulator import Deployment
@@ -92,6 +100,27 @@ def ses_notification(
             "feedbackId": "0100019a5b1c3f00-11111111-2222-3333-4444-555555555555-000000",
             "reportingMTA": "dsn; a8-50.smtp-out.amazonses.com",
         }
+    elif event_type == "Delivery":
+        notification["delivery"] = {
+            "timestamp": "2026-11-24T12:00:01.412Z",
+            "processingTimeMillis": 3292,
+            "recipients": [address],
+            "smtpResponse": "250 2.6.0 Message received",
+            "reportingMTA": "a8-50.smtp-out.amazonses.com",
+        }
+    elif event_type == "DeliveryDelay":
+        notification["deliveryDelay"] = {
+            "timestamp": "2026-11-24T12:10:00.000Z",
+            "delayType": "MailboxFull",
+            "expirationTime": "2026-11-25T12:00:00.000Z",
+            "delayedRecipients": [
+                {"emailAddress": address, "status": "4.2.2", "diagnosticCode": "smtp; 452 4.2.2 mailbox full"}
+            ],
+        }
+    elif event_type == "Reject":
+        notification["reject"] = {"reason": "Bad content"}
+    elif event_type == "Rendering Failure":
+        notification["failure"] = {"errorMessage": "Attribute 'name' is not present", "templateName": "x"}
     elif event_type == "Complaint":
         notification["complaint"] = {
             "complainedRecipients": [{"emailAddress": address}],
@@ -163,6 +192,11 @@ class InMemoryFeedbackLedger:
             return None
         self.feedback[notice_id] = (feedback, at)
         return self.customers[notice_id]
+
+    def record_receipt(self, receipt: Receipt) -> ReceiptRecorded:
+        if receipt.notice_id not in self.customers:
+            return ReceiptRecorded.UNKNOWN
+        return ReceiptRecorded.MOVED
 
 
 def recorder(ledger: InMemoryFeedbackLedger, preferences: InMemoryPreferences) -> FeedbackRecorder:
@@ -320,3 +354,61 @@ def test_feedback_for_no_notice_of_ours_is_skipped(notice_id: str | None) -> Non
 
     assert result is FeedbackResult.UNATTRIBUTED
     assert (preferences.suppressed, ledger.feedback) == ({}, {})
+
+
+# ------------------------------------------------------------------------------------------- receipts
+
+
+@pytest.mark.parametrize(
+    ("event_type", "bounce_type", "state", "at"),
+    [
+        ("Delivery", "Permanent", DeliveryState.DELIVERED, "2026-11-24T12:00:01.412+00:00"),
+        ("DeliveryDelay", "Permanent", DeliveryState.DELAYED, "2026-11-24T12:10:00+00:00"),
+        ("Reject", "Permanent", DeliveryState.REJECTED, "2026-11-24T11:59:58.120+00:00"),
+        ("Rendering Failure", "Permanent", DeliveryState.RENDERING_FAILED, "2026-11-24T11:59:58.120+00:00"),
+        ("Bounce", "Permanent", DeliveryState.BOUNCED_PERMANENT, "2026-11-24T12:00:02.669+00:00"),
+        ("Bounce", "Transient", DeliveryState.BOUNCED_TRANSIENT, "2026-11-24T12:00:02.669+00:00"),
+        ("Complaint", "Permanent", DeliveryState.COMPLAINED, "2026-11-24T13:15:00+00:00"),
+    ],
+)
+def test_every_ses_event_that_says_what_became_of_an_email_is_read_as_its_delivery_state(
+    event_type: str, bounce_type: str, state: DeliveryState, at: str
+) -> None:
+    # Given SES's event, as event publishing writes it (Reject and Rendering Failure carry no time
+    # of their own: the mail's is taken)
+    message = json.dumps(ses_notification(event_type, bounce_type=bounce_type))
+
+    # When it is read
+    receipt = parse_receipt(message)
+
+    # Then it is matched to its notice by the tag, with SES's own time
+    assert receipt == Receipt(
+        notice_id=NOTICE,
+        state=state,
+        at=datetime.fromisoformat(at),
+        provider_message_id="0100019a5b1c2d3e-6f7a8b9c-0d1e-2f3a-4b5c-6d7e8f9a0b1c-000000",
+    )
+
+
+@pytest.mark.parametrize("event_type", ["Send", "Open", "Click", "Subscription"])
+def test_events_that_say_nothing_of_delivery_give_no_receipt(event_type: str) -> None:
+    assert parse_receipt(json.dumps(ses_notification(event_type))) is None
+
+
+def test_a_delay_ranks_below_a_delivery_and_a_complaint_above_it() -> None:
+    ranks = [
+        RANK[state] for state in (DeliveryState.DELAYED, DeliveryState.DELIVERED, DeliveryState.COMPLAINED)
+    ]
+    assert ranks == sorted(set(ranks))
+    assert (
+        RANK[DeliveryState.BOUNCED_TRANSIENT]
+        < RANK[DeliveryState.DELIVERED]
+        < RANK[DeliveryState.BOUNCED_PERMANENT]
+    )
+
+
+def test_a_receipt_without_any_time_is_malformed_and_names_the_field() -> None:
+    notification = ses_notification("Reject")
+    del notification["mail"]["timestamp"]
+    with pytest.raises(MalformedFeedback, match=r"mail\.timestamp"):
+        parse_receipt(json.dumps(notification))

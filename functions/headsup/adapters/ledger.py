@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from headsup.adapters.dynamodb import ConditionFailed, DynamoTable, Update, to_item, to_python
 from headsup.domain.kinds import KINDS, Audience, NoticeKind
 from headsup.domain.notices import NoticeRequest
+from headsup.domain.receipts import Receipt
 from headsup.domain.recheck import SUPERSEDED, ToldNotice
 
 if TYPE_CHECKING:
@@ -399,6 +400,12 @@ def _lease_expired(item: dict[str, Any], now: datetime) -> bool:
     return 0 < lease < now.timestamp()
 
 
+class ReceiptRecorded(StrEnum):
+    MOVED = "moved"  # the notice's delivery state is now the receipt's
+    KEPT = "kept"  # the notice already had this state or a later one
+    UNKNOWN = "unknown"  # no notice of ours: nothing written
+
+
 class DynamoFeedbackLedger(DynamoTable):
     """The one write this function makes to NoticeLedgerTable.
 
@@ -406,6 +413,38 @@ class DynamoFeedbackLedger(DynamoTable):
     the function may only UpdateItem the ledger (template.yaml), and the condition keeps it from
     creating an item for a notice the ledger does not hold (expired, or never ours).
     """
+
+    def record_receipt(self, receipt: Receipt) -> ReceiptRecorded:
+        """Record the receipt's delivery state beside the notice's outcome, if it ranks above the
+        state already recorded: a late or replayed receipt never moves the state back. Every state
+        seen is kept too (`delivery_seen`)."""
+        if receipt.notice_id is None:
+            return ReceiptRecorded.UNKNOWN
+        update = Update(
+            sets=["delivery_state = :state", "delivery_rank = :rank", "delivery_at = :at"],
+            adds=["delivery_seen :seen"],
+            values={
+                ":state": receipt.state,
+                ":rank": receipt.rank,
+                ":at": receipt.at.isoformat(),
+                ":seen": {receipt.state.value},
+            },
+        )
+        condition = (
+            "attribute_exists(notice_id) AND (attribute_not_exists(delivery_rank) OR delivery_rank < :rank)"
+        )
+        try:
+            self._update(
+                {"notice_id": receipt.notice_id},
+                update,
+                ConditionExpression=condition,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ConditionFailed as failed:
+            # The item as it was comes back with the failure: none means no such notice. (This
+            # function may only UpdateItem the ledger, so it cannot read it otherwise.)
+            return ReceiptRecorded.UNKNOWN if failed.item is None else ReceiptRecorded.KEPT
+        return ReceiptRecorded.MOVED
 
     def record_feedback(self, notice_id: str, *, feedback: str, at: datetime) -> str | None:
         # `status` is not touched: the notice was sent; the feedback sits beside that outcome.

@@ -13,6 +13,7 @@ from typing import Any, Final
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
+from headsup.domain.receipts import DeliveryState, Receipt
 from headsup.platform.errors import contract_problems
 
 # The header and the SES message tag delivery puts on every email (see delivery/senders.py).
@@ -79,6 +80,7 @@ class _Header(_SesModel):
 
 class _Mail(_SesModel):
     message_id: str
+    timestamp: AwareDatetime | None = None
     destination: list[str] = Field(default_factory=list)
     headers: list[_Header] = Field(default_factory=list)
     tags: dict[str, list[str]] = Field(default_factory=dict)  # event publishing only
@@ -95,12 +97,58 @@ class _Complaint(_SesModel):
     timestamp: AwareDatetime | None = None
 
 
+class _Timed(_SesModel):
+    timestamp: AwareDatetime | None = None
+
+
 class _Notification(_SesModel):
     event_type: str | None = None
     notification_type: str | None = None
     mail: _Mail
     bounce: _Bounce | None = None
     complaint: _Complaint | None = None
+    delivery: _Timed | None = None
+    delivery_delay: _Timed | None = None
+
+
+# Event types that report what became of a message, and its delivery state (bounces by type).
+_RECEIPT_STATES: Final = {
+    "Delivery": DeliveryState.DELIVERED,
+    "DeliveryDelay": DeliveryState.DELAYED,
+    "Reject": DeliveryState.REJECTED,
+    "Rendering Failure": DeliveryState.RENDERING_FAILED,
+    "Complaint": DeliveryState.COMPLAINED,
+}
+
+
+def parse_receipt(message: str) -> Receipt | None:
+    """The delivery state an SNS message from SES reports (delivery, delay, reject, rendering
+    failure, bounce, complaint); None for anything else (topic validation, sends, opens).
+
+    Raises MalformedFeedback when the message cannot be read as SES's notification.
+    """
+    if message.startswith(_TOPIC_VALIDATION):
+        return None
+    try:
+        notification = _Notification.model_validate_json(message)
+    except ValidationError as exc:
+        raise MalformedFeedback(contract_problems(exc)) from exc
+    kind = notification.event_type or notification.notification_type
+    if kind == FeedbackType.BOUNCE and notification.bounce is not None:
+        permanent = notification.bounce.bounce_type == "Permanent"
+        state = DeliveryState.BOUNCED_PERMANENT if permanent else DeliveryState.BOUNCED_TRANSIENT
+        at = notification.bounce.timestamp
+    elif kind in _RECEIPT_STATES:
+        state = _RECEIPT_STATES[kind]
+        detail = notification.delivery or notification.delivery_delay or notification.complaint
+        at = detail.timestamp if detail is not None else None
+    else:
+        return None
+    mail = notification.mail
+    at = at or mail.timestamp
+    if at is None:
+        raise MalformedFeedback(["mail.timestamp: Field required"])
+    return Receipt(notice_id=_notice_id(mail), state=state, at=at, provider_message_id=mail.message_id)
 
 
 def parse_notification(message: str) -> SesFeedback | None:

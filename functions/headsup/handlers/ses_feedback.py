@@ -1,4 +1,5 @@
-"""SesFeedbackTopic (SNS) -> suppress bounced and complaining addresses, mark the notice.
+"""SesFeedbackTopic (SNS) -> each notice's delivery state (delivered, delayed, bounced, complained,
+rejected); suppress bounced and complaining addresses.
 
 Each record is handled on its own, so one bad record never stops the others:
 
@@ -22,7 +23,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from headsup.adapters.ledger import DynamoFeedbackLedger
 from headsup.adapters.preferences import DynamoPreferenceStore
-from headsup.domain.ses_feedback import MalformedFeedback, parse_notification
+from headsup.domain.ses_feedback import MalformedFeedback, parse_notification, parse_receipt
 from headsup.handlers.settings import FeedbackSettings
 from headsup.logic.feedback import FeedbackRecorder
 from headsup.platform.cold_start import once_from
@@ -52,12 +53,15 @@ def handle_record(record: dict[str, Any], recorder: FeedbackRecorder) -> str:
     message = sns.get("Message") if isinstance(sns, dict) else None
     if not isinstance(message, str):
         raise MalformedFeedback(["Sns.Message: Field required"])
+    receipt = parse_receipt(message)
     feedback = parse_notification(message)
-    if feedback is None:
-        logger.info("SNS message is not a bounce or complaint; ignored", extra=_ids(record))
+    if receipt is None and feedback is None:
+        logger.info("SNS message reports nothing headsup records; ignored", extra=_ids(record))
         metrics.add_metric(name="FeedbackIgnored", unit="Count", value=1)
         return "ignored"
-    return recorder.record(feedback, now=datetime.now(UTC)).value
+    result = recorder.record_receipt(receipt).value if receipt is not None else "ignored"
+    # A bounce or complaint also decides whether the address may be mailed again.
+    return recorder.record(feedback, now=datetime.now(UTC)).value if feedback is not None else result
 
 
 # log_event=False whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event holds email addresses.
