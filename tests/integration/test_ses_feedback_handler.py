@@ -24,13 +24,14 @@ def dynamodb(deployment: Deployment) -> Any:
     return boto3.client("dynamodb", region_name=deployment.region)
 
 
-def sent_notice(deployment: Deployment, notice_id: str, customer_id: str) -> None:
-    """A ledger item as delivery leaves it once the email is sent."""
+def sent_notice(deployment: Deployment, notice_id: str, customer_id: str, status: str = "sent") -> None:
+    """A ledger item as delivery leaves it once the email is sent (or, `unconfirmed`, once the
+    invocation sending it died before SES's answer was recorded)."""
     dynamodb(deployment).put_item(
         TableName=deployment.ref("NoticeLedgerTable"),
         Item={
             "notice_id": {"S": notice_id},
-            "status": {"S": "sent"},
+            "status": {"S": status},
             "customer_id": {"S": customer_id},
             "kind": {"S": "bill_increase"},
             "topic": {"S": "billing"},
@@ -285,3 +286,21 @@ def test_a_rejected_email_is_recorded_with_the_mails_own_time(deployment: Deploy
     assert deliver(deployment, ses_notification("Reject")) == {"moved": 1}
 
     assert delivery_state(deployment, NOTICE)[:2] == ("rejected", "2026-11-24T11:59:58.120000+00:00")
+
+
+def test_an_unconfirmed_notice_is_resolved_by_its_receipt(deployment: Deployment) -> None:
+    # Given a notice whose send headsup could not confirm
+    sent_notice(deployment, NOTICE, "cust-ana", status="unconfirmed")
+
+    # When SES first reports a delay (still trying), then the delivery
+    delayed = deliver(deployment, ses_notification("DeliveryDelay"))
+    delivered = deliver(deployment, ses_notification("Delivery"))
+
+    # Then only the delivery settles it: it did go out, and it landed
+    assert (delayed, delivered) == ({"moved": 1}, {"resolved": 1})
+    item = ledger_item(deployment, NOTICE) or {}
+    assert item["status"] == {"S": "unconfirmed"}  # what delivery knew stays its outcome
+    assert item["resolved_by_receipt"] == {"S": "delivered"}
+    assert item["resolved_at"] == {"S": "2026-11-24T12:00:01.412000+00:00"}
+    # ...and a replay of the receipt resolves nothing more
+    assert deliver(deployment, ses_notification("Delivery")) == {"kept": 1}

@@ -402,6 +402,7 @@ def _lease_expired(item: dict[str, Any], now: datetime) -> bool:
 
 class ReceiptRecorded(StrEnum):
     MOVED = "moved"  # the notice's delivery state is now the receipt's
+    RESOLVED = "resolved"  # ... and the notice was `unconfirmed`: the receipt says what became of it
     KEPT = "kept"  # the notice already had this state or a later one
     UNKNOWN = "unknown"  # no notice of ours: nothing written
 
@@ -434,16 +435,41 @@ class DynamoFeedbackLedger(DynamoTable):
             "attribute_exists(notice_id) AND (attribute_not_exists(delivery_rank) OR delivery_rank < :rank)"
         )
         try:
-            self._update(
+            item = self._update(
                 {"notice_id": receipt.notice_id},
                 update,
                 ConditionExpression=condition,
+                ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ConditionFailed as failed:
             # The item as it was comes back with the failure: none means no such notice. (This
             # function may only UpdateItem the ledger, so it cannot read it otherwise.)
             return ReceiptRecorded.UNKNOWN if failed.item is None else ReceiptRecorded.KEPT
+        if item.get("status") == Status.UNCONFIRMED and receipt.settles:
+            return self._resolve_unconfirmed(receipt)
+        return ReceiptRecorded.MOVED
+
+    def _resolve_unconfirmed(self, receipt: Receipt) -> ReceiptRecorded:
+        """The provider's word on a notice whose send headsup could not confirm: it did go out, and
+        this is what became of it. The outcome stays `unconfirmed` (what delivery knew); the
+        receipt is its evidence."""
+        update = Update(
+            sets=["resolved_by_receipt = :state", "resolved_at = :at"],
+            values={
+                ":state": receipt.state,
+                ":at": receipt.at.isoformat(),
+                ":unconfirmed": Status.UNCONFIRMED,
+            },
+            names=dict(_STATUS),
+        )
+        with suppress(ConditionFailed):
+            self._update(
+                {"notice_id": receipt.notice_id or ""},
+                update,
+                ConditionExpression="#status = :unconfirmed AND attribute_not_exists(resolved_by_receipt)",
+            )
+            return ReceiptRecorded.RESOLVED
         return ReceiptRecorded.MOVED
 
     def record_feedback(self, notice_id: str, *, feedback: str, at: datetime) -> str | None:

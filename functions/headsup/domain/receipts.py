@@ -44,3 +44,9 @@ class Receipt:
     @property
     def rank(self) -> int:
         return RANK[self.state]
+
+    @property
+    def settles(self) -> bool:
+        """Whether it says for certain what became of the message: everything but a delay (SES
+        is still trying). Such a receipt resolves a notice recorded `unconfirmed`."""
+        return self.state is not DeliveryState.DELAYED

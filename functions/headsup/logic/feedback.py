@@ -65,6 +65,10 @@ class FeedbackRecorder:
             # ReceiptsDelivered, ReceiptsBouncedPermanent...: what alarms on delivery rates can read.
             name = "Receipts" + "".join(p.title() for p in receipt.state.replace(":", "_").split("_"))
             metrics.add_metric(name=name, unit="Count", value=1)
+        if result is ReceiptRecorded.RESOLVED:
+            # What UnconfirmedNoticesAlarm's notices became: the alarm's count less these is
+            # what is still unknown.
+            metrics.add_metric(name="UnconfirmedResolved", unit="Count", value=1)
         return result
 
     def record(self, feedback: SesFeedback, *, now: datetime) -> FeedbackResult:
