@@ -207,6 +207,9 @@ def summary_table(summary: dict[str, Any], args: argparse.Namespace) -> Table:
         "held\nnow": lambda row: sum(row["held"].values()),
         "other": lambda row: sum(row["other"].values()),
         "held\nfirst": lambda row: row["held_first"],
+        # What the provider reported of the emails sent (SMS receipts are still to come)
+        "deli-\nvered": lambda row: row["receipts"]["delivered"],
+        "bounced": lambda row: row["receipts"]["bounced"],
     }
     table = Table(
         title=f"simulate: {args.customers} customers, {args.days} day(s), seed {args.seed}",
@@ -275,6 +278,7 @@ def run_simulation(*, days: int, customers: int, seed: int, console: Console | N
     from rich.progress import Progress
 
     from cli.outbox import RunRecord, collect_notices
+    from sim.mailboxes import Mailboxes
     from sim.pipeline import LocalPipeline, lambda_output_to
     from sim.population import BILLS_ARRIVE, busy_days, simulate_days
 
@@ -290,8 +294,16 @@ def run_simulation(*, days: int, customers: int, seed: int, console: Console | N
     ):
         pipeline = LocalPipeline.provision()
         task = progress.add_task("simulating", total=(end - start) / pipeline.sweep.interval() + 1)
+        # The customers' mail servers report back on each tick what became of the emails sent.
+        mailboxes = Mailboxes(pipeline, seed=seed)
+
+        def tick_done(tick: datetime) -> None:
+            mailboxes.report()
+            progress.advance(task)
+
         with lambda_output_to(io.StringIO(), pipeline.deployment):
-            simulate_days(pipeline, data, on_tick=lambda tick: progress.advance(task))
+            simulate_days(pipeline, data, on_tick=tick_done)
+            mailboxes.report()
         notices = collect_notices(pipeline)
     return RunRecord(seed=seed, customers=customers, days=days, start=start, end=end, notices=notices)
 
@@ -299,13 +311,14 @@ def run_simulation(*, days: int, customers: int, seed: int, console: Console | N
 def summarise(notices: "Sequence[RunNotice]") -> dict[str, Any]:
     """Per kind: every notice counted once, under `email`, `sms`, `team` (sent), `skipped` (by
     reason), `held` (by reason: still held when the run ended) or `other` (by status); and, on
-    the side, `held_first`: notices held for a while and then settled."""
+    the side, `held_first`: notices held for a while and then settled, and `receipts`: what the
+    provider reported became of the sent ones (`delivered`, `bounced`, `delayed`...)."""
     summary: dict[str, Any] = {}
     for notice in sorted(notices, key=lambda n: n.kind):
         row = summary.setdefault(
             notice.kind,
             {"detected": 0, "email": 0, "sms": 0, "team": 0, "held_first": 0}
-            | {"skipped": Counter(), "held": Counter(), "other": Counter()},
+            | {"skipped": Counter(), "held": Counter(), "other": Counter(), "receipts": Counter()},
         )
         row["detected"] += 1
         if notice.status == "sent":
@@ -315,6 +328,8 @@ def summarise(notices: "Sequence[RunNotice]") -> dict[str, Any]:
         else:
             row["other"][notice.status] += 1
         row["held_first"] += notice.hold_until is not None and notice.status != "held"
+        if notice.delivery_state is not None:
+            row["receipts"][notice.delivery_state.split(":")[0]] += 1
     return summary
 
 

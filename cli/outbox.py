@@ -61,6 +61,9 @@ class RunNotice(BaseModel):
     # reads it), to see when a notice reached them; None for a customer the business never stored.
     customer_timezone: str | None = None
     message: SentMessage | None = None  # for a notice that was sent
+    # What the provider reported became of it (`delivered`, `delayed`, `bounced:permanent`...);
+    # None: no receipt (yet, or none for SMS and team notices so far).
+    delivery_state: str | None = None
 
     @property
     def settled_locally(self) -> datetime | None:
@@ -102,6 +105,7 @@ def collect_notices(pipeline: "LocalPipeline") -> list[RunNotice]:
             hold_until=entry.get("hold_until"),
             customer_timezone=zones.get(entry["customer_id"]),
             message=messages.get(entry.get("provider_message_id") or ""),
+            delivery_state=entry.get("delivery_state"),
         )
         for entry in pipeline.ledger()
     ]

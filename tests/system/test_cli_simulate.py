@@ -64,6 +64,12 @@ def test_simulate_reports_every_kind_and_the_same_seed_gives_the_same_result(
     sent = [n for n in first.notices if n.status == "sent"]
     assert sent
     assert all(n.message is not None for n in sent)  # each joined to what the provider accepted
+    # Every email sent ends with what the mail servers reported of it (SMS receipts: not yet)
+    emailed = [n for n in sent if n.channel == "email"]
+    assert emailed
+    assert all(n.delivery_state in {"delivered", "bounced:permanent"} for n in emailed)
+    receipts = sum(row["receipts"]["delivered"] + row["receipts"]["bounced"] for row in summary.values())
+    assert receipts == len(emailed)
     # Checked as they went out: each outcome of that check occurred, counted from the ledger's reasons
     checks = rechecked(first.notices)
     assert list(checks) == [
