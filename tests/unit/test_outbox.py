@@ -276,3 +276,16 @@ def test_what_the_check_as_they_went_out_did_is_counted_in_the_summary_and_on_th
     assert 'data-rechecked="superseded"' in row
     assert "Not sent: skipped, no_longer_true: ticket solved at 06:10 UTC." in page
     assert 'id="show-rechecked"' in page
+
+
+def test_each_notice_shows_what_the_provider_reported_became_of_it(run: RunRecord) -> None:
+    # Given the first email delivered and the last one bounced, by the mail servers' reports
+    notices = list(run.notices)
+    notices[0] = notices[0].model_copy(update={"delivery_state": "delivered"})
+    notices[-1] = notices[-1].model_copy(update={"delivery_state": "bounced:permanent"})
+    page = render_page(run.model_copy(update={"notices": notices}))
+
+    # Then each row says so beside its outcome, and the rows without a receipt say nothing
+    assert page.count('data-delivery="delivered"') == 1
+    assert page.count('data-delivery="bounced:permanent"') == 1
+    assert page.count('class="receipt"') == 2
