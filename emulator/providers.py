@@ -87,11 +87,12 @@ def _from_simple(sent: MotoSimpleEmail) -> SentEmail:
     )
 
 
-def sent_emails(aws_region: str | None = None) -> list[SentEmail]:
-    """Emails moto accepted for sending (SES v1 and v2 share moto's SES backend), oldest first."""
+def sent_emails(aws_region: str | None = None, since: int = 0) -> list[SentEmail]:
+    """Emails moto accepted for sending (SES v1 and v2 share moto's SES backend), oldest first;
+    with `since`, only those after the first `since` (each is parsed, so a watcher asks for the new)."""
     backend = ses_backends[DEFAULT_ACCOUNT_ID][aws_region or region()]
     emails = []
-    for sent in backend.sent_messages:
+    for sent in backend.sent_messages[since:]:
         if isinstance(sent, MotoRawEmail):
             emails.append(_from_raw(sent))
         elif isinstance(sent, MotoSimpleEmail):
