@@ -121,18 +121,25 @@ _RECEIPT_STATES: Final = {
 }
 
 
+def _read(message: str) -> _Notification | None:
+    """SES's notification in an SNS message; None for the topic-validation text SES publishes first."""
+    if message.startswith(_TOPIC_VALIDATION):
+        return None
+    try:
+        return _Notification.model_validate_json(message)
+    except ValidationError as exc:
+        raise MalformedFeedback(contract_problems(exc)) from exc
+
+
 def parse_receipt(message: str) -> Receipt | None:
     """The delivery state an SNS message from SES reports (delivery, delay, reject, rendering
     failure, bounce, complaint); None for anything else (topic validation, sends, opens).
 
     Raises MalformedFeedback when the message cannot be read as SES's notification.
     """
-    if message.startswith(_TOPIC_VALIDATION):
+    notification = _read(message)
+    if notification is None:
         return None
-    try:
-        notification = _Notification.model_validate_json(message)
-    except ValidationError as exc:
-        raise MalformedFeedback(contract_problems(exc)) from exc
     kind = notification.event_type or notification.notification_type
     if kind == FeedbackType.BOUNCE and notification.bounce is not None:
         permanent = notification.bounce.bounce_type == "Permanent"
@@ -157,12 +164,9 @@ def parse_notification(message: str) -> SesFeedback | None:
 
     Raises MalformedFeedback when the message cannot be read as SES's notification.
     """
-    if message.startswith(_TOPIC_VALIDATION):
+    notification = _read(message)
+    if notification is None:
         return None
-    try:
-        notification = _Notification.model_validate_json(message)
-    except ValidationError as exc:
-        raise MalformedFeedback(contract_problems(exc)) from exc
     kind = notification.event_type or notification.notification_type
     if kind not in (FeedbackType.BOUNCE, FeedbackType.COMPLAINT):
         return None
