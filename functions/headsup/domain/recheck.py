@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from headsup.domain.assertions import Assertion, SourceTable, Told, canonical
+from headsup.domain.assertions import SourceTable, Told, canonical
 from headsup.domain.bills.models import Bill
 from headsup.domain.callbacks.models import Callback
 from headsup.domain.callbacks.rules import round_up_to_clean_time
@@ -124,7 +124,7 @@ def against_source(request: NoticeRequest, item: Mapping[str, Any] | None) -> Ch
     changed = sorted(name for name, value in assertion.facts.items() if now_true.get(name) != value)
     if not changed:
         return request
-    return Stale(NO_LONGER_TRUE, _what_changed(noun, assertion, now_true, changed, item))
+    return Stale(NO_LONGER_TRUE, _what_changed(noun, now_true, changed, item))
 
 
 # What a changed fact means, in a skip reason (statuses are named as they are).
@@ -138,9 +138,7 @@ _CHANGES = {
 }
 
 
-def _what_changed(
-    noun: str, assertion: Assertion, now_true: Mapping[str, str], changed: list[str], item: Mapping[str, Any]
-) -> str:
+def _what_changed(noun: str, now_true: Mapping[str, str], changed: list[str], item: Mapping[str, Any]) -> str:
     """`callback done`, `ticket solved at 06:10 UTC`, `bill amount changed`: statuses and times
     only (a bill's amounts stay in the ledger's asserted facts, not in a reason that is logged)."""
     if "status" in changed or "open" in changed:

@@ -81,9 +81,12 @@ class MalformedNoticeMessage(ValueError):
     """An SQS message that is not a valid notice request (it will end in the dead-letter queue)."""
 
 
-def handle_record(record: SQSRecord, lambda_context: LambdaContext) -> None:
+def handle_record(
+    record: SQSRecord, lambda_context: LambdaContext, request: NoticeRequest | None = None
+) -> None:
+    """Deliver one message's notice; `request` is its body already read (by readable_requests)."""
     try:
-        request = NoticeRequest.model_validate_json(record.body)
+        request = request or NoticeRequest.model_validate_json(record.body)
     except ValidationError as exc:
         fields = sorted({".".join(map(str, e["loc"])) or "body" for e in exc.errors()})
         logger.error("Malformed notice message", extra={"message_id": record.message_id, "fields": fields})
@@ -98,17 +101,17 @@ def handle_record(record: SQSRecord, lambda_context: LambdaContext) -> None:
     build_delivery().deliver(request, attempt)
 
 
-def readable_requests(event: dict[str, Any]) -> list[tuple[NoticeRequest, int]]:
-    """The batch's notice requests with their receive counts, read leniently for prefetching: a
-    malformed body fails later, on its own."""
-    readable = []
+def readable_requests(event: dict[str, Any]) -> dict[str, tuple[NoticeRequest, int]]:
+    """The batch's notice requests with their receive counts, by SQS message id, read once for
+    the batch (prefetching, then delivery) and leniently: a malformed body fails later, alone."""
+    readable = {}
     for record in event.get("Records", []):
         try:
             request = NoticeRequest.model_validate_json(record.get("body", ""))
             receive_count = int(record.get("attributes", {}).get("ApproximateReceiveCount", 1))
         except (ValidationError, TypeError, ValueError):
             continue
-        readable.append((request, receive_count))
+        readable[str(record.get("messageId"))] = (request, receive_count)
     return readable
 
 
@@ -116,5 +119,11 @@ def readable_requests(event: dict[str, Any]) -> list[tuple[NoticeRequest, int]]:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    build_delivery().prefetch(readable_requests(event))
-    return process_batch(event, context, handle_record, EventType.SQS)
+    read = readable_requests(event)
+    build_delivery().prefetch(read.values())
+
+    def handle(record: SQSRecord, lambda_context: LambdaContext) -> None:
+        request, _ = read.get(record.message_id, (None, 0))
+        handle_record(record, lambda_context, request)
+
+    return process_batch(event, context, handle, EventType.SQS)
