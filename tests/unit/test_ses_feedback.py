@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from headsup.adapters.ledger import ReceiptRecorded
+from headsup.adapters.receipt_ledger import ReceiptRecorded
 from headsup.domain.preferences import Preferences
 from headsup.domain.receipts import RANK, DeliveryState, Receipt
 from headsup.domain.ses_feedback import (
@@ -121,6 +121,21 @@ def ses_notification(
         notification["reject"] = {"reason": "Bad content"}
     elif event_type == "Rendering Failure":
         notification["failure"] = {"errorMessage": "Attribute 'name' is not present", "templateName": "x"}
+    elif event_type == "Open":
+        # Only from SesTrackedConfigurationSet, for a topic the business chose to track.
+        notification["open"] = {
+            "ipAddress": "192.0.2.1",
+            "timestamp": "2026-11-24T12:30:00.000Z",
+            "userAgent": "Mozilla/5.0",
+        }
+    elif event_type == "Click":
+        notification["click"] = {
+            "ipAddress": "192.0.2.1",
+            "link": "https://example.com/account",
+            "linkTags": {},
+            "timestamp": "2026-11-24T12:31:00.000Z",
+            "userAgent": "Mozilla/5.0",
+        }
     elif event_type == "Complaint":
         notification["complaint"] = {
             "complainedRecipients": [{"emailAddress": address}],
@@ -360,19 +375,33 @@ def test_feedback_for_no_notice_of_ours_is_skipped(notice_id: str | None) -> Non
 
 
 @pytest.mark.parametrize(
-    ("event_type", "bounce_type", "state", "at"),
+    ("event_type", "bounce_type", "state", "at", "detail"),
     [
-        ("Delivery", "Permanent", DeliveryState.DELIVERED, "2026-11-24T12:00:01.412+00:00"),
-        ("DeliveryDelay", "Permanent", DeliveryState.DELAYED, "2026-11-24T12:10:00+00:00"),
-        ("Reject", "Permanent", DeliveryState.REJECTED, "2026-11-24T11:59:58.120+00:00"),
-        ("Rendering Failure", "Permanent", DeliveryState.RENDERING_FAILED, "2026-11-24T11:59:58.120+00:00"),
-        ("Bounce", "Permanent", DeliveryState.BOUNCED_PERMANENT, "2026-11-24T12:00:02.669+00:00"),
-        ("Bounce", "Transient", DeliveryState.BOUNCED_TRANSIENT, "2026-11-24T12:00:02.669+00:00"),
-        ("Complaint", "Permanent", DeliveryState.COMPLAINED, "2026-11-24T13:15:00+00:00"),
+        ("Delivery", "Permanent", DeliveryState.DELIVERED, "2026-11-24T12:00:01.412+00:00", None),
+        ("DeliveryDelay", "Permanent", DeliveryState.DELAYED, "2026-11-24T12:10:00+00:00", None),
+        ("Reject", "Permanent", DeliveryState.REJECTED, "2026-11-24T11:59:58.120+00:00", None),
+        (
+            "Rendering Failure",
+            "Permanent",
+            DeliveryState.RENDERING_FAILED,
+            "2026-11-24T11:59:58.120+00:00",
+            None,
+        ),
+        ("Bounce", "Permanent", DeliveryState.BOUNCED_PERMANENT, "2026-11-24T12:00:02.669+00:00", "general"),
+        (
+            "Bounce",
+            "Transient",
+            DeliveryState.BOUNCED_TRANSIENT,
+            "2026-11-24T12:00:02.669+00:00",
+            "mailbox_full",
+        ),
+        ("Complaint", "Permanent", DeliveryState.COMPLAINED, "2026-11-24T13:15:00+00:00", None),
+        ("Open", "Permanent", DeliveryState.OPENED, "2026-11-24T12:30:00+00:00", None),
+        ("Click", "Permanent", DeliveryState.CLICKED, "2026-11-24T12:31:00+00:00", None),
     ],
 )
 def test_every_ses_event_that_says_what_became_of_an_email_is_read_as_its_delivery_state(
-    event_type: str, bounce_type: str, state: DeliveryState, at: str
+    event_type: str, bounce_type: str, state: DeliveryState, at: str, detail: str | None
 ) -> None:
     # Given SES's event, as event publishing writes it (Reject and Rendering Failure carry no time
     # of their own: the mail's is taken)
@@ -387,10 +416,11 @@ def test_every_ses_event_that_says_what_became_of_an_email_is_read_as_its_delive
         state=state,
         at=datetime.fromisoformat(at),
         provider_message_id="0100019a5b1c2d3e-6f7a8b9c-0d1e-2f3a-4b5c-6d7e8f9a0b1c-000000",
+        detail=detail,
     )
 
 
-@pytest.mark.parametrize("event_type", ["Send", "Open", "Click", "Subscription"])
+@pytest.mark.parametrize("event_type", ["Send", "Subscription"])
 def test_events_that_say_nothing_of_delivery_give_no_receipt(event_type: str) -> None:
     assert parse_receipt(json.dumps(ses_notification(event_type))) is None
 

@@ -19,6 +19,7 @@ the notice is settled as `unconfirmed` instead of being sent again. See docs/dec
 """
 
 import secrets
+from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,7 +29,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from headsup.adapters.dynamodb import ConditionFailed, DynamoTable, Update, to_item, to_python
 from headsup.domain.kinds import KINDS, Audience, NoticeKind
 from headsup.domain.notices import NoticeRequest
-from headsup.domain.receipts import Receipt
 from headsup.domain.recheck import SUPERSEDED, ToldNotice
 
 if TYPE_CHECKING:
@@ -76,6 +76,9 @@ class Claim:
     # The notice's story key (NoticeRequest.story_key) if it is for a customer: once sent, the
     # notice is found by it (ToldIndex) when a later one of the same story asks what was told.
     told_key: str | None = None
+    # For a second attempt (NoticeRequest.fallback_of): the first, whose item its outcome is
+    # recorded on too.
+    fallback_of: str | None = None
 
 
 class AlreadyRecorded(Exception):
@@ -96,10 +99,13 @@ class ClaimLost(RuntimeError):
 class UnfinishedSend(RuntimeError):
     """An earlier invocation began sending this notice and died before recording the answer."""
 
-    def __init__(self, notice_id: str, channel: str | None, told_key: str | None = None) -> None:
+    def __init__(
+        self, notice_id: str, channel: str | None, told_key: str | None = None, fallback_of: str | None = None
+    ) -> None:
         self.notice_id = notice_id
         self.channel = channel
         self.told_key = told_key
+        self.fallback_of = fallback_of
         super().__init__(f"notice {notice_id}: an earlier attempt died while sending")
 
 
@@ -131,9 +137,17 @@ class Ledger(Protocol):
 
 
 class DynamoLedger(DynamoTable):
-    def __init__(self, table_name: str, retention: timedelta, client: "DynamoDBClient | None" = None) -> None:
+    def __init__(
+        self,
+        table_name: str,
+        retention: timedelta,
+        client: "DynamoDBClient | None" = None,
+        receipt_windows: Mapping[str, timedelta] | None = None,
+    ) -> None:
         super().__init__(table_name, client)
         self._retention = retention
+        # By channel: how long a receipt may take to settle an `unconfirmed` send.
+        self._receipt_windows = dict(receipt_windows or {})
 
     def claim(
         self,
@@ -166,19 +180,7 @@ class DynamoLedger(DynamoTable):
             names=dict(_STATUS),
         )
         told_key = _told_key(request)
-        if request.asserts is not None:
-            # The facts as this attempt is about to state them (after the re-check brought its
-            # times up to date), and what the notice promises: what the customer is told.
-            update.sets += ["asserted = :asserted", "subject = :subject"]
-            update.values[":asserted"] = dict(request.asserts.facts)
-            update.values[":subject"] = request.asserts.subject
-            promised = _promised(request)
-            if promised:
-                update.sets.append("promised = :promised")
-                update.values[":promised"] = promised
-        if told_key is not None:
-            update.sets.append("story_key = :story_key")
-            update.values[":story_key"] = told_key
+        _describe(update, request, intent, told_key)
         try:
             claimed = self._update(
                 {"notice_id": request.notice_id},
@@ -189,7 +191,8 @@ class DynamoLedger(DynamoTable):
             )
         except ConditionFailed as failed:
             raise self._why_not_claimed(request.notice_id, failed, now) from failed
-        return Claim(request.notice_id, token, int(claimed["attempts"]), told_key)
+        fallback_of = request.fallback_of.notice_id if request.fallback_of is not None else None
+        return Claim(request.notice_id, token, int(claimed["attempts"]), told_key, fallback_of)
 
     def _why_not_claimed(self, notice_id: str, failed: ConditionFailed, now: datetime) -> Exception:
         # moto and older SDKs may not return the old item with the condition failure.
@@ -199,7 +202,9 @@ class DynamoLedger(DynamoTable):
         if status in SETTLED_STATUSES:
             return AlreadyRecorded(notice_id, status)
         if status is Status.IN_PROGRESS and _lease_expired(existing, now):
-            return UnfinishedSend(notice_id, existing.get("channel"), existing.get("story_key"))
+            return UnfinishedSend(
+                notice_id, existing.get("channel"), existing.get("story_key"), existing.get("fallback_of")
+            )
         return ClaimHeld(f"notice {notice_id} is being delivered by another invocation")
 
     def settle_unfinished(self, unfinished: UnfinishedSend, *, now: datetime) -> None:
@@ -228,11 +233,27 @@ class DynamoLedger(DynamoTable):
             # It probably reached the customer: a later correction must know what it said.
             update.sets.append("told_key = :told_key")
             update.values[":told_key"] = unfinished.told_key
+        self._await_receipt(update, unfinished.channel, now)
         condition = "#status = :in_progress AND lease_until < :now_epoch AND lease_until > :released"
         try:
             self._update({"notice_id": unfinished.notice_id}, update, ConditionExpression=condition)
         except ConditionFailed as failed:
             raise ClaimHeld(f"notice {unfinished.notice_id} changed while being settled") from failed
+        if unfinished.fallback_of is not None:
+            self._on_first_attempt(
+                unfinished.fallback_of,
+                unfinished.notice_id,
+                Outcome(Status.UNCONFIRMED, channel=unfinished.channel),
+                now,
+            )
+
+    def _await_receipt(self, update: Update, channel: str | None, now: datetime) -> None:
+        """Put an `unconfirmed` notice in UnresolvedIndex until its receipt window ends (a
+        receipt settling it takes it out; the sweep counts those still there after it)."""
+        window = self._receipt_windows.get(channel or "", timedelta(0))
+        update.sets += ["unresolved = :unresolved", "receipt_due_at = :receipt_due"]
+        update.values[":unresolved"] = UNRESOLVED
+        update.values[":receipt_due"] = (now + window).isoformat()
 
     def record(self, claim: Claim, outcome: Outcome, *, now: datetime) -> None:
         update = Update(
@@ -261,12 +282,33 @@ class DynamoLedger(DynamoTable):
             if value is not None:
                 update.sets.append(f"{attribute} = :{attribute}")
                 update.values[f":{attribute}"] = value
+        if outcome.channel == "sms" and outcome.provider_message_id is not None:
+            # In SmsMessageIndex: SNS's delivery logs name the message by this id only.
+            update.sets.append("sms_message_id = :provider_message_id")
+        if outcome.status is Status.UNCONFIRMED:
+            self._await_receipt(update, outcome.channel, now)
         try:
             self._update_held(claim, update)
         except ConditionFailed as failed:
             raise ClaimLost(
                 f"notice {claim.notice_id} was taken over before its outcome was recorded"
             ) from failed
+        if claim.fallback_of is not None:
+            self._on_first_attempt(claim.fallback_of, claim.notice_id, outcome, now)
+
+    def _on_first_attempt(self, first: str, second: str, outcome: Outcome, now: datetime) -> None:
+        """A second attempt's outcome, recorded on the first attempt's item too: one item tells
+        the notice's whole story (docs/decisions.md)."""
+        update = Update(
+            sets=["fallback_status = :status", "fallback_completed_at = :now"],
+            values={":status": outcome.status, ":now": now.isoformat(), ":second": second},
+        )
+        for attribute, value in (("fallback_channel", outcome.channel), ("fallback_detail", outcome.reason)):
+            if value is not None:
+                update.sets.append(f"{attribute} = :{attribute}")
+                update.values[f":{attribute}"] = value
+        with suppress(ConditionFailed):  # the first attempt's item expired: nothing to tell
+            self._update({"notice_id": first}, update, ConditionExpression="fallback_notice_id = :second")
 
     def release(self, claim: Claim, *, error: str, now: datetime) -> None:
         """Give the claim up after a transient failure, so the queue's retry can take it at once."""
@@ -378,7 +420,36 @@ _CLAIMABLE: dict[str, Any] = {
 }
 
 
+# The one value of UnresolvedIndex's partition key: the index holds only unsettled notices, few
+# at any time, so one partition is never hot.
+UNRESOLVED = "unconfirmed"
 _TOLD_LIMIT = 5  # a story about one item is a handful of notices; the newest is what counts
+
+
+def _describe(update: Update, request: NoticeRequest, intent: Intent, told_key: str | None) -> None:
+    """What a claim records of the notice besides its status: what it states and promises, its
+    story, the request itself (for a second attempt), and which notice it is a second attempt of."""
+    if request.asserts is not None:
+        # The facts as this attempt is about to state them (after the re-check brought its
+        # times up to date), and what the notice promises: what the customer is told.
+        update.sets += ["asserted = :asserted", "subject = :subject"]
+        update.values[":asserted"] = dict(request.asserts.facts)
+        update.values[":subject"] = request.asserts.subject
+        promised = _promised(request)
+        if promised:
+            update.sets.append("promised = :promised")
+            update.values[":promised"] = promised
+    if told_key is not None:
+        update.sets.append("story_key = :story_key")
+        update.values[":story_key"] = told_key
+    if intent is Intent.SEND and request.audience is Audience.CUSTOMER:
+        # The request as it goes: what a second attempt by another channel is made from, if
+        # this one never arrives (logic/receipts.py).
+        update.sets.append("notice_request = :request")
+        update.values[":request"] = request.model_dump_json(exclude_none=True)
+    if request.fallback_of is not None:
+        update.sets.append("fallback_of = :fallback_of")
+        update.values[":fallback_of"] = request.fallback_of.notice_id
 
 
 def _told_key(request: NoticeRequest) -> str | None:
@@ -398,97 +469,3 @@ def _lease_expired(item: dict[str, Any], now: datetime) -> bool:
     """A lease that ran out without being released: its holder died."""
     lease = int(item.get("lease_until", 0))
     return 0 < lease < now.timestamp()
-
-
-class ReceiptRecorded(StrEnum):
-    MOVED = "moved"  # the notice's delivery state is now the receipt's
-    RESOLVED = "resolved"  # ... and the notice was `unconfirmed`: the receipt says what became of it
-    KEPT = "kept"  # the notice already had this state or a later one
-    UNKNOWN = "unknown"  # no notice of ours: nothing written
-
-
-class DynamoFeedbackLedger(DynamoTable):
-    """The one write this function makes to NoticeLedgerTable.
-
-    One conditional UpdateItem both records the feedback and returns the item's customer id:
-    the function may only UpdateItem the ledger (template.yaml), and the condition keeps it from
-    creating an item for a notice the ledger does not hold (expired, or never ours).
-    """
-
-    def record_receipt(self, receipt: Receipt) -> ReceiptRecorded:
-        """Record the receipt's delivery state beside the notice's outcome, if it ranks above the
-        state already recorded: a late or replayed receipt never moves the state back. Every state
-        seen is kept too (`delivery_seen`)."""
-        if receipt.notice_id is None:
-            return ReceiptRecorded.UNKNOWN
-        update = Update(
-            sets=["delivery_state = :state", "delivery_rank = :rank", "delivery_at = :at"],
-            adds=["delivery_seen :seen"],
-            values={
-                ":state": receipt.state,
-                ":rank": receipt.rank,
-                ":at": receipt.at.isoformat(),
-                ":seen": {receipt.state.value},
-            },
-        )
-        condition = (
-            "attribute_exists(notice_id) AND (attribute_not_exists(delivery_rank) OR delivery_rank < :rank)"
-        )
-        try:
-            item = self._update(
-                {"notice_id": receipt.notice_id},
-                update,
-                ConditionExpression=condition,
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ConditionFailed as failed:
-            # The item as it was comes back with the failure: none means no such notice. (This
-            # function may only UpdateItem the ledger, so it cannot read it otherwise.)
-            return ReceiptRecorded.UNKNOWN if failed.item is None else ReceiptRecorded.KEPT
-        if item.get("status") == Status.UNCONFIRMED and receipt.settles:
-            return self._resolve_unconfirmed(receipt)
-        return ReceiptRecorded.MOVED
-
-    def _resolve_unconfirmed(self, receipt: Receipt) -> ReceiptRecorded:
-        """The provider's word on a notice whose send headsup could not confirm: it did go out, and
-        this is what became of it. The outcome stays `unconfirmed` (what delivery knew); the
-        receipt is its evidence."""
-        update = Update(
-            sets=["resolved_by_receipt = :state", "resolved_at = :at"],
-            values={
-                ":state": receipt.state,
-                ":at": receipt.at.isoformat(),
-                ":unconfirmed": Status.UNCONFIRMED,
-            },
-            names=dict(_STATUS),
-        )
-        with suppress(ConditionFailed):
-            self._update(
-                {"notice_id": receipt.notice_id or ""},
-                update,
-                ConditionExpression="#status = :unconfirmed AND attribute_not_exists(resolved_by_receipt)",
-            )
-            return ReceiptRecorded.RESOLVED
-        return ReceiptRecorded.MOVED
-
-    def record_feedback(self, notice_id: str, *, feedback: str, at: datetime) -> str | None:
-        # `status` is not touched: the notice was sent; the feedback sits beside that outcome.
-        # Every kind seen is kept too, so a late transient bounce does not hide an earlier
-        # complaint. The same event twice (SNS at-least-once, a retried invocation) writes the
-        # same values.
-        update = Update(
-            sets=["feedback = :feedback", "feedback_at = :at"],
-            adds=["feedback_seen :seen"],
-            values={":feedback": feedback, ":at": at.isoformat(), ":seen": {feedback}},
-        )
-        try:
-            item = self._update(
-                {"notice_id": notice_id},
-                update,
-                ConditionExpression="attribute_exists(notice_id)",
-                ReturnValues="ALL_NEW",
-            )
-        except ConditionFailed:
-            return None
-        return item.get("customer_id") or None

@@ -162,6 +162,15 @@ class EmailIdentity:
     reply_to: str | None = None
 
 
+@dataclass(frozen=True)
+class TrackedConfigurationSet:
+    """The configuration set with open and click tracking, for the kinds of the topics a business
+    chose to track (EngagementTrackingTopics); no name: nothing is tracked."""
+
+    name: str = ""
+    kinds: frozenset[str] = frozenset()
+
+
 class SesEmailSender:
     def __init__(
         self,
@@ -169,9 +178,11 @@ class SesEmailSender:
         configuration_set: str | None = None,
         client: "SESV2Client | None" = None,
         sleep: Callable[[float], None] = time.sleep,
+        tracked: TrackedConfigurationSet = TrackedConfigurationSet(),
     ) -> None:
         self._identity = identity
         self._configuration_set = configuration_set
+        self._tracked = tracked
         self._client = client or boto3.client("sesv2", config=SEND_CLIENT_CONFIG)
         self._sleep = sleep
 
@@ -211,8 +222,10 @@ class SesEmailSender:
                 {"Name": "kind", "Value": kind},
             ],
         }
-        if self._configuration_set:
-            # SES reports bounces and complaints for this set to SesFeedbackFunction.
+        if self._tracked.name and kind in self._tracked.kinds:
+            request["ConfigurationSetName"] = self._tracked.name
+        elif self._configuration_set:
+            # SES reports what became of each email sent through this set to SesFeedbackFunction.
             request["ConfigurationSetName"] = self._configuration_set
         response = call_provider(lambda: self._client.send_email(**request), _SES_PERMANENT, self._sleep)
         return str(response["MessageId"])

@@ -1,6 +1,6 @@
 """Which channel a notice goes out on: the customer's first usable one, in their order."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.errors import HeaderParseError
 from email.headerregistry import Address
@@ -40,12 +40,14 @@ def choose_route(
     sms_opted_out: Callable[[str], bool],
     *,
     sms_first: bool = False,
-    blocked_channels: frozenset[str] = frozenset(),
+    blocked_channels: Mapping[str, str] | None = None,
     email_suppressed: bool = False,
 ) -> Route | NoRoute:
     """`sms_first`: try SMS before the customer's usual order, if they allow SMS at all.
-    `blocked_channels`: channels the customer opted out of; `email_suppressed`: their address
-    bounced or complained. Either way the next channel they allow is tried."""
+    `blocked_channels`: channels not to use, each with why (the customer opted out of it; this
+    notice already failed there for good); `email_suppressed`: their address bounced or
+    complained. Either way the next channel they allow is tried."""
+    blocked_channels = blocked_channels or {}
     barred = contact_barred(customer)
     if barred is not None:
         return barred
@@ -56,7 +58,7 @@ def choose_route(
     unusable: list[str] = []
     for name in order:
         if name in blocked_channels:
-            found: Route | str = f"{name}: customer opted out of {name}"
+            found: Route | str = f"{name}: {blocked_channels[name]}"
         elif name == Channel.EMAIL:
             found = _email_route(customer, email_suppressed)
         elif name == Channel.SMS:

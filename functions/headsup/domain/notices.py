@@ -33,6 +33,16 @@ class Subject(Protocol):
     def key_attributes(self) -> dict[str, str]: ...  # the same, by attribute name
 
 
+class Fallback(BaseModel):
+    """What makes a request the second attempt of a notice: the first never arrived by its channel."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    notice_id: NoticeId  # the first attempt, whose ledger item tells the whole story
+    failed_channel: Literal["email", "sms"]
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=40)]  # `bounced:permanent`...
+
+
 class NoticeRequest(BaseModel):
     """The SQS message body a detector sends and the delivery function consumes.
 
@@ -56,6 +66,8 @@ class NoticeRequest(BaseModel):
     # The source item and the facts this notice states about it, checked again at send time.
     # None only for messages queued before notices carried it: those are sent as they are.
     asserts: Assertion | None = None
+    # Set on the one second attempt of a notice that bounced or failed for good (see fallback()).
+    fallback_of: Fallback | None = None
 
     @classmethod
     def about(  # noqa: PLR0913 - the one place a request is built: its arguments are its fields
@@ -87,6 +99,19 @@ class NoticeRequest(BaseModel):
             ),
         )
 
+    def fallback(self, failed_channel: Literal["email", "sms"], reason: str) -> Self:
+        """The same notice, to go once more by a channel other than `failed_channel`. Its id is
+        derived from this one's, so however often the failure is reported there is one such
+        request, and delivery's claim sends it at most once."""
+        return self.model_copy(
+            update={
+                "notice_id": fallback_notice_id(self.notice_id),
+                "fallback_of": Fallback(
+                    notice_id=self.notice_id, failed_channel=failed_channel, reason=reason
+                ),
+            }
+        )
+
     @property
     def topic(self) -> Topic:
         return KINDS[self.kind].topic
@@ -108,3 +133,8 @@ def make_notice_id(kind: NoticeKind, *facts: Fact) -> str:
     """A stable id for the notice that these facts describe (same facts, same id)."""
     parts = [kind.value, *(canonical(fact) for fact in facts)]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+def fallback_notice_id(notice_id: str) -> str:
+    """The id of a notice's one second attempt (NoticeRequest.fallback)."""
+    return hashlib.sha256(f"fallback\x1f{notice_id}".encode()).hexdigest()[:32]

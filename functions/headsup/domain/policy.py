@@ -4,7 +4,8 @@ The same rules for every notice kind, in this order (the first that applies deci
 1. `do_not_contact` on the customer: skip.
 2. The customer opted out of the notice's topic (billing, callbacks, tickets, visits): skip.
 3. No usable channel (missing address, channel opted out, email suppressed after a bounce or
-   complaint, SMS number opted out with the carrier): skip with `no_channel`. A suppressed or
+   complaint, SMS number opted out with the carrier, or, for a notice's second attempt, the
+   channel its first attempt failed on): skip with `no_channel`. A suppressed or
    missing email falls back to SMS when the customer allows it, and the reverse.
 4. The customer already had `max_per_day` notices in the last 24 hours: hold until the oldest of
    them is 24 hours old, unless the kind may bypass the cap (a technician on the way or running
@@ -110,12 +111,19 @@ def decide(request: NoticeRequest, recipient: Recipient, now: datetime, policy: 
         customer,
         recipient.sms_opted_out,
         sms_first=request.kind in SMS_FIRST_KINDS,
-        blocked_channels=preferences.opted_out_channels,
+        blocked_channels=_blocked_channels(request, preferences),
         email_suppressed=preferences.email_suppressed(customer.email),
     )
     if isinstance(route, NoRoute):
         return Skip(route.reason, route.detail)
     return _when(request, recipient, route, now, policy)
+
+
+def _blocked_channels(request: NoticeRequest, preferences: Preferences) -> dict[str, str]:
+    blocked = {channel: f"customer opted out of {channel}" for channel in preferences.opted_out_channels}
+    if request.fallback_of is not None:
+        blocked[request.fallback_of.failed_channel] = "this notice failed there for good"
+    return blocked
 
 
 def _unwanted(request: NoticeRequest, recipient: Recipient, now: datetime) -> Skip | None:

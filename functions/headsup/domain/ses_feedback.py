@@ -88,6 +88,7 @@ class _Mail(_SesModel):
 
 class _Bounce(_SesModel):
     bounce_type: str
+    bounce_sub_type: str | None = None
     bounced_recipients: list[_Recipient] = Field(min_length=1)
     timestamp: AwareDatetime | None = None
 
@@ -109,6 +110,8 @@ class _Notification(_SesModel):
     complaint: _Complaint | None = None
     delivery: _Timed | None = None
     delivery_delay: _Timed | None = None
+    open: _Timed | None = None
+    click: _Timed | None = None
 
 
 # Event types that report what became of a message, and its delivery state (bounces by type).
@@ -118,6 +121,9 @@ _RECEIPT_STATES: Final = {
     "Reject": DeliveryState.REJECTED,
     "Rendering Failure": DeliveryState.RENDERING_FAILED,
     "Complaint": DeliveryState.COMPLAINED,
+    # Only from SesTrackedConfigurationSet, for the topics a business chose to track.
+    "Open": DeliveryState.OPENED,
+    "Click": DeliveryState.CLICKED,
 }
 
 
@@ -141,21 +147,38 @@ def parse_receipt(message: str) -> Receipt | None:
     if notification is None:
         return None
     kind = notification.event_type or notification.notification_type
+    detail = None
     if kind == FeedbackType.BOUNCE and notification.bounce is not None:
         permanent = notification.bounce.bounce_type == "Permanent"
         state = DeliveryState.BOUNCED_PERMANENT if permanent else DeliveryState.BOUNCED_TRANSIENT
         at = notification.bounce.timestamp
+        detail = _snake(notification.bounce.bounce_sub_type)
     elif kind in _RECEIPT_STATES:
         state = _RECEIPT_STATES[kind]
-        detail = notification.delivery or notification.delivery_delay or notification.complaint
-        at = detail.timestamp if detail is not None else None
+        event = (
+            notification.delivery
+            or notification.delivery_delay
+            or notification.complaint
+            or notification.open
+            or notification.click
+        )
+        at = event.timestamp if event is not None else None
     else:
         return None
     mail = notification.mail
     at = at or mail.timestamp
     if at is None:
         raise MalformedFeedback(["mail.timestamp: Field required"])
-    return Receipt(notice_id=_notice_id(mail), state=state, at=at, provider_message_id=mail.message_id)
+    return Receipt(
+        notice_id=_notice_id(mail), state=state, at=at, provider_message_id=mail.message_id, detail=detail
+    )
+
+
+def _snake(name: str | None) -> str | None:
+    """SES's `OnAccountSuppressionList` as `on_account_suppression_list`: a reason, never an address."""
+    if not name or not name.isalnum():
+        return None
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def parse_notification(message: str) -> SesFeedback | None:

@@ -10,8 +10,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from headsup.adapters.customers import DynamoCustomerDirectory
 from headsup.adapters.due_items import DynamoDueItems
 from headsup.adapters.notice_queue import SqsNoticeQueue
+from headsup.adapters.receipt_ledger import DynamoUnresolvedNotices
 from headsup.adapters.source_items import DynamoSourceItems
 from headsup.handlers.settings import SweepSettings
+from headsup.logic.receipts import count_unresolved
 from headsup.logic.sweep import Sweep
 from headsup.platform.cold_start import once_from
 from headsup.platform.observability import logger, metrics, tracer
@@ -40,6 +42,11 @@ def build_sweep(settings: SweepSettings) -> Sweep:
     )
 
 
+@once_from(SweepSettings)
+def build_unresolved(settings: SweepSettings) -> DynamoUnresolvedNotices:
+    return DynamoUnresolvedNotices(settings.ledger_table_name)
+
+
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler
@@ -50,4 +57,5 @@ def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str,
     report = build_sweep().run(
         now, time_left=lambda: timedelta(milliseconds=context.get_remaining_time_in_millis())
     )
-    return {**report.summary(), "stopped_early": report.stopped_early}
+    unresolved = count_unresolved(build_unresolved(), now)
+    return {**report.summary(), "stopped_early": report.stopped_early, "unresolved_unconfirmed": unresolved}

@@ -18,8 +18,15 @@ from headsup.adapters.held_notices import DueItemsHeldNotices
 from headsup.adapters.ledger import DynamoLedger
 from headsup.adapters.preferences import DynamoPreferenceStore
 from headsup.adapters.secrets import read_signing_key
-from headsup.adapters.senders import EmailIdentity, SesEmailSender, SnsSmsSender, SnsTeamPublisher
+from headsup.adapters.senders import (
+    EmailIdentity,
+    SesEmailSender,
+    SnsSmsSender,
+    SnsTeamPublisher,
+    TrackedConfigurationSet,
+)
 from headsup.adapters.source_items import DynamoSourceReader
+from headsup.domain.kinds import KINDS
 from headsup.domain.notices import NoticeRequest
 from headsup.handlers.settings import DeliverySettings
 from headsup.logic.delivery import Attempt, NoticeDelivery
@@ -51,7 +58,11 @@ def build_delivery() -> NoticeDelivery:
             default_timezone=config.default_timezone,
             reads=batch_reads,
         ),
-        ledger=DynamoLedger(config.ledger_table_name, retention=config.ledger_retention),
+        ledger=DynamoLedger(
+            config.ledger_table_name,
+            retention=config.ledger_retention,
+            receipt_windows=config.receipt_windows,
+        ),
         renderer=NoticeRenderer(
             config.templates_dir,
             business_name=config.business_name,
@@ -62,6 +73,10 @@ def build_delivery() -> NoticeDelivery:
         email=SesEmailSender(
             EmailIdentity(config.sender_email, name=config.business_name, reply_to=config.support_reply_to),
             configuration_set=config.ses_configuration_set,
+            tracked=TrackedConfigurationSet(
+                config.ses_tracked_configuration_set,
+                kinds=frozenset(kind for kind, spec in KINDS.items() if spec.topic in config.tracked_topics),
+            ),
         ),
         sms=SnsSmsSender(),
         team=SnsTeamPublisher(config.escalation_topic_arn),

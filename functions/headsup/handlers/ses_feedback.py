@@ -1,5 +1,6 @@
 """SesFeedbackTopic (SNS) -> each notice's delivery state (delivered, delayed, bounced, complained,
-rejected); suppress bounced and complaining addresses.
+rejected); suppress bounced and complaining addresses; a notice that never arrived goes once
+more by the customer's other channel (logic/receipts.py).
 
 Each record is handled on its own, so one bad record never stops the others:
 
@@ -16,16 +17,19 @@ Each record is handled on its own, so one bad record never stops the others:
 """
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from headsup.adapters.ledger import DynamoFeedbackLedger
+from headsup.adapters.notice_queue import SqsNoticeQueue
 from headsup.adapters.preferences import DynamoPreferenceStore
+from headsup.adapters.receipt_ledger import DynamoFeedbackLedger
 from headsup.domain.ses_feedback import MalformedFeedback, parse_notification, parse_receipt
 from headsup.handlers.settings import FeedbackSettings
 from headsup.logic.feedback import FeedbackRecorder
+from headsup.logic.receipts import ReceiptRecorder
 from headsup.platform.cold_start import once_from
 from headsup.platform.errors import describe_error
 from headsup.platform.observability import logger, metrics, tracer
@@ -39,15 +43,24 @@ class FeedbackNotRecorded(RuntimeError):
         super().__init__(f"SES feedback not recorded for SNS message(s) {', '.join(sns_message_ids)}")
 
 
+@dataclass(frozen=True)
+class Recorders:
+    receipts: ReceiptRecorder  # what became of the email
+    feedback: FeedbackRecorder  # whether the address may be mailed again
+
+
 @once_from(FeedbackSettings)
-def build_recorder(settings: FeedbackSettings) -> FeedbackRecorder:
-    return FeedbackRecorder(
-        ledger=DynamoFeedbackLedger(settings.ledger_table_name),
-        preferences=DynamoPreferenceStore(settings.preferences_table_name),
+def build_recorder(settings: FeedbackSettings) -> Recorders:
+    ledger = DynamoFeedbackLedger(settings.ledger_table_name)
+    return Recorders(
+        receipts=ReceiptRecorder(ledger=ledger, queue=SqsNoticeQueue(settings.notice_queue_url)),
+        feedback=FeedbackRecorder(
+            ledger=ledger, preferences=DynamoPreferenceStore(settings.preferences_table_name)
+        ),
     )
 
 
-def handle_record(record: dict[str, Any], recorder: FeedbackRecorder) -> str:
+def handle_record(record: dict[str, Any], recorder: Recorders) -> str:
     """One SNS record: the result (`suppressed`, `recorded`, `unattributed`, `ignored`)."""
     sns = record.get("Sns")
     message = sns.get("Message") if isinstance(sns, dict) else None
@@ -59,9 +72,11 @@ def handle_record(record: dict[str, Any], recorder: FeedbackRecorder) -> str:
         logger.info("SNS message reports nothing headsup records; ignored", extra=_ids(record))
         metrics.add_metric(name="FeedbackIgnored", unit="Count", value=1)
         return "ignored"
-    result = recorder.record_receipt(receipt).value if receipt is not None else "ignored"
+    result = recorder.receipts.record_email(receipt).value if receipt is not None else "ignored"
     # A bounce or complaint also decides whether the address may be mailed again.
-    return recorder.record(feedback, now=datetime.now(UTC)).value if feedback is not None else result
+    if feedback is not None:
+        return recorder.feedback.record(feedback, now=datetime.now(UTC)).value
+    return result
 
 
 # log_event=False whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event holds email addresses.

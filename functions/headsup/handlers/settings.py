@@ -13,7 +13,7 @@ from pydantic import Field, field_validator
 
 from headsup.domain.assertions import SourceTable
 from headsup.domain.callbacks.rules import CallbackPolicy
-from headsup.domain.kinds import NoticeKind
+from headsup.domain.kinds import NoticeKind, Topic
 from headsup.domain.policy import DeliveryPolicy, QuietHours
 from headsup.domain.tickets.rules import TicketPolicy
 from headsup.domain.visits.rules import VisitPolicy
@@ -79,7 +79,7 @@ class IndexerSettings(PolicySettings):
     """DueIndexerFunction: the policy fields only."""
 
 
-class SweepSettings(PolicySettings, CustomersSettings, NoticeQueueSettings):
+class SweepSettings(PolicySettings, CustomersSettings, NoticeQueueSettings, LedgerSettings):
     due_index_name: Annotated[str, Field(alias="DUE_INDEX_NAME", min_length=1)]
     callbacks_table_name: Annotated[str, Field(alias="CALLBACKS_TABLE_NAME", min_length=1)]
     tickets_table_name: Annotated[str, Field(alias="TICKETS_TABLE_NAME", min_length=1)]
@@ -114,6 +114,11 @@ class DeliverySettings(
     visits_table_name: Annotated[str, Field(alias="VISITS_TABLE_NAME", min_length=1)]
     recheck_after_seconds: Annotated[int, Field(alias="RECHECK_AFTER_SECONDS", ge=0)]
     callback_reschedule_minutes: Annotated[int, Field(alias="CALLBACK_RESCHEDULE_MINUTES", ge=1)]
+    email_receipt_window_minutes: Annotated[int, Field(alias="EMAIL_RECEIPT_WINDOW_MINUTES", ge=1)]
+    sms_receipt_window_hours: Annotated[int, Field(alias="SMS_RECEIPT_WINDOW_HOURS", ge=1, le=72)]
+    # Empty unless the business turned engagement tracking on for some topics.
+    ses_tracked_configuration_set: Annotated[str, Field(alias="SES_TRACKED_CONFIGURATION_SET")] = ""
+    engagement_tracking_topics: Annotated[str, Field(alias="ENGAGEMENT_TRACKING_TOPICS")] = ""
 
     @field_validator("quiet_hours_bypass_kinds", "cap_bypass_kinds")
     @classmethod
@@ -158,6 +163,25 @@ class DeliverySettings(
     def ledger_retention(self) -> timedelta:
         return timedelta(days=self.ledger_retention_days)
 
+    @property
+    def receipt_windows(self) -> dict[str, timedelta]:
+        return {
+            "email": timedelta(minutes=self.email_receipt_window_minutes),
+            "sms": timedelta(hours=self.sms_receipt_window_hours),
+        }
+
+    @property
+    def tracked_topics(self) -> frozenset[str]:
+        return _kinds(self.engagement_tracking_topics)
+
+    @field_validator("engagement_tracking_topics")
+    @classmethod
+    def _known_topics(cls, value: str) -> str:
+        unknown = _kinds(value) - {topic.value for topic in Topic}
+        if unknown:
+            raise ValueError(f"unknown topics {sorted(unknown)}")
+        return value
+
 
 def _kinds(listed: str) -> frozenset[str]:
     """A CommaDelimitedList parameter as the template joins it: `a,b` (or empty)."""
@@ -168,5 +192,10 @@ class UnsubscribeSettings(PreferencesSettings, UnsubscribeKeySettings):
     """UnsubscribeFunction: where opt-outs go, which secret signs the links, whose name to show."""
 
 
-class FeedbackSettings(PreferencesSettings, LedgerSettings):
-    """SesFeedbackFunction: where addresses are suppressed and where the notice's outcome lives."""
+class FeedbackSettings(PreferencesSettings, LedgerSettings, NoticeQueueSettings):
+    """SesFeedbackFunction: where addresses are suppressed, where the notice's outcome lives, and
+    where a notice that never arrived goes for its second attempt."""
+
+
+class SmsReceiptsSettings(LedgerSettings, NoticeQueueSettings):
+    """SmsReceiptsFunction: where the notice's outcome lives and where its second attempt goes."""

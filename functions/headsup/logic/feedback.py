@@ -19,9 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from headsup.adapters.ledger import ReceiptRecorded
 from headsup.adapters.preferences import PreferenceStore
-from headsup.domain.receipts import Receipt
 from headsup.domain.ses_feedback import SesFeedback
 from headsup.platform.observability import logger, metrics
 
@@ -30,10 +28,6 @@ class FeedbackLedger(Protocol):
     def record_feedback(self, notice_id: str, *, feedback: str, at: datetime) -> str | None:
         """Record the feedback on the notice's ledger item and return the notice's customer id;
         None when the ledger has no such notice (nothing is written then)."""
-        ...
-
-    def record_receipt(self, receipt: Receipt) -> ReceiptRecorded:
-        """Record the receipt's delivery state on the notice's ledger item if it moves it forward."""
         ...
 
 
@@ -47,29 +41,6 @@ class FeedbackRecorder:
     def __init__(self, *, ledger: FeedbackLedger, preferences: PreferenceStore) -> None:
         self._ledger = ledger
         self._preferences = preferences
-
-    def record_receipt(self, receipt: Receipt) -> ReceiptRecorded:
-        """What the provider says became of a notice, beside its outcome; states only move forward."""
-        result = self._ledger.record_receipt(receipt)
-        ids = {
-            "ses_message_id": receipt.provider_message_id,
-            "notice_id": receipt.notice_id,
-            "delivery_state": receipt.state,
-            "result": result,
-        }
-        if result is ReceiptRecorded.UNKNOWN:
-            logger.warning("Receipt for no notice in the ledger; dropped", extra=ids)
-            metrics.add_metric(name="ReceiptsUnattributed", unit="Count", value=1)
-        else:
-            logger.info("Receipt recorded", extra=ids)
-            # ReceiptsDelivered, ReceiptsBouncedPermanent...: what alarms on delivery rates can read.
-            name = "Receipts" + "".join(p.title() for p in receipt.state.replace(":", "_").split("_"))
-            metrics.add_metric(name=name, unit="Count", value=1)
-        if result is ReceiptRecorded.RESOLVED:
-            # What UnconfirmedNoticesAlarm's notices became: the alarm's count less these is
-            # what is still unknown.
-            metrics.add_metric(name="UnconfirmedResolved", unit="Count", value=1)
-        return result
 
     def record(self, feedback: SesFeedback, *, now: datetime) -> FeedbackResult:
         # SES's own time of the bounce or complaint, so a redelivered event writes the same values.

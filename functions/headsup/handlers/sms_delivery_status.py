@@ -1,0 +1,73 @@
+"""Custom resource SmsDeliveryStatus: turn on SNS's SMS delivery-status logging for the account.
+
+SNS logs what became of each SMS (to the log groups SmsReceiptsFunction reads) only once the
+account's SMS attributes name a role to write with; CloudFormation has no resource for those
+attributes, so this function sets them when the stack is created or updated.
+
+They are account-wide. On delete the role is unset only if it is still this stack's, so a
+stack deleted after another one took the setting over leaves that one's logging alone; a
+failure on delete is logged and reported as success, because a custom resource that fails to
+delete blocks the whole stack's deletion.
+"""
+
+import json
+import urllib.request
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from headsup.platform.errors import describe_error
+from headsup.platform.observability import logger
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns import SNSClient
+
+PHYSICAL_ID = "sms-delivery-status"
+_ROLE, _RATE = "DeliveryStatusIAMRole", "DeliveryStatusSuccessSamplingRate"
+
+
+def apply(request: dict[str, Any], sns: "SNSClient") -> None:
+    """Set (Create, Update) or unset (Delete) the account's delivery-status attributes."""
+    properties = request.get("ResourceProperties", {})
+    role, rate = str(properties[_ROLE]), str(properties.get(_RATE, "100"))
+    if request["RequestType"] in ("Create", "Update"):
+        sns.set_sms_attributes(attributes={_ROLE: role, _RATE: rate})
+        return
+    current = sns.get_sms_attributes(attributes=[_ROLE]).get("attributes", {})
+    if current.get(_ROLE) == role:
+        sns.set_sms_attributes(attributes={_ROLE: "", _RATE: "0"})
+
+
+def respond(request: dict[str, Any], status: str, reason: str) -> None:
+    """PUT the result to the pre-signed URL CloudFormation waits on."""
+    body = json.dumps(
+        {
+            "Status": status,
+            "Reason": reason,
+            "PhysicalResourceId": request.get("PhysicalResourceId", PHYSICAL_ID),
+            "StackId": request["StackId"],
+            "RequestId": request["RequestId"],
+            "LogicalResourceId": request["LogicalResourceId"],
+            "Data": {},
+        }
+    ).encode()
+    put = urllib.request.Request(  # noqa: S310 - CloudFormation's own https URL
+        request["ResponseURL"], data=body, method="PUT", headers={"Content-Type": ""}
+    )
+    with urllib.request.urlopen(put, timeout=10):  # noqa: S310
+        pass
+
+
+@logger.inject_lambda_context(log_event=False)  # the event holds a pre-signed URL
+def lambda_handler(event: dict[str, Any], context: LambdaContext, sns: "SNSClient | None" = None) -> None:
+    ids = {"request_type": event.get("RequestType"), "logical_resource_id": event.get("LogicalResourceId")}
+    try:
+        apply(event, sns or boto3.client("sns"))
+    except Exception as exc:  # noqa: BLE001 - whatever failed, CloudFormation must hear of it
+        reason = describe_error(exc)
+        logger.error("SMS delivery-status logging not set", extra={**ids, "error": reason})
+        respond(event, "SUCCESS" if event.get("RequestType") == "Delete" else "FAILED", reason)
+        return
+    logger.info("SMS delivery-status logging set", extra=ids)
+    respond(event, "SUCCESS", "")
