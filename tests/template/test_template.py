@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from headsup.handlers.settings import (
     DetectorSettings,
     FeedbackSettings,
     IndexerSettings,
+    SmsReceiptsSettings,
     SweepSettings,
     UnsubscribeSettings,
     VisitSettings,
@@ -32,6 +34,10 @@ SETTINGS_OF: dict[str, type[EnvSettings]] = {
     "VisitDetectorFunction": VisitSettings,
     "UnsubscribeFunction": UnsubscribeSettings,
     "SesFeedbackFunction": FeedbackSettings,
+    "SmsReceiptsFunction": SmsReceiptsSettings,
+    # A custom resource's provider: everything it needs comes in the request, nothing from the
+    # environment.
+    "SmsDeliveryStatusFunction": EnvSettings,
 }
 
 
@@ -141,7 +147,10 @@ def test_checkov_passes_with_only_justified_suppressions() -> None:
 
 
 # Actions that have no resource-level scope, or SMS publishing (a phone number is not a resource).
-WILDCARD_ALLOWED = {("NoticeDeliveryFunction", "SendSmsDirect")}
+WILDCARD_ALLOWED = {
+    ("NoticeDeliveryFunction", "SendSmsDirect"),
+    ("SmsDeliveryStatusFunction", "SetSmsDeliveryStatusAttributes"),  # the account's SMS settings
+}
 
 
 def test_no_wildcard_resource_except_where_the_action_has_no_resource_scope() -> None:
@@ -192,7 +201,7 @@ def test_every_event_source_has_a_failure_path() -> None:
             if kind == "DynamoDB":
                 assert "OnFailure" in event["Properties"]["DestinationConfig"], (logical_id, name)
                 assert event["Properties"]["MaximumRetryAttempts"] >= 0, (logical_id, name)
-            elif kind in ("Schedule", "SNS"):  # asynchronous invocations
+            elif kind in ("Schedule", "SNS", "CloudWatchLogs"):  # asynchronous invocations
                 assert "OnFailure" in properties["EventInvokeConfig"]["DestinationConfig"], (logical_id, name)
             elif kind == "SQS":
                 queue = event["Properties"]["Queue"]["Fn::GetAtt"][0]
@@ -210,13 +219,39 @@ def test_sending_rate_is_capped_by_a_parameter() -> None:
 
 def test_custom_metric_alarms_watch_what_the_functions_emit() -> None:
     # The alarm's namespace and service dimension are the Powertools settings the functions run with,
-    # and its metric is the one delivery emits for an unconfirmed outcome (Notices + status).
-    from headsup.adapters.ledger import Status
-    from headsup.logic.delivery import outcome_metric
+    # and its metric is the one the sweep emits for unconfirmed notices no receipt settled in time.
+    from headsup.logic.receipts import UNRESOLVED_METRIC
 
     env = load_template()["Globals"]["Function"]["Environment"]["Variables"]
     alarm = load_template()["Resources"]["UnconfirmedNoticesAlarm"]["Properties"]
     assert alarm["Namespace"] == env["POWERTOOLS_METRICS_NAMESPACE"]
     assert alarm["Dimensions"] == [{"Name": "service", "Value": env["POWERTOOLS_SERVICE_NAME"]}]
-    assert alarm["MetricName"] == outcome_metric(Status.UNCONFIRMED) == "NoticesUnconfirmed"
+    assert alarm["MetricName"] == UNRESOLVED_METRIC
     assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+@pytest.mark.parametrize(
+    ("alarm_id", "prefix", "state"),
+    [
+        ("EmailDeliveryRateAlarm", "Receipts", "delivered"),
+        ("SmsFailureRateAlarm", "SmsReceipts", "delivered"),
+    ],
+)
+def test_delivery_rate_alarms_read_the_receipt_metrics_the_functions_emit(
+    alarm_id: str, prefix: str, state: str
+) -> None:
+    from headsup.domain.receipts import DeliveryState, Receipt
+
+    env = load_template()["Globals"]["Function"]["Environment"]["Variables"]
+    alarm = load_template()["Resources"][alarm_id]["Properties"]
+    stats = {
+        query["Id"]: query["MetricStat"]["Metric"] for query in alarm["Metrics"] if "MetricStat" in query
+    }
+    delivered = Receipt(
+        notice_id=None, state=DeliveryState(state), at=datetime.now(UTC), provider_message_id=""
+    )
+    assert stats["delivered"]["MetricName"] == prefix + delivered.metric_suffix
+    assert stats["failed"]["MetricName"] == prefix + "Failed"
+    for metric in stats.values():
+        assert metric["Namespace"] == env["POWERTOOLS_METRICS_NAMESPACE"]
+        assert metric["Dimensions"] == [{"Name": "service", "Value": env["POWERTOOLS_SERVICE_NAME"]}]

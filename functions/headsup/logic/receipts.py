@@ -94,6 +94,10 @@ class ReceiptRecorder:
         metrics.add_metric(name="NoticeFallbacks", unit="Count", value=1)
 
 
+# What UnconfirmedNoticesAlarm watches.
+UNRESOLVED_METRIC = "UnconfirmedUnresolved"
+
+
 class UnresolvedNotices(Protocol):
     def past_window(self, now: datetime, limit: int = 100) -> list[str]: ...
 
@@ -111,5 +115,5 @@ def count_unresolved(notices: UnresolvedNotices, now: datetime) -> int:
             )
             counted += 1
     if counted:
-        metrics.add_metric(name="UnconfirmedUnresolved", unit="Count", value=counted)
+        metrics.add_metric(name=UNRESOLVED_METRIC, unit="Count", value=counted)
     return counted
