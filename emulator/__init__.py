@@ -1,12 +1,12 @@
 """A local AWS for headsup, shaped like moto: template.yaml provisioned into moto, and Lambda's event
-sources (DynamoDB streams, SQS, EventBridge schedules, SNS, the HTTP API) played in the shapes AWS
-delivers, in one process, with no Docker and no account.
+sources (DynamoDB streams, SQS, EventBridge schedules, SNS, CloudWatch Logs subscriptions, the HTTP
+API) played in the shapes AWS delivers, in one process, with no Docker and no account.
 
 The layout follows moto's: shared machinery (template.py, cfn.py, intrinsics.py, clients.py, and calls.py,
 the one hook on the functions' AWS calls), the deployment and its provisioning (deployment.py,
-provisioning.py), one module per event source on one base class (sources/), the readers of what
-providers accepted (providers.py), the tools built on the hook (faults.py, iam.py), and in-memory
-adapter fakes for tests that need no AWS at all (fakes.py).
+provisioning.py, custom_resources.py), one module per event source on one base class (sources/), the
+readers of what providers accepted (providers.py), the tools built on the hook (faults.py, iam.py), and
+in-memory adapter fakes for tests that need no AWS at all (fakes.py).
 
 The public names are re-exported here, so callers write `from emulator import provision`.
 """
@@ -30,6 +30,7 @@ from emulator.providers import (
 )
 from emulator.provisioning import provision
 from emulator.sources import (
+    CloudWatchLogsSource,
     DrainReport,
     DynamoDBStreamSource,
     HttpApiSource,
@@ -38,12 +39,14 @@ from emulator.sources import (
     SnsSource,
     SqsSource,
     StreamDeliveryReport,
+    decode_subscription_event,
     http_response,
     lambda_sqs_record,
     lambda_stream_record,
 )
 
 __all__ = [
+    "CloudWatchLogsSource",
     "Deployment",
     "DrainReport",
     "DynamoDBStreamSource",
@@ -60,6 +63,7 @@ __all__ = [
     "SnsSource",
     "SqsSource",
     "StreamDeliveryReport",
+    "decode_subscription_event",
     "http_response",
     "invoking",
     "lambda_sqs_record",

@@ -1,5 +1,6 @@
 """Provision a template into the active moto mock: one creator per resource type, looked up by Type
-in a table, run in dependency order (a DLQ before the queue naming it).
+in a table, run in dependency order (a DLQ before the queue naming it). Custom resources are created
+by their functions, as in CloudFormation (custom_resources.py).
 
 Everything here expects an active moto mock (``with mock_aws():``). Nothing is copied from the template:
 resources, names, environment and event-source settings are all read from it, so a change to
@@ -19,6 +20,7 @@ from headsup.platform import cold_start
 
 from emulator.cfn import PARTITION, cfn_string, is_true_flag, region
 from emulator.clients import client
+from emulator.custom_resources import create_custom_resource, is_custom_resource
 from emulator.deployment import Deployment, SesEventDestination, parameter_values
 from emulator.intrinsics import references
 from emulator.template import load_template
@@ -312,8 +314,35 @@ def _create_kms_key(deployment: Deployment, logical_id: str, properties: dict[st
     return {"Ref": key["KeyId"], "Arn": key["Arn"], "KeyId": key["KeyId"]}
 
 
+def _create_role(deployment: Deployment, logical_id: str, properties: dict[str, Any]) -> dict[str, str]:
+    """The role with its trust policy and inline policies (moto keeps them; nothing enforces them)."""
+    iam = client("iam", deployment.region)
+    name = _physical_name(deployment, logical_id, properties, "RoleName")
+    request: dict[str, Any] = {
+        "RoleName": name,
+        "AssumeRolePolicyDocument": json.dumps(properties["AssumeRolePolicyDocument"]),
+    }
+    for key in ("Path", "Description", "PermissionsBoundary", "Tags"):
+        if key in properties:
+            request[key] = properties[key]
+    if "MaxSessionDuration" in properties:
+        request["MaxSessionDuration"] = int(properties["MaxSessionDuration"])
+    role = iam.create_role(**request)["Role"]
+    for policy in properties.get("Policies", []):
+        iam.put_role_policy(
+            RoleName=name,
+            PolicyName=str(policy["PolicyName"]),
+            PolicyDocument=json.dumps(policy["PolicyDocument"]),
+        )
+    for policy_arn in properties.get("ManagedPolicyArns", []):
+        iam.attach_role_policy(RoleName=name, PolicyArn=str(policy_arn))
+    return {"Ref": name, "Arn": role["Arn"], "RoleId": role["RoleId"]}
+
+
+Creator = Callable[[Deployment, str, dict[str, Any]], dict[str, str]]
+
 # Resource Type -> its creator, which returns the attributes Ref and Fn::GetAtt give.
-_CREATORS: Final[dict[str, Callable[[Deployment, str, dict[str, Any]], dict[str, str]]]] = {
+_CREATORS: Final[dict[str, Creator]] = {
     "AWS::KMS::Key": _create_kms_key,
     "AWS::Logs::LogGroup": _create_log_group,
     "AWS::DynamoDB::Table": _create_table,
@@ -323,7 +352,13 @@ _CREATORS: Final[dict[str, Callable[[Deployment, str, dict[str, Any]], dict[str,
     "AWS::Serverless::HttpApi": _create_http_api,
     "AWS::SES::ConfigurationSet": _create_configuration_set,
     "AWS::SES::ConfigurationSetEventDestination": _create_configuration_set_event_destination,
+    "AWS::IAM::Role": _create_role,
 }
+
+
+def _creator(resource_type: str) -> Creator | None:
+    """The creator of a resource type, if it is created locally (any custom resource type is)."""
+    return create_custom_resource if is_custom_resource(resource_type) else _CREATORS.get(resource_type)
 
 
 def _named_only_attributes(
@@ -339,20 +374,31 @@ def _named_only_attributes(
     return {"Ref": name, "Arn": f"{prefix}:function:{name}"}
 
 
+def _dependencies(deployment: Deployment, resource: dict[str, Any]) -> set[str]:
+    """What a resource's properties refer to and what it DependsOn; for a custom resource, also what
+    its function refers to (in AWS the function, and so its role and environment, come first)."""
+    properties = resource.get("Properties", {})
+    depends_on = resource.get("DependsOn", [])
+    found = references(properties) | ({depends_on} if isinstance(depends_on, str) else set(depends_on))
+    if is_custom_resource(resource["Type"]):
+        for function_id in references(properties.get("ServiceToken")) & set(deployment.function_ids()):
+            function = deployment.function_properties(function_id)
+            found |= references({key: value for key, value in function.items() if key != "Events"})
+    return found
+
+
 def _creation_order(deployment: Deployment) -> list[str]:
-    """Resources to create, each after those its properties refer to (a DLQ before the queue naming it)."""
+    """Resources to create, each after those it refers to or DependsOn (a DLQ before the queue naming it)."""
     wanted = {
         logical_id
         for logical_id, resource in deployment.resources.items()
-        if resource["Type"] in _CREATORS
+        if _creator(resource["Type"]) is not None
         and ("Condition" not in resource or deployment.condition(resource["Condition"]))
     }
-    graph: dict[str, set[str]] = {}
-    for logical_id in wanted:
-        resource = deployment.resources[logical_id]
-        depends_on = resource.get("DependsOn", [])
-        explicit = {depends_on} if isinstance(depends_on, str) else set(depends_on)
-        graph[logical_id] = (references(resource.get("Properties", {})) | explicit) & wanted
+    graph = {
+        logical_id: _dependencies(deployment, deployment.resources[logical_id]) & wanted
+        for logical_id in wanted
+    }
     return list(graphlib.TopologicalSorter(graph).static_order())
 
 
@@ -374,7 +420,11 @@ def provision(
     *,
     stack_name: str = "headsup-local",
 ) -> Deployment:
-    """Create the template's tables, queues and topics in the active moto mock and return the deployment."""
+    """Create the template's resources in the active moto mock and return the deployment.
+
+    A custom resource is created by invoking its function (one of the template's) with CloudFormation's
+    Create request; a failed or missing response fails provisioning (``CustomResourceFailed``).
+    """
     template = load_template() if template is None else template
     deployment = Deployment(
         template=template,
@@ -388,7 +438,9 @@ def provision(
     for logical_id in _creation_order(deployment):
         resource = deployment.resources[logical_id]
         properties = deployment.resolve(resource.get("Properties", {}))
-        deployment.attributes[logical_id] = _CREATORS[resource["Type"]](deployment, logical_id, properties)
+        creator = _creator(resource["Type"])
+        assert creator is not None  # _creation_order keeps only the types created locally
+        deployment.attributes[logical_id] = creator(deployment, logical_id, properties)
     _verify_sender_identities(deployment)
     # A new deployment runs in new execution environments: no handler keeps the settings and
     # clients it built for an earlier one in this process (its cold start comes again).

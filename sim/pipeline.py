@@ -19,6 +19,7 @@ import time_machine
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from emulator import (
+    CloudWatchLogsSource,
     Deployment,
     DrainReport,
     DynamoDBStreamSource,
@@ -87,6 +88,9 @@ class LocalPipeline:
         # Customers' unsubscribe clicks and one-click POSTs, and SES's bounce and complaint notifications.
         self.unsubscribe_api = HttpApiSource(deployment, "UnsubscribeFunction")
         self.ses_feedback = SnsSource(deployment, "SesFeedbackFunction", "Feedback")
+        # SNS's SMS delivery-status log lines, through the groups' subscriptions.
+        self.sms_delivered = CloudWatchLogsSource(deployment, "SmsReceiptsFunction", "Delivered")
+        self.sms_failed = CloudWatchLogsSource(deployment, "SmsReceiptsFunction", "Failed")
         self._dynamodb = boto3.client("dynamodb", region_name=deployment.region)
 
     @classmethod

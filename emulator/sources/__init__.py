@@ -1,6 +1,7 @@
 """Lambda's event sources, one module each, on one base class (`base.EventSource`)."""
 
 from emulator.sources.base import EventSource
+from emulator.sources.cloudwatch_logs import CloudWatchLogsSource, decode_subscription_event
 from emulator.sources.dynamodb_streams import (
     DynamoDBStreamSource,
     StreamBatch,
@@ -13,6 +14,7 @@ from emulator.sources.sns import SnsSource
 from emulator.sources.sqs import DrainReport, SqsSource, lambda_sqs_record
 
 __all__ = [
+    "CloudWatchLogsSource",
     "DrainReport",
     "DynamoDBStreamSource",
     "EventSource",
@@ -24,6 +26,7 @@ __all__ = [
     "SqsSource",
     "StreamBatch",
     "StreamDeliveryReport",
+    "decode_subscription_event",
     "http_response",
     "lambda_sqs_record",
     "lambda_stream_record",

@@ -138,7 +138,13 @@ def test_the_ledger_has_the_customer_sent_index_as_declared(deployment: Deployme
     table = deployment.ref("NoticeLedgerTable")
     indexes = dynamodb.describe_table(TableName=table)["Table"]["GlobalSecondaryIndexes"]
     by_name = {index["IndexName"]: index for index in indexes}
-    assert sorted(by_name) == ["CustomerSentIndex", "ToldIndex"]
+    assert sorted(by_name) == [
+        "CustomerNoticesIndex",
+        "CustomerSentIndex",
+        "SmsMessageIndex",
+        "ToldIndex",
+        "UnresolvedIndex",
+    ]
     index = by_name["CustomerSentIndex"]
     assert by_name["ToldIndex"]["Projection"] == {
         "ProjectionType": "INCLUDE",
@@ -531,7 +537,9 @@ def test_what_became_of_each_email_is_routed_to_the_feedback_topic(deployment: D
     assert recorded.matching_event_types == reported
 
 
-def test_a_new_deployment_starts_its_functions_cold(deployment: Deployment) -> None:
+def test_a_new_deployment_starts_its_functions_cold(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given something a handler built once, at its cold start, for the first deployment
     from headsup.platform.cold_start import once
 
@@ -539,7 +547,10 @@ def test_a_new_deployment_starts_its_functions_cold(deployment: Deployment) -> N
     built = once(lambda: builds.append(len(builds) + 1) or builds[-1])
     assert (built(), built()) == (1, 1)
 
-    # When another deployment is provisioned in the same process (other parameters, say)
+    # When another deployment is provisioned in the same process (other parameters, say), in another
+    # region: the SMS log groups are named after the account and region, so in AWS too a second stack
+    # in the same region could not create them
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     provision(parameter_overrides={"RecheckAfterSeconds": "5"}, stack_name="headsup-second")
 
     # Then its first invocation builds afresh, from the new deployment's settings
