@@ -23,6 +23,7 @@ from moto import mock_aws
 from emulator import sent_emails, sent_sms, topic_messages
 from emulator.faults import FaultPlan, Rule, injected
 from emulator.iam import denied
+from sim.mailboxes import Mailboxes
 from sim.pipeline import LocalPipeline, lambda_output_to
 from sim.population import busy_day, simulate_day
 
@@ -116,10 +117,21 @@ def day() -> Iterator[dict[str, Any]]:
         logs = io.StringIO()
         with lambda_output_to(logs, pipeline.deployment):
             rules = faults_of_a_bad_day(plan, rejected)
-            simulate_day(pipeline, data)
-            # The faults stop; a further day lets held notices and retries play out.
+            # The customers' mail servers and phones report what became of each message as it
+            # goes (a seeded few bounce or fail, which sends those notices by the other channel).
+            receivers = Mailboxes(pipeline, seed=2026, bounced=0.05, sms_failed_permanently=0.05)
+            simulate_day(pipeline, data, on_tick=lambda _: receivers.report())
+            # The faults stop; a further day lets held notices, retries and second attempts play out.
             plan.rules.clear()
-            pipeline.run_schedule(start + timedelta(hours=24, minutes=5), start + timedelta(hours=48))
+            pipeline.run_schedule(
+                start + timedelta(hours=24, minutes=5),
+                start + timedelta(hours=48),
+                on_tick=lambda _: receivers.report(),
+            )
+            # The last tick's messages are reported on, and any second attempt that queues goes.
+            receivers.report()
+            pipeline.deliver_notices()
+            receivers.report()
             outcome = {
                 "pipeline": pipeline,
                 "plan": plan,
@@ -188,6 +200,36 @@ def test_provider_sends_equal_the_sent_and_unconfirmed_outcomes(day: dict[str, A
     assert len(day["sms"]) == by_channel["sent", "sms"] + by_channel["unconfirmed", "sms"]
     assert len(day["escalations"]) == by_channel["sent", "escalation_topic"]
     assert by_channel["unconfirmed", "email"] + by_channel["unconfirmed", "sms"] > 0
+
+
+def test_every_message_sent_ends_with_a_delivery_state_or_no_receipt_yet(day: dict[str, Any]) -> None:
+    # What the support desk answers for each notice that went out: what the provider said became
+    # of it, or explicitly that nothing was heard yet (an unconfirmed SMS has no id to be found
+    # by: it waits in UnresolvedIndex until its window ends, then is counted for the alarm).
+    went_out = [
+        e
+        for e in day["ledger"]
+        if e["status"] in {"sent", "unconfirmed"} and e.get("channel") in {"email", "sms"}
+    ]
+    answers = Counter(
+        e.get("delivery_state")
+        or ("no receipt yet" if e["status"] == "unconfirmed" and "receipt_due_at" in e else None)
+        for e in went_out
+    )
+    assert None not in answers, answers
+    assert answers["delivered"] > len(went_out) / 2
+    # The seeded failures happened, and each notice that never arrived had its second attempt
+    never_arrived = [
+        e for e in went_out if e.get("delivery_state") in {"bounced:permanent", "failed:permanent"}
+    ]
+    assert never_arrived
+    second_attempts = {e["fallback_of"]: e for e in day["ledger"] if "fallback_of" in e}
+    for first in never_arrived:
+        if "fallback_of" in first:
+            continue  # a second attempt never has one of its own
+        second = second_attempts[first["notice_id"]]
+        assert second["status"] in FINAL
+        assert first["fallback_status"] == second["status"]
 
 
 def test_no_email_went_out_twice(day: dict[str, Any]) -> None:
