@@ -4,6 +4,8 @@
     headsup check-templates [--sms-segments N]
     headsup simulate [--days N] [--customers N] [--seed S] [--record FILE]
     headsup outbox [--record FILE] [--out FILE] [--screenshot PNG]
+    headsup notices (--customer ID | --notice ID) [--since 7d|ISO-DATE] [--json]
+                    [--stack NAME] [--region R] | [--local [--record FILE]]
 
 `preview` renders one notice exactly as delivery would (same templates, same renderer) and
 prints the subject, text and SMS with its segment count and encoding; the HTML email goes to a
@@ -11,6 +13,8 @@ file. `check-templates` renders every kind, for every locale and a set of custom
 the wording, and fails on a template error, an SMS over budget, or a customer email without its
 unsubscribe link. `simulate` runs a seeded population through the whole stack on the embedded
 emulator and saves every notice of the run; `outbox` turns that run into a static HTML page.
+`notices` is the one that reads AWS (read-only, with the operator's credentials): what a deployed
+stack told one customer, and whether it arrived (or, with --local, the last simulated run).
 """
 
 import argparse
@@ -197,7 +201,8 @@ def simulate(args: argparse.Namespace, console: Console) -> int:
 
 def summary_table(summary: dict[str, Any], args: argparse.Namespace) -> Table:
     """Per kind, where every notice went: each is counted once, in one of the columns from
-    `email` to `other`; `held first` counts those among them that waited before they settled."""
+    `email` to `other`; `held first` counts those among them that waited before they settled;
+    and each one sent by `email` or `sms` once more, in one of `delivered` to `no receipt yet`."""
     columns: dict[str, Callable[[dict[str, Any]], int]] = {
         "detected": lambda row: row["detected"],
         "email": lambda row: row["email"],
@@ -207,9 +212,12 @@ def summary_table(summary: dict[str, Any], args: argparse.Namespace) -> Table:
         "held\nnow": lambda row: sum(row["held"].values()),
         "other": lambda row: sum(row["other"].values()),
         "held\nfirst": lambda row: row["held_first"],
-        # What the provider reported of the emails sent (SMS receipts are still to come)
+        # What the providers reported of the email and SMS sent: each in one of the five.
         "deli-\nvered": lambda row: row["receipts"]["delivered"],
         "bounced": lambda row: row["receipts"]["bounced"],
+        "failed": lambda row: row["receipts"]["failed"],
+        "de-\nlayed": lambda row: row["receipts"]["delayed"],
+        "no receipt\nyet": lambda row: row["receipts"]["no receipt yet"],
     }
     table = Table(
         title=f"simulate: {args.customers} customers, {args.days} day(s), seed {args.seed}",
@@ -271,6 +279,7 @@ def run_simulation(*, days: int, customers: int, seed: int, console: Console | N
     business's callbacks, tickets and visits for each further day, on the template's sweeps;
     every notice with its outcome and what was sent for it."""
     # Imported here: moto and the emulator are only needed by this command.
+    import contextlib
     import io
 
     import time_machine
@@ -292,7 +301,10 @@ def run_simulation(*, days: int, customers: int, seed: int, console: Console | N
         mock_aws(),
         Progress(console=console, transient=True, disable=console is None) as progress,
     ):
-        pipeline = LocalPipeline.provision()
+        # Provisioning runs the template's custom resources, whose functions log as in Lambda: to
+        # their log groups, not the operator's terminal.
+        with contextlib.redirect_stdout(io.StringIO()):
+            pipeline = LocalPipeline.provision()
         task = progress.add_task("simulating", total=(end - start) / pipeline.sweep.interval() + 1)
         # The customers' mail servers report back on each tick what became of the emails sent.
         mailboxes = Mailboxes(pipeline, seed=seed)
@@ -312,7 +324,10 @@ def summarise(notices: "Sequence[RunNotice]") -> dict[str, Any]:
     """Per kind: every notice counted once, under `email`, `sms`, `team` (sent), `skipped` (by
     reason), `held` (by reason: still held when the run ended) or `other` (by status); and, on
     the side, `held_first`: notices held for a while and then settled, and `receipts`: what the
-    provider reported became of the sent ones (`delivered`, `bounced`, `delayed`...)."""
+    provider reported became of each sent by email or SMS, under one of `delivered`, `bounced`,
+    `failed`, `delayed` (only that, so far) or `no receipt yet` (cli.timeline.receipt_outcome)."""
+    from cli.timeline import CUSTOMER_CHANNELS, receipt_outcome
+
     summary: dict[str, Any] = {}
     for notice in sorted(notices, key=lambda n: n.kind):
         row = summary.setdefault(
@@ -328,8 +343,8 @@ def summarise(notices: "Sequence[RunNotice]") -> dict[str, Any]:
         else:
             row["other"][notice.status] += 1
         row["held_first"] += notice.hold_until is not None and notice.status != "held"
-        if notice.delivery_state is not None:
-            row["receipts"][notice.delivery_state.split(":")[0]] += 1
+        if notice.status == "sent" and notice.channel in CUSTOMER_CHANNELS:
+            row["receipts"][receipt_outcome(notice.delivery_state)] += 1
     return summary
 
 
@@ -351,8 +366,16 @@ def outbox(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def notices(args: argparse.Namespace, console: Console) -> int:
+    from cli.notices import show_notices
+
+    return show_notices(args, console)
+
+
 def parser() -> argparse.ArgumentParser:
-    cli = argparse.ArgumentParser(prog="headsup", description="headsup operator tools (local, no AWS)")
+    cli = argparse.ArgumentParser(
+        prog="headsup", description="headsup operator tools (local; `notices` reads a deployed stack)"
+    )
     cli.add_argument("--templates", default=str(TEMPLATES), help="the templates folder (default: the repo's)")
     commands = cli.add_subparsers(dest="command", required=True)
     one = commands.add_parser("preview", help="render one notice as a customer would get it")
@@ -381,6 +404,7 @@ def parser() -> argparse.ArgumentParser:
     page.add_argument(
         "--open-first", type=int, default=2, help="notices shown expanded in the screenshot (default: 2)"
     )
+    notices_parser(commands)
     every.add_argument(
         "--sms-segments",
         type=int,
@@ -389,6 +413,32 @@ def parser() -> argparse.ArgumentParser:
         "with an emoji makes an SMS UCS-2, 67 characters a segment: the longest then take 3)",
     )
     return cli
+
+
+def notices_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    told = commands.add_parser(
+        "notices",
+        help="what one customer was told, when, by which channel, and whether it arrived",
+        description="One row per notice, newest first. Exit 0: shown; 1: none found; 2: bad arguments; "
+        "3: the stack, its ledger or the local run could not be read.",
+    )
+    which = told.add_mutually_exclusive_group(required=True)
+    which.add_argument("--customer", metavar="ID", help="every notice of this customer")
+    which.add_argument("--notice", metavar="ID", help="this notice (and its fallback, if it had one)")
+    told.add_argument(
+        "--since",
+        help="with --customer: only notices since then: 7d, 24h, 30m, 2w, or an ISO date or time "
+        "(UTC unless it says); with --local, a duration counts back from the end of the run",
+    )
+    told.add_argument("--json", action="store_true", help="print a JSON list (the ledger's fields) instead")
+    told.add_argument("--stack", help="the deployed stack (default: stack_name in samconfig.toml)")
+    told.add_argument(
+        "--region", help="its region (default: samconfig.toml's with its stack, else your AWS default)"
+    )
+    told.add_argument("--local", action="store_true", help="read the last `headsup simulate` run instead")
+    told.add_argument(
+        "--record", default=LAST_RUN, help=f"with --local: the run to read (default: {LAST_RUN})"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -400,6 +450,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return simulate(args, console)
     if args.command == "outbox":
         return outbox(args, console)
+    if args.command == "notices":
+        return notices(args, console)
     return check_templates(args, console)
 
 

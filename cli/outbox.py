@@ -13,7 +13,7 @@ attached to a ticket, and shows the same thing everywhere.
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pydantic import BaseModel, ValidationError
 
+from cli.timeline import Clock, channel_words, timeline
 from emulator import sent_emails, sent_sms
 
 if TYPE_CHECKING:
@@ -48,6 +49,9 @@ class SentMessage(BaseModel):
 
 
 class RunNotice(BaseModel):
+    """One notice as its ledger item tells it (plus, in a local run, what was sent). Every field
+    after the first few is optional: runs saved before a field existed still load."""
+
     notice_id: str
     kind: str
     customer_id: str
@@ -61,9 +65,51 @@ class RunNotice(BaseModel):
     # reads it), to see when a notice reached them; None for a customer the business never stored.
     customer_timezone: str | None = None
     message: SentMessage | None = None  # for a notice that was sent
-    # What the provider reported became of it (`delivered`, `delayed`, `bounced:permanent`...);
-    # None: no receipt (yet, or none for SMS and team notices so far).
+    # What the provider reported became of it (`delivered`, `delayed`, `bounced:permanent`...),
+    # when, and its reason in a few words (`no_email`, `unreachable`); None: no receipt (yet).
     delivery_state: str | None = None
+    delivery_at: datetime | None = None
+    delivery_detail: str | None = None
+    created_at: datetime | None = None  # first claimed: what CustomerNoticesIndex sorts by
+    sent_at: datetime | None = None  # only on notices sent to a customer
+    # An `unconfirmed` notice the provider's receipt later showed did go out, and when.
+    resolved_by_receipt: str | None = None
+    resolved_at: datetime | None = None
+    # After a permanent bounce or failure: the second attempt by the other channel (why, when it
+    # was started, and its outcome as delivery recorded it here too), and on that attempt's own
+    # item, the notice it stands in for.
+    fallback_notice_id: str | None = None
+    fallback_reason: str | None = None  # the first attempt's delivery state (`bounced:permanent`)
+    fallback_at: datetime | None = None
+    fallback_status: str | None = None
+    fallback_channel: str | None = None
+    fallback_detail: str | None = None  # the second attempt's reason (`no_channel`...)
+    fallback_completed_at: datetime | None = None
+    fallback_of: str | None = None
+
+    @classmethod
+    def from_item(
+        cls,
+        item: Mapping[str, Any],
+        *,
+        customer_timezone: str | None = None,
+        message: SentMessage | None = None,
+    ) -> "RunNotice":
+        """A NoticeLedgerTable item (plain values) as a notice, whichever optional fields it has."""
+        optional = {name: item[name] for name in _OPTIONAL_ITEM_FIELDS if item.get(name) is not None}
+        return cls.model_validate(
+            {
+                **optional,
+                "notice_id": item["notice_id"],
+                "kind": item["kind"],
+                "customer_id": item["customer_id"],
+                "status": item["status"],
+                "detected_at": item["detected_at"],
+                "settled_at": item.get("completed_at") or item["updated_at"],
+                "customer_timezone": customer_timezone,
+                "message": message,
+            }
+        )
 
     @property
     def settled_locally(self) -> datetime | None:
@@ -72,6 +118,29 @@ class RunNotice(BaseModel):
             if self.customer_timezone is None
             else self.settled_at.astimezone(ZoneInfo(self.customer_timezone))
         )
+
+
+# The ledger attributes RunNotice keeps as they are, when an item has them.
+_OPTIONAL_ITEM_FIELDS = (
+    "channel",
+    "reason",
+    "hold_until",
+    "delivery_state",
+    "delivery_at",
+    "delivery_detail",
+    "created_at",
+    "sent_at",
+    "resolved_by_receipt",
+    "resolved_at",
+    "fallback_notice_id",
+    "fallback_reason",
+    "fallback_at",
+    "fallback_status",
+    "fallback_channel",
+    "fallback_detail",
+    "fallback_completed_at",
+    "fallback_of",
+)
 
 
 class RunRecord(BaseModel):
@@ -93,19 +162,10 @@ def collect_notices(pipeline: "LocalPipeline") -> list[RunNotice]:
     messages = _sent_messages(pipeline)
     zones = _customer_zones(pipeline)
     notices = [
-        RunNotice(
-            notice_id=entry["notice_id"],
-            kind=entry["kind"],
-            customer_id=entry["customer_id"],
-            status=entry["status"],
-            channel=entry.get("channel"),
-            reason=entry.get("reason"),
-            detected_at=entry["detected_at"],
-            settled_at=entry.get("completed_at") or entry["updated_at"],
-            hold_until=entry.get("hold_until"),
+        RunNotice.from_item(
+            entry,
             customer_timezone=zones.get(entry["customer_id"]),
             message=messages.get(entry.get("provider_message_id") or ""),
-            delivery_state=entry.get("delivery_state"),
         )
         for entry in pipeline.ledger()
     ]
@@ -292,8 +352,13 @@ def _environment() -> Environment:
     )
     environment.filters["label"] = kind_label
     environment.filters["recheck_reason"] = recheck_reason
+    environment.filters["channel"] = lambda channel: (
+        channel_words(channel) if channel else "the other channel"
+    )
     environment.filters["utc"] = lambda moment: f"{moment:%Y-%m-%d %H:%M} UTC"
-    environment.globals.update(sms_encoding=sms_encoding, sms_segments=sms_segments)
+    environment.globals.update(
+        sms_encoding=sms_encoding, sms_segments=sms_segments, timeline=timeline, utc_clock=Clock()
+    )
     return environment
 
 
@@ -311,6 +376,7 @@ def render_page(record: RunRecord) -> str:
         "outcomes": outcomes,
         "rechecked": checks,
         "recheck_reasons": {reason for status, reason in checks if status == "skipped"},
+        "by_id": {notice.notice_id: notice for notice in record.notices},  # to find each fallback
     }
     return _environment().get_template(PAGE_TEMPLATE).render(context)
 

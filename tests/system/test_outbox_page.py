@@ -111,6 +111,12 @@ def test_an_email_row_opens_onto_the_email_the_customer_got(
     # The unsubscribe link is a working link in the email, the same one the plain-text part gives.
     links = first.frame_locator("iframe.email").locator("a[href]").evaluate_all("a => a.map(x => x.href)")
     assert any(link in message.text for link in links)
+    # Above it, what happened to it, in order: detected, then sent, then what the mail server said
+    timeline = first.get_by_role("list", name="What happened to it (UTC)")
+    steps = timeline.get_by_role("listitem").all_inner_texts()
+    assert steps[0].startswith("detected ")
+    assert any(step.startswith("sent ") for step in steps)
+    assert steps[-1].split()[0] in ("delivered", "delayed", "bounced", "refused", "failed", "no")
 
 
 def test_an_sms_row_opens_onto_the_text_with_its_length(

@@ -1,6 +1,8 @@
 """The outbox record and page, from a hand-made run (no AWS, no browser)."""
 
+import argparse
 import html
+import re
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -8,7 +10,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from cli.main import main, not_sent_table, rechecked_table, summarise
+from cli.main import main, not_sent_table, rechecked_table, summarise, summary_table
 from cli.outbox import (
     NoRunRecorded,
     RunNotice,
@@ -289,3 +291,86 @@ def test_each_notice_shows_what_the_provider_reported_became_of_it(run: RunRecor
     assert page.count('data-delivery="delivered"') == 1
     assert page.count('data-delivery="bounced:permanent"') == 1
     assert page.count('class="receipt"') == 2
+
+
+def test_each_row_tells_its_timeline_down_to_the_fallback(run: RunRecord) -> None:
+    # Given the first email bounced for good, and the SMS after it delivered
+    notices = list(run.notices)
+    notices[0] = notices[0].model_copy(
+        update={
+            "delivery_state": "bounced:permanent",
+            "delivery_detail": "no_email",
+            "delivery_at": START - timedelta(minutes=29),
+            "fallback_notice_id": "n002",
+            "fallback_reason": "bounced:permanent",
+        }
+    )
+    notices[1] = notices[1].model_copy(
+        update={
+            "fallback_of": "n001",
+            "delivery_state": "delivered",
+            "delivery_at": START - timedelta(minutes=28),
+        }
+    )
+    page = render_page(run.model_copy(update={"notices": notices}))
+
+    def steps(notice_id: str) -> list[tuple[str, str]]:
+        row = page[page.index(f'id="notice-{notice_id}"') :].split("</details>", 1)[0]
+        found = re.findall(r'<li class="step step-(\w+)">(.*?)</li>', row)
+        return [(tone, re.sub(r"<[^>]+>", "", words)) for tone, words in found]
+
+    # Then its row tells each step with its time (UTC), in plain words, the fallback last
+    assert steps("n001") == [
+        ("plain", "detected 07:25"),
+        ("ok", "sent 07:30"),
+        ("bad", "bounced 07:31 (address does not exist)"),
+        ("ok", "fallback by SMS: sent, delivered 07:32"),
+    ]
+    assert steps("n002")[-1] == ("plain", "second attempt of notice n001")
+    assert steps("n005") == [
+        ("plain", "detected 10:55"),
+        ("wait", "held until Wed 25 Nov 14:00 (quiet hours)"),
+    ]
+    assert steps("n004")[-1] == ("wait", "no receipt yet")
+    assert steps("n006")[-1] == ("plain", "not sent 12:00 (the customer asked not to be contacted)")
+    assert page.count('<ol class="timeline"') == len(notices)
+    assert '<span class="fallback">, then by SMS</span>' in page
+    assert '<time datetime="2026-11-24T07:31:00+00:00">07:31</time>' in page
+
+
+def test_the_summary_puts_every_notice_sent_to_a_customer_under_one_receipt_outcome() -> None:
+    states = [
+        ("email", "delivered"),
+        ("email", "opened"),
+        ("email", "bounced:transient"),
+        ("email", "bounced:permanent"),
+        ("email", "rejected"),
+        ("email", "rendering_failed"),
+        ("sms", "failed:permanent"),
+        ("sms", "failed:transient"),
+        ("email", "delayed"),
+        ("sms", None),
+    ]
+    notices = [
+        *(
+            notice(20 + n, "ticket_stale", START, channel=c, delivery_state=s)
+            for n, (c, s) in enumerate(states)
+        ),
+        notice(40, "ticket_stale", START, status="skipped", reason="no_channel"),
+        notice(41, "callback_escalation", START, channel="escalation_topic"),  # the team: no receipts
+    ]
+
+    summary = summarise(notices)
+
+    row = summary["ticket_stale"]
+    assert row["receipts"] == {"delivered": 2, "bounced": 2, "failed": 4, "delayed": 1, "no receipt yet": 1}
+    assert sum(row["receipts"].values()) == row["email"] + row["sms"]
+    assert summary["callback_escalation"]["receipts"] == {}
+    console = Console(record=True, width=200)
+    console.print(summary_table(summary, argparse.Namespace(customers=5, days=1, seed=1)))
+    text = console.export_text()
+    assert "no receipt" in text
+    lines = {line.split()[0]: line.split()[1:] for line in text.splitlines() if line.split()}
+    # detected, email, sms, team, skipped, held now, other, held first, then the five receipts
+    assert lines["ticket_stale"] == ["11", "7", "3", "0", "1", "0", "0", "0", "2", "2", "4", "1", "1"]
+    assert lines["all"][-5:] == ["2", "2", "4", "1", "1"]
