@@ -7,7 +7,7 @@ from typing import Any
 import boto3
 import pytest
 from headsup.domain.ses_feedback import parse_notification
-from headsup.handlers.ses_feedback import FeedbackNotRecorded
+from headsup.platform.batch import NotAllRecorded
 
 from emulator import Deployment
 from tests.unit.test_ses_feedback import (
@@ -190,11 +190,11 @@ def test_handler_raises_after_the_other_records_when_one_could_not_be_recorded(
     )
 
     # When the function is invoked
-    with pytest.raises(FeedbackNotRecorded) as caught:
+    with pytest.raises(NotAllRecorded) as caught:
         deployment.invoke("SesFeedbackFunction", event)
 
     # Then the record after the failed one was still processed, and the failure names its record
-    assert caught.value.sns_message_ids == [event["Records"][0]["Sns"]["MessageId"]]
+    assert caught.value.ids == [event["Records"][0]["Sns"]["MessageId"]]
     other = ledger_item(deployment, OTHER_NOTICE)
     assert other is not None
     assert other["feedback"]["S"] == "bounce:Transient"

@@ -1,6 +1,8 @@
 """Receipts without AWS: reading SNS's SMS delivery-status lines, what ReceiptRecorder does with a
 receipt (record it, queue a notice's one second attempt), and how a second attempt is routed."""
 
+import base64
+import gzip
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,6 +15,7 @@ from headsup.domain.policy import DeliveryPolicy, QuietHours, Recipient, Send, S
 from headsup.domain.preferences import Preferences
 from headsup.domain.receipts import RANK, DeliveryState, Receipt
 from headsup.domain.sms_receipts import MalformedSmsStatus, parse_sms_status
+from headsup.handlers.sms_receipts import UnreadableLogsEvent, log_events
 from headsup.logic.receipts import ReceiptRecorder, count_unresolved
 
 from tests.unit.builders import customer, notice_request
@@ -280,3 +283,26 @@ def test_unresolved_notices_are_counted_once_each() -> None:
     unresolved = FakeUnresolved(due=["a" * 32, "b" * 32])
 
     assert (count_unresolved(unresolved, AT), count_unresolved(unresolved, AT)) == (2, 0)
+
+
+# ------------------------------------------------------------------------------------ the log payload
+
+
+def subscription_event(payload: dict[str, Any]) -> dict[str, Any]:
+    return {"awslogs": {"data": base64.b64encode(gzip.compress(json.dumps(payload).encode())).decode()}}
+
+
+def test_the_subscription_payload_gives_its_log_events_and_nothing_for_a_control_message() -> None:
+    events = [{"id": "3795", "timestamp": 1795536000000, "message": status_line("x")}]
+    data = {"messageType": "DATA_MESSAGE", "logGroup": "sns/g", "logStream": "s", "logEvents": events}
+
+    assert log_events(subscription_event(data)) == events
+    assert log_events(subscription_event({"messageType": "CONTROL_MESSAGE", "logEvents": events})) == []
+
+
+@pytest.mark.parametrize(
+    "event", [{}, {"awslogs": {"data": "not base64!"}}, {"awslogs": {"data": "aGVsbG8="}}]
+)
+def test_an_event_that_is_not_a_subscription_payload_is_refused_clearly(event: dict[str, Any]) -> None:
+    with pytest.raises(UnreadableLogsEvent, match=r"awslogs\.data"):
+        log_events(event)

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from headsup.adapters.receipt_ledger import ReceiptRecorded
 from headsup.domain.preferences import Preferences
 from headsup.domain.receipts import RANK, DeliveryState, Receipt
 from headsup.domain.ses_feedback import (
@@ -207,11 +206,6 @@ class InMemoryFeedbackLedger:
             return None
         self.feedback[notice_id] = (feedback, at)
         return self.customers[notice_id]
-
-    def record_receipt(self, receipt: Receipt) -> ReceiptRecorded:
-        if receipt.notice_id not in self.customers:
-            return ReceiptRecorded.UNKNOWN
-        return ReceiptRecorded.MOVED
 
 
 def recorder(ledger: InMemoryFeedbackLedger, preferences: InMemoryPreferences) -> FeedbackRecorder:

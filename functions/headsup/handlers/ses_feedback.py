@@ -16,7 +16,6 @@ Each record is handled on its own, so one bad record never stops the others:
   timestamps, land again).
 """
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -30,17 +29,9 @@ from headsup.domain.ses_feedback import MalformedFeedback, parse_notification, p
 from headsup.handlers.settings import FeedbackSettings
 from headsup.logic.feedback import FeedbackRecorder
 from headsup.logic.receipts import ReceiptRecorder
+from headsup.platform.batch import AsyncRecords, handle_each
 from headsup.platform.cold_start import once_from
-from headsup.platform.errors import describe_error
 from headsup.platform.observability import logger, metrics, tracer
-
-
-class FeedbackNotRecorded(RuntimeError):
-    """Some records could not be recorded; raised so that Lambda retries the invocation."""
-
-    def __init__(self, sns_message_ids: list[str]) -> None:
-        self.sns_message_ids = sns_message_ids
-        super().__init__(f"SES feedback not recorded for SNS message(s) {', '.join(sns_message_ids)}")
 
 
 @dataclass(frozen=True)
@@ -79,37 +70,21 @@ def handle_record(record: dict[str, Any], recorder: Recorders) -> str:
     return result
 
 
+_RECORDS = AsyncRecords(
+    what="SES notification",
+    id_of=lambda record: _ids(record),
+    malformed=(MalformedFeedback,),
+    malformed_metric="MalformedFeedback",
+)
+
+
 # log_event=False whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event holds email addresses.
 @logger.inject_lambda_context(log_event=False)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     recorder = build_recorder()
-    results: Counter[str] = Counter()
-    failed: list[str] = []
-    for record in event.get("Records", []):
-        try:
-            results[handle_record(record, recorder)] += 1
-        except MalformedFeedback as exc:
-            logger.error(
-                "Malformed SES notification; dropped", extra={**_ids(record), "problems": exc.problems}
-            )
-            metrics.add_metric(name="MalformedFeedback", unit="Count", value=1)
-            results["malformed"] += 1
-        # Any other error must not stop the records after this one; it is re-raised (as
-        # FeedbackNotRecorded) once they have all been tried.
-        except Exception as exc:  # noqa: BLE001
-            logger.error(
-                "SES feedback not recorded; the invocation will be retried",
-                extra={**_ids(record), "error": describe_error(exc)},
-            )
-            metrics.add_metric(name="FeedbackErrors", unit="Count", value=1)
-            failed.append(str(_ids(record)["sns_message_id"]))
-    if failed:
-        # Not chained: each cause is logged above in a form safe for logs, while a raw AWS error
-        # message can quote the request (an address), and Lambda prints what escapes the handler.
-        raise FeedbackNotRecorded(failed) from None
-    return dict(results)
+    return handle_each(event.get("Records", []), lambda record: handle_record(record, recorder), _RECORDS)
 
 
 def _ids(record: dict[str, Any]) -> dict[str, Any]:

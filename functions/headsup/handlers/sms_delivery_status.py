@@ -12,31 +12,25 @@ delete blocks the whole stack's deletion.
 
 import json
 import urllib.request
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from headsup.adapters.sms_settings import SnsSmsDeliveryStatus
 from headsup.platform.errors import describe_error
 from headsup.platform.observability import logger
 
-if TYPE_CHECKING:
-    from mypy_boto3_sns import SNSClient
-
 PHYSICAL_ID = "sms-delivery-status"
-_ROLE, _RATE = "DeliveryStatusIAMRole", "DeliveryStatusSuccessSamplingRate"
 
 
-def apply(request: dict[str, Any], sns: "SNSClient") -> None:
+def apply(request: dict[str, Any], settings: SnsSmsDeliveryStatus) -> None:
     """Set (Create, Update) or unset (Delete) the account's delivery-status attributes."""
     properties = request.get("ResourceProperties", {})
-    role, rate = str(properties[_ROLE]), str(properties.get(_RATE, "100"))
+    role = str(properties["DeliveryStatusIAMRole"])
     if request["RequestType"] in ("Create", "Update"):
-        sns.set_sms_attributes(attributes={_ROLE: role, _RATE: rate})
-        return
-    current = sns.get_sms_attributes(attributes=[_ROLE]).get("attributes", {})
-    if current.get(_ROLE) == role:
-        sns.set_sms_attributes(attributes={_ROLE: "", _RATE: "0"})
+        settings.turn_on(role, str(properties.get("DeliveryStatusSuccessSamplingRate", "100")))
+    else:
+        settings.turn_off_if_ours(role)
 
 
 def respond(request: dict[str, Any], status: str, reason: str) -> None:
@@ -60,10 +54,12 @@ def respond(request: dict[str, Any], status: str, reason: str) -> None:
 
 
 @logger.inject_lambda_context(log_event=False)  # the event holds a pre-signed URL
-def lambda_handler(event: dict[str, Any], context: LambdaContext, sns: "SNSClient | None" = None) -> None:
+def lambda_handler(
+    event: dict[str, Any], context: LambdaContext, settings: SnsSmsDeliveryStatus | None = None
+) -> None:
     ids = {"request_type": event.get("RequestType"), "logical_resource_id": event.get("LogicalResourceId")}
     try:
-        apply(event, sns or boto3.client("sns"))
+        apply(event, settings or SnsSmsDeliveryStatus())
     except Exception as exc:  # noqa: BLE001 - whatever failed, CloudFormation must hear of it
         reason = describe_error(exc)
         logger.error("SMS delivery-status logging not set", extra={**ids, "error": reason})

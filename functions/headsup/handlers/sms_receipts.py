@@ -17,7 +17,6 @@ import base64
 import binascii
 import gzip
 import json
-from collections import Counter
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -27,17 +26,9 @@ from headsup.adapters.receipt_ledger import DynamoFeedbackLedger
 from headsup.domain.sms_receipts import MalformedSmsStatus, parse_sms_status
 from headsup.handlers.settings import SmsReceiptsSettings
 from headsup.logic.receipts import ReceiptRecorder
+from headsup.platform.batch import AsyncRecords, handle_each
 from headsup.platform.cold_start import once_from
-from headsup.platform.errors import describe_error
 from headsup.platform.observability import logger, metrics, tracer
-
-
-class SmsReceiptsNotRecorded(RuntimeError):
-    """Some lines could not be recorded; raised so that Lambda retries the invocation."""
-
-    def __init__(self, log_event_ids: list[str]) -> None:
-        self.log_event_ids = log_event_ids
-        super().__init__(f"SMS receipts not recorded for log event(s) {', '.join(log_event_ids)}")
 
 
 class UnreadableLogsEvent(ValueError):
@@ -64,29 +55,21 @@ def log_events(event: dict[str, Any]) -> list[dict[str, Any]]:
     return [entry for entry in data.get("logEvents", []) if isinstance(entry, dict)]
 
 
+_RECORDS = AsyncRecords(
+    what="SMS delivery status",
+    id_of=lambda entry: {"log_event_id": entry.get("id")},
+    malformed=(MalformedSmsStatus,),
+    malformed_metric="MalformedSmsStatus",
+)
+
+
 @logger.inject_lambda_context(log_event=False)  # the event holds phone numbers
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     recorder = build_recorder()
-    results: Counter[str] = Counter()
-    failed: list[str] = []
-    for entry in log_events(event):
-        ids = {"log_event_id": entry.get("id")}
-        try:
-            results[recorder.record_sms(parse_sms_status(str(entry.get("message", "")))).value] += 1
-        except MalformedSmsStatus as exc:
-            logger.error("Malformed SMS delivery status; dropped", extra={**ids, "problems": exc.problems})
-            metrics.add_metric(name="MalformedSmsStatus", unit="Count", value=1)
-            results["malformed"] += 1
-        # Any other error must not stop the lines after this one; re-raised once all were tried.
-        except Exception as exc:  # noqa: BLE001
-            logger.error(
-                "SMS receipt not recorded; the invocation will be retried",
-                extra={**ids, "error": describe_error(exc)},
-            )
-            metrics.add_metric(name="FeedbackErrors", unit="Count", value=1)
-            failed.append(str(entry.get("id")))
-    if failed:
-        raise SmsReceiptsNotRecorded(failed) from None
-    return dict(results)
+    return handle_each(
+        log_events(event),
+        lambda entry: recorder.record_sms(parse_sms_status(str(entry.get("message", "")))).value,
+        _RECORDS,
+    )

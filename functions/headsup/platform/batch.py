@@ -144,3 +144,56 @@ def _record_ids(record: Any) -> dict[str, Any]:
             "key": dynamodb.keys if dynamodb else None,
         }
     return {}
+
+
+class NotAllRecorded(RuntimeError):
+    """Some records of an asynchronous invocation could not be handled; raised once every record
+    was tried, so that Lambda retries the invocation (twice, then its on-failure destination)."""
+
+    def __init__(self, what: str, ids: list[str]) -> None:
+        self.ids = ids
+        super().__init__(f"{what} not recorded for {', '.join(ids)}")
+
+
+@dataclass(frozen=True)
+class AsyncRecords:
+    """How one asynchronous function (SNS, CloudWatch Logs) handles its records one by one."""
+
+    what: str  # "SES feedback", "SMS receipt": for the log lines
+    id_of: Callable[[Any], dict[str, Any]]  # the record's ids, safe for logs
+    malformed: tuple[type[Exception], ...]  # exceptions with `problems`: the same bytes fail again
+    malformed_metric: str
+
+
+def handle_each(records: list[Any], handle: Callable[[Any], str], how: AsyncRecords) -> dict[str, int]:
+    """Handle every record on its own and count the results. A malformed record is logged with its
+    ids and the fields at fault, counted and dropped (a retry would fail the same way); any other
+    error is logged and, once all records were tried, raised as NotAllRecorded. A retry re-handles
+    the records that had succeeded, so every handler's writes must be idempotent."""
+    results: dict[str, int] = {}
+    failed: list[str] = []
+    for record in records:
+        ids = how.id_of(record)
+        try:
+            result = handle(record)
+        except how.malformed as exc:
+            logger.error(
+                f"Malformed {how.what}; dropped", extra={**ids, "problems": getattr(exc, "problems", [])}
+            )
+            metrics.add_metric(name=how.malformed_metric, unit="Count", value=1)
+            result = "malformed"
+        # Any other error must not stop the records after this one.
+        except Exception as exc:  # noqa: BLE001
+            logger.error(
+                f"{how.what} not recorded; the invocation will be retried",
+                extra={**ids, "error": describe_error(exc)},
+            )
+            metrics.add_metric(name="FeedbackErrors", unit="Count", value=1)
+            failed.append(str(next(iter(ids.values()), None)))
+            continue
+        results[result] = results.get(result, 0) + 1
+    if failed:
+        # Not chained: each cause is logged above in a form safe for logs, while a raw AWS error
+        # message can quote the request (an address), and Lambda prints what escapes the handler.
+        raise NotAllRecorded(how.what, failed) from None
+    return results
