@@ -40,12 +40,15 @@ from bench.calls import CallLog, counting_calls
 from bench.results import Figure, record
 from emulator import Deployment
 from emulator.template import REPO_ROOT
+from sim.mailboxes import Mailboxes
 from sim.pipeline import LocalPipeline, lambda_output_to
 from sim.population import BILLS_ARRIVE, busy_day, simulate_day
 
 GOAL_CALLS_PER_NOTICE = 4.0
 GOAL_SHARE_OF_SES = 5.0  # percent
 GOAL_RECHECK_CALLS = 0.3  # issue 14: what checking notices again at send time may add
+# The functions that record what became of each message (issue 15).
+RECEIPT_FUNCTIONS = ("SesFeedbackFunction", "SmsReceiptsFunction")
 SES_PER_MILLION = 100.0  # USD, SES outbound email: 0.10 per 1,000
 # us-east-1, as published on the AWS pricing pages (docs/cost.md), last checked 2026-11-24.
 PRICES: dict[str, float] = {
@@ -239,12 +242,14 @@ def run_day(customers: int, overrides: dict[str, str] | None = None) -> dict[str
         pipeline = LocalPipeline.provision(overrides)
         units = RequestUnits(pipeline.deployment)
         recheck = RecheckCalls(pipeline.deployment)
+        # The customers' mail servers and phones report on each message, as SES and SNS do.
+        receivers = Mailboxes(pipeline, seed=2026)
         with (
             lambda_output_to(logs, pipeline.deployment),
             counting_calls(units.observe) as log,
             counting_calls(recheck.observe),
         ):
-            ticks = simulate_day(pipeline, data)
+            ticks = simulate_day(pipeline, data, on_tick=lambda _: receivers.report())
         ledger = pipeline.ledger()
         written = sorted({table for table in units.sized_later})
         largest = largest_items(pipeline, written)
@@ -380,6 +385,14 @@ def analyse(run: dict[str, Any]) -> dict[str, Any]:
         "recheck_calls": run["recheck_calls"],
         "recheck_calls_per_delivered_notice": sum(run["recheck_calls"].values()) / notices,
         "recheck_reads_in_shared_batch_reads": run["recheck_reads_shared"],
+        "receipt_calls_per_delivered_notice": sum(
+            n for (function, _, _), n in log.calls.items() if function in RECEIPT_FUNCTIONS
+        )
+        / notices,
+        "receipt_invocations_per_delivered_notice": sum(
+            n for function, n in log.invocations.items() if function in RECEIPT_FUNCTIONS
+        )
+        / notices,
         "billable_calls": calls,
         "billable_calls_per_delivered_notice": calls / notices,
         "fixed_sweep_shard_queries": fixed_queries,
@@ -476,6 +489,9 @@ def markdown(figures: dict[str, Any], command: str) -> str:
         f"| Lambda invocations per delivered notice | {invocations / delivered:.2f} |",
         f"| billable calls per delivered notice for the check at send time (goal ≤ {GOAL_RECHECK_CALLS:g}) | "
         f"{figures['recheck_calls_per_delivered_notice']:.2f} ({_listed(figures['recheck_calls'])}) |",
+        f"| billable calls / Lambda invocations per delivered notice for the receipts (included above) | "
+        f"{figures['receipt_calls_per_delivered_notice']:.2f} / "
+        f"{figures['receipt_invocations_per_delivered_notice']:.2f} |",
         "",
         "| calls per delivered notice | |",
         "|---|---|",

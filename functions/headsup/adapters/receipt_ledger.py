@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from headsup.adapters.dynamodb import ConditionFailed, DynamoTable, Update, to_item, to_python
-from headsup.adapters.ledger import UNRESOLVED, Status
+from headsup.adapters.ledger import UNRESOLVED, Status, unpack_request
 from headsup.domain.notices import NoticeRequest, fallback_notice_id
 from headsup.domain.receipts import Receipt
 
@@ -143,9 +143,7 @@ class DynamoFeedbackLedger(DynamoTable):
             )
         except ConditionFailed:
             return None
-        return NoticeRequest.model_validate_json(item["notice_request"]).fallback(
-            item["channel"], item["fallback_reason"]
-        )
+        return unpack_request(item["notice_request"]).fallback(item["channel"], item["fallback_reason"])
 
     def record_feedback(self, notice_id: str, *, feedback: str, at: datetime) -> str | None:
         # `status` is not touched: the notice was sent; the feedback sits beside that outcome.
