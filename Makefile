@@ -44,8 +44,9 @@ $(CHECKOV_VENV)/.installed: Makefile
 	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
 	touch $@
 
-# The outbox page's browser test and `headsup outbox --screenshot` drive Debian's Chromium
-# (Playwright is told where it is and never downloads a browser of its own).
+# The browser tests (the outbox page; the customer pages, with axe-core, which the dev dependency
+# axe-playwright-python bundles) and `headsup outbox --screenshot` / `headsup pages --screenshots`
+# drive Debian's Chromium (Playwright is told where it is and never downloads a browser of its own).
 chromium:  ## Debian's chromium package, for the headless-browser test (apt-get, once)
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core; }

@@ -47,8 +47,7 @@ from sim.population import BILLS_ARRIVE, busy_day, simulate_day
 GOAL_CALLS_PER_NOTICE = 4.0
 GOAL_SHARE_OF_SES = 5.0  # percent
 GOAL_RECHECK_CALLS = 0.3  # issue 14: what checking notices again at send time may add
-# The functions that record what became of each message (issue 15).
-RECEIPT_FUNCTIONS = ("SesFeedbackFunction", "SmsReceiptsFunction")
+RECEIPT_FUNCTIONS = ("SesFeedbackFunction", "SmsReceiptsFunction")  # what became of each message
 SES_PER_MILLION = 100.0  # USD, SES outbound email: 0.10 per 1,000
 # us-east-1, as published on the AWS pricing pages (docs/cost.md), last checked 2026-11-24.
 PRICES: dict[str, float] = {
@@ -242,8 +241,7 @@ def run_day(customers: int, overrides: dict[str, str] | None = None) -> dict[str
         pipeline = LocalPipeline.provision(overrides)
         units = RequestUnits(pipeline.deployment)
         recheck = RecheckCalls(pipeline.deployment)
-        # The customers' mail servers and phones report on each message, as SES and SNS do.
-        receivers = Mailboxes(pipeline, seed=2026)
+        receivers = Mailboxes(pipeline, seed=2026)  # the mail servers and phones report, as in AWS
         with (
             lambda_output_to(logs, pipeline.deployment),
             counting_calls(units.observe) as log,
@@ -385,14 +383,8 @@ def analyse(run: dict[str, Any]) -> dict[str, Any]:
         "recheck_calls": run["recheck_calls"],
         "recheck_calls_per_delivered_notice": sum(run["recheck_calls"].values()) / notices,
         "recheck_reads_in_shared_batch_reads": run["recheck_reads_shared"],
-        "receipt_calls_per_delivered_notice": sum(
-            n for (function, _, _), n in log.calls.items() if function in RECEIPT_FUNCTIONS
-        )
-        / notices,
-        "receipt_invocations_per_delivered_notice": sum(
-            n for function, n in log.invocations.items() if function in RECEIPT_FUNCTIONS
-        )
-        / notices,
+        "receipt_calls_per_delivered_notice": _receipts(log.calls, lambda key: key[0]) / notices,
+        "receipt_invocations_per_delivered_notice": _receipts(log.invocations, str) / notices,
         "billable_calls": calls,
         "billable_calls_per_delivered_notice": calls / notices,
         "fixed_sweep_shard_queries": fixed_queries,
@@ -502,6 +494,10 @@ def markdown(figures: dict[str, Any], command: str) -> str:
     lines += [f"| {item} | {usd} |" for item, usd in cost_rows(figures)]
     lines.append(DOC_END)
     return "\n".join(lines)
+
+
+def _receipts(counts: Any, function_of: Callable[[Any], str]) -> int:
+    return sum(n for key, n in counts.items() if function_of(key) in RECEIPT_FUNCTIONS)
 
 
 def _listed(calls: dict[str, int]) -> str:

@@ -4,6 +4,7 @@
     headsup check-templates [--sms-segments N]
     headsup simulate [--days N] [--customers N] [--seed S] [--record FILE]
     headsup outbox [--record FILE] [--out FILE] [--screenshot PNG]
+    headsup pages [--out DIR] [--screenshots DIR]
     headsup notices (--customer ID | --notice ID) [--since 7d|ISO-DATE] [--json]
                     [--stack NAME] [--region R] | [--local [--record FILE]]
 
@@ -13,6 +14,7 @@ file. `check-templates` renders every kind, for every locale and a set of custom
 the wording, and fails on a template error, an SMS over budget, or a customer email without its
 unsubscribe link. `simulate` runs a seeded population through the whole stack on the embedded
 emulator and saves every notice of the run; `outbox` turns that run into a static HTML page.
+`pages` renders every page customers see (cli/pages.py) through its real function, in each locale.
 `notices` is the one that reads AWS (read-only, with the operator's credentials): what a deployed
 stack told one customer, and whether it arrived (or, with --local, the last simulated run).
 """
@@ -46,6 +48,7 @@ BUSINESS = "Example Co"
 UNSUBSCRIBE = "https://notices.example.com/u/sample-token"
 LAST_RUN = "build/headsup/last-run.json"  # relative to where the command runs
 OUTBOX_PAGE = "build/headsup/outbox.html"
+PAGES_DIR = "build/headsup/pages"
 
 
 def renderer(templates: Path) -> "NoticeRenderer":
@@ -366,6 +369,12 @@ def outbox(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def pages(args: argparse.Namespace, console: Console) -> int:
+    from cli.pages import write_pages
+
+    return write_pages(Path(args.out), Path(args.screenshots) if args.screenshots else None, console)
+
+
 def notices(args: argparse.Namespace, console: Console) -> int:
     from cli.notices import show_notices
 
@@ -404,6 +413,7 @@ def parser() -> argparse.ArgumentParser:
     page.add_argument(
         "--open-first", type=int, default=2, help="notices shown expanded in the screenshot (default: 2)"
     )
+    pages_parser(commands)
     notices_parser(commands)
     every.add_argument(
         "--sms-segments",
@@ -413,6 +423,15 @@ def parser() -> argparse.ArgumentParser:
         "with an emoji makes an SMS UCS-2, 67 characters a segment: the longest then take 3)",
     )
     return cli
+
+
+def pages_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    shown = commands.add_parser(
+        "pages",
+        help="render every customer page (unsubscribe...) in every locale through the real functions",
+    )
+    shown.add_argument("--out", default=PAGES_DIR, help=f"where the HTML goes (default: {PAGES_DIR})")
+    shown.add_argument("--screenshots", metavar="DIR", help="also save a PNG of each, from headless Chromium")
 
 
 def notices_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -452,6 +471,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return outbox(args, console)
     if args.command == "notices":
         return notices(args, console)
+    if args.command == "pages":
+        return pages(args, console)
     return check_templates(args, console)
 
 

@@ -121,6 +121,31 @@ PAYLOADS: dict[NoticeKind, dict[str, Any]] = {
         "window_end": NOW + timedelta(minutes=30),
     },
     NoticeKind.VISIT_DONE: {"visit_id": "v-1", "technician_first_name": "Carlos"},
+    NoticeKind.TICKET_ANSWER: {
+        "customer_id": "cust-sample",
+        "reference": "t-1",
+        "answered_kind": "ticket_follow_up",
+        "answer": "not_fixed",
+        "answered_at": NOW,
+        "source": "link",
+    },
+    NoticeKind.CALLBACK_ANSWER: {
+        "customer_id": "cust-sample",
+        "reference": "cb-1",
+        "answered_kind": "callback_overdue",
+        "answer": "call_later",
+        "answered_at": NOW,
+        "source": "link",
+        "slot": NOW + timedelta(hours=3),
+    },
+    NoticeKind.VISIT_ANSWER: {
+        "customer_id": "cust-sample",
+        "reference": "v-1",
+        "answered_kind": "visit_running_late",
+        "answer": "reschedule",
+        "answered_at": NOW,
+        "source": "link",
+    },
 }
 
 # Customers for `check-templates`: what real data throws at the wording.

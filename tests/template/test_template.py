@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from headsup.handlers.settings import (
+    AnswerSettings,
     DeliverySettings,
     DetectorSettings,
     FeedbackSettings,
@@ -35,6 +36,7 @@ SETTINGS_OF: dict[str, type[EnvSettings]] = {
     "UnsubscribeFunction": UnsubscribeSettings,
     "SesFeedbackFunction": FeedbackSettings,
     "SmsReceiptsFunction": SmsReceiptsSettings,
+    "AnswerFunction": AnswerSettings,
     # A custom resource's provider: everything it needs comes in the request, nothing from the
     # environment.
     "SmsDeliveryStatusFunction": EnvSettings,

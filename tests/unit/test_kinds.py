@@ -17,11 +17,14 @@ def test_each_row_names_a_topic_an_audience_and_its_own_payload_model() -> None:
     assert len(set(models)) == len(models)
 
 
-def test_team_notices_are_the_escalations_and_the_sla_warning() -> None:
+def test_team_notices_are_the_escalations_the_sla_warning_and_the_customers_answers() -> None:
     assert {
         NoticeKind.CALLBACK_ESCALATION,
         NoticeKind.TICKET_ESCALATION,
         NoticeKind.TICKET_SLA_WARNING,
+        NoticeKind.TICKET_ANSWER,
+        NoticeKind.CALLBACK_ANSWER,
+        NoticeKind.VISIT_ANSWER,
     } == TEAM_KINDS
 
 

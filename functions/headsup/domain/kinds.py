@@ -10,13 +10,16 @@ from types import MappingProxyType
 from headsup.domain.payloads import (
     BillCorrectionPayload,
     BillIncreasePayload,
+    CallbackAnswerPayload,
     CallbackEscalationPayload,
     CallbackOverduePayload,
     Payload,
+    TicketAnswerPayload,
     TicketEscalationPayload,
     TicketFollowUpPayload,
     TicketSlaWarningPayload,
     TicketStalePayload,
+    VisitAnswerPayload,
     VisitDonePayload,
     VisitEtaEarlierPayload,
     VisitOnTheWayPayload,
@@ -37,6 +40,10 @@ class NoticeKind(StrEnum):
     VISIT_RUNNING_LATE = "visit_running_late"
     VISIT_ETA_EARLIER = "visit_eta_earlier"
     VISIT_DONE = "visit_done"
+    # To the team: a customer's answer someone must act on (domain/answers.py).
+    TICKET_ANSWER = "ticket_answer"
+    CALLBACK_ANSWER = "callback_answer"
+    VISIT_ANSWER = "visit_answer"
 
 
 class Audience(StrEnum):
@@ -110,6 +117,9 @@ KINDS: Mapping[NoticeKind, KindSpec] = MappingProxyType(
             promises=("new_eta",),
         ),
         NoticeKind.VISIT_DONE: KindSpec(Topic.VISITS, _CUSTOMER, VisitDonePayload),
+        NoticeKind.TICKET_ANSWER: KindSpec(Topic.TICKETS, _TEAM, TicketAnswerPayload),
+        NoticeKind.CALLBACK_ANSWER: KindSpec(Topic.CALLBACKS, _TEAM, CallbackAnswerPayload),
+        NoticeKind.VISIT_ANSWER: KindSpec(Topic.VISITS, _TEAM, VisitAnswerPayload),
     }
 )
 

@@ -174,3 +174,29 @@ class VisitEtaEarlierPayload(Payload):
 class VisitDonePayload(Payload):
     visit_id: str
     technician_first_name: str
+
+
+class CustomerAnswerPayload(Payload):
+    """To the team: a customer answered a notice in a way someone must act on (still broken, call
+    me, please reschedule, something is not right). `reference` is the ticket, callback or visit."""
+
+    customer_id: str
+    reference: str
+    answered_kind: str  # the kind of the notice answered
+    answer: str
+    answered_at: AwareDatetime
+    source: str  # `link` (a tap in an email) or `sms` (a reply)
+    slot: AwareDatetime | None = None  # for "call me later": the time the customer chose
+
+
+# One model per kind (a kind's payload names it), the same facts for each source.
+class TicketAnswerPayload(CustomerAnswerPayload):
+    pass
+
+
+class CallbackAnswerPayload(CustomerAnswerPayload):
+    pass
+
+
+class VisitAnswerPayload(CustomerAnswerPayload):
+    pass

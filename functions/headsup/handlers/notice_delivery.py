@@ -33,7 +33,7 @@ from headsup.logic.delivery import Attempt, NoticeDelivery
 from headsup.platform.batch import process_batch
 from headsup.platform.cold_start import once
 from headsup.platform.observability import logger, metrics, tracer
-from headsup.rendering.links import UnsubscribeLinks
+from headsup.rendering.links import AnswerLinks, UnsubscribeLinks
 from headsup.rendering.renderer import NoticeRenderer
 
 # A claim must outlive the invocation that holds it, with room for clock skew.
@@ -51,6 +51,7 @@ def build_delivery() -> NoticeDelivery:
     # A batch's customers, preferences and the items its waiting notices state facts about:
     # prefetched together, in one BatchGetItem.
     batch_reads = BatchReads()
+    signing_key = read_signing_key(config.unsubscribe_key_secret_arn)
     return NoticeDelivery(
         customers=DynamoCustomerDirectory(
             config.customers_table_name,
@@ -83,8 +84,12 @@ def build_delivery() -> NoticeDelivery:
         preferences=DynamoPreferenceStore(config.preferences_table_name, reads=batch_reads),
         policy=config.delivery_policy,
         holds=DueItemsHeldNotices(DynamoDueItems(config.due_items_table_name, config.due_index_shards)),
-        unsubscribe_links=UnsubscribeLinks(
-            config.unsubscribe_base_url, key=read_signing_key(config.unsubscribe_key_secret_arn)
+        unsubscribe_links=UnsubscribeLinks(config.unsubscribe_base_url, key=signing_key),
+        answer_links=AnswerLinks(
+            config.unsubscribe_base_url,
+            key=signing_key,
+            kinds=config.answer_kinds_enabled,
+            valid_for=timedelta(days=config.answer_link_days),
         ),
         sources=DynamoSourceReader(config.source_tables, reads=batch_reads),
         recheck=config.recheck_policy,

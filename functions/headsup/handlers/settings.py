@@ -11,6 +11,7 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
+from headsup.domain.answers import ANSWERS
 from headsup.domain.assertions import SourceTable
 from headsup.domain.callbacks.rules import CallbackPolicy
 from headsup.domain.kinds import NoticeKind, Topic
@@ -119,6 +120,8 @@ class DeliverySettings(
     # Empty unless the business turned engagement tracking on for some topics.
     ses_tracked_configuration_set: Annotated[str, Field(alias="SES_TRACKED_CONFIGURATION_SET")] = ""
     engagement_tracking_topics: Annotated[str, Field(alias="ENGAGEMENT_TRACKING_TOPICS")] = ""
+    answer_kinds: Annotated[str, Field(alias="ANSWER_KINDS")] = ""
+    answer_link_days: Annotated[int, Field(alias="ANSWER_LINK_DAYS", ge=1, le=90)] = 14
 
     @field_validator("quiet_hours_bypass_kinds", "cap_bypass_kinds")
     @classmethod
@@ -171,6 +174,10 @@ class DeliverySettings(
         }
 
     @property
+    def answer_kinds_enabled(self) -> frozenset[str]:
+        return _kinds(self.answer_kinds)
+
+    @property
     def tracked_topics(self) -> frozenset[str]:
         return _kinds(self.engagement_tracking_topics)
 
@@ -199,3 +206,35 @@ class FeedbackSettings(PreferencesSettings, LedgerSettings, NoticeQueueSettings)
 
 class SmsReceiptsSettings(LedgerSettings, NoticeQueueSettings):
     """SmsReceiptsFunction: where the notice's outcome lives and where its second attempt goes."""
+
+
+class AnswerSettings(LedgerSettings, NoticeQueueSettings, UnsubscribeKeySettings):
+    """AnswerFunction: the ledger (answers recorded once), the business's tables the answers act on,
+    the queue for the team's notices, the signing key, business hours for callback slots."""
+
+    callbacks_table_name: Annotated[str, Field(alias="CALLBACKS_TABLE_NAME", min_length=1)]
+    tickets_table_name: Annotated[str, Field(alias="TICKETS_TABLE_NAME", min_length=1)]
+    visits_table_name: Annotated[str, Field(alias="VISITS_TABLE_NAME", min_length=1)]
+    quiet_hours_start: Annotated[time, Field(alias="QUIET_HOURS_START")]
+    quiet_hours_end: Annotated[time, Field(alias="QUIET_HOURS_END")]
+    answer_kinds: Annotated[str, Field(alias="ANSWER_KINDS")]
+
+    @field_validator("answer_kinds")
+    @classmethod
+    def _answerable(cls, value: str) -> str:
+        unknown = _kinds(value) - {kind.value for kind in ANSWERS}
+        if unknown:
+            raise ValueError(f"kinds that take no answer {sorted(unknown)}")
+        return value
+
+    @property
+    def enabled_answer_kinds(self) -> frozenset[str]:
+        return _kinds(self.answer_kinds)
+
+    @property
+    def answer_tables(self) -> dict[SourceTable, str]:
+        return {
+            SourceTable.CALLBACKS: self.callbacks_table_name,
+            SourceTable.TICKETS: self.tickets_table_name,
+            SourceTable.VISITS: self.visits_table_name,
+        }

@@ -49,6 +49,7 @@ from headsup.domain.recheck import (
 )
 from headsup.platform.errors import describe_error
 from headsup.platform.observability import logger, metrics
+from headsup.rendering.links import no_answer_links
 from headsup.rendering.renderer import InvalidPayload, NoticeRenderer, sms_segments
 
 TEAM_CHANNEL = "escalation_topic"
@@ -124,6 +125,8 @@ class NoticeDelivery:
     policy: DeliveryPolicy
     holds: HeldNotices
     unsubscribe_links: Callable[[str, str], str]  # (customer_id, topic) -> signed URL
+    # (request, customer, now) -> the notice's signed answer link, None for a kind with no answers
+    answer_links: Callable[[NoticeRequest, Customer, datetime], str | None] = no_answer_links
     sources: SourceReader
     recheck: RecheckPolicy
     team_zone: ZoneInfo
@@ -337,7 +340,12 @@ class NoticeDelivery:
     def _render(self, request: NoticeRequest, customer: Customer, route: Route) -> Dispatch:
         if route.channel is Channel.EMAIL:
             unsubscribe_url = self.unsubscribe_links(customer.customer_id, request.topic)
-            email = self.renderer.render_email(request, customer, unsubscribe_url=unsubscribe_url)
+            email = self.renderer.render_email(
+                request,
+                customer,
+                unsubscribe_url=unsubscribe_url,
+                answer_url=self.answer_links(request, customer, self.clock()),
+            )
             return Dispatch(
                 request,
                 route.channel,

@@ -24,10 +24,12 @@ from babel import Locale, UnknownLocaleError
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError
 from pydantic import BaseModel, ValidationError
 
+from headsup.domain.answers import ANSWERS, Answer
 from headsup.domain.customer import Customer
 from headsup.domain.kinds import KINDS
 from headsup.domain.messages import RenderedEmail, RenderedEscalation, RenderedSms
 from headsup.domain.notices import NoticeRequest
+from headsup.rendering.answer_words import page_text
 from headsup.rendering.formatting import LocaleFormatter
 
 
@@ -79,11 +81,21 @@ class NoticeRenderer:
         )
 
     def render_email(
-        self, request: NoticeRequest, customer: Customer, *, unsubscribe_url: str | None = None
+        self,
+        request: NoticeRequest,
+        customer: Customer,
+        *,
+        unsubscribe_url: str | None = None,
+        answer_url: str | None = None,
     ) -> RenderedEmail:
         """`unsubscribe_url`: the signed one-click link for this customer and topic, shown in the
-        footer (and sent as List-Unsubscribe by the sender)."""
-        context = {**self._context(request, customer), "unsubscribe_url": unsubscribe_url}
+        footer (and sent as List-Unsubscribe by the sender). `answer_url`: the notice's signed
+        answer link; its answers are shown as buttons under the notice's own words."""
+        context = {
+            **self._context(request, customer),
+            "unsubscribe_url": unsubscribe_url,
+            "answers": answer_buttons(request, customer, answer_url, business=self._business_name),
+        }
 
         def part(env: Environment, file: str) -> str:
             formatted = {**context, "fmt": self._formatter(customer, request, file)}
@@ -147,6 +159,7 @@ class NoticeRenderer:
             "support_reply_to": self._support_reply_to,
             "topic": request.topic.value,
             "unsubscribe_url": None,
+            "answers": None,
         }
 
     def _formatter(self, customer: Customer, request: NoticeRequest, file: str) -> LocaleFormatter:
@@ -204,6 +217,24 @@ def english_for(territory: str | None) -> Locale:
         except UnknownLocaleError:
             pass
     return Locale.parse("en_001")
+
+
+def answer_buttons(
+    request: NoticeRequest, customer: Customer, answer_url: str | None, *, business: str
+) -> dict[str, Any] | None:
+    """The question and one (label, URL) per answer, in the customer's language. Each URL names its
+    answer only as a hint for the page, which asks again before anything changes."""
+    if answer_url is None or request.kind not in ANSWERS:
+        return None
+    words = page_text(customer.locale)
+    choices = [
+        (
+            words.later_label if answer is Answer.CALL_LATER else words.labels[answer],
+            f"{answer_url}?answer={answer}",
+        )
+        for answer in ANSWERS[request.kind]
+    ]
+    return {"question": words.questions[request.kind].format(business=business), "choices": choices}
 
 
 def _in_language(customer: Customer, request: NoticeRequest, file: str) -> list[str]:
