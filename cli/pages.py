@@ -21,6 +21,7 @@ import contextlib
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -96,9 +97,49 @@ def unsubscribe_page(pipeline: LocalPipeline, locale: str) -> str:
     return served_html(pipeline.unsubscribe_api, urlsplit(link).path, locale)
 
 
+def answer_page(kind: str) -> Callable[[LocalPipeline, str], str]:
+    """What a customer sees on tapping an answer in an email of `kind`: the link built as
+    NoticeDeliveryFunction builds it (AnswerLinks, its key and base URL), for a customer whose
+    locale is the page's (the link carries it: the page needs no read to speak it)."""
+
+    def page(pipeline: LocalPipeline, locale: str) -> str:
+        from headsup.domain.customer import Customer
+        from headsup.domain.kinds import NoticeKind
+        from headsup.domain.unsubscribe_tokens import signing_key
+        from headsup.rendering.links import AnswerLinks
+
+        from sim.samples import sample_request
+
+        deployment = pipeline.deployment
+        secrets = boto3.client("secretsmanager", region_name=deployment.region)
+        secret = secrets.get_secret_value(SecretId=deployment.ref("UnsubscribeSigningKey"))["SecretString"]
+        env = deployment.function_env("NoticeDeliveryFunction")
+        links = AnswerLinks(
+            env["UNSUBSCRIBE_BASE_URL"],
+            key=signing_key(secret),
+            kinds=frozenset(env["ANSWER_KINDS"].split(",")),
+            valid_for=timedelta(days=int(env["ANSWER_LINK_DAYS"])),
+        )
+        customer = Customer(
+            customer_id=SAMPLE_CUSTOMER, first_name="Ana", locale=locale, timezone="America/Los_Angeles"
+        )
+        link = links(sample_request(NoticeKind(kind)), customer, datetime.now(UTC))
+        if link is None:
+            raise PageNotServed(f"{kind} notices carry no answer link (AnswerKinds)")
+        return served_html(HttpApiSource(deployment, "AnswerFunction"), urlsplit(link).path, locale)
+
+    return page
+
+
 # The customer pages, each rendered in each of its locales. A page that cannot be produced yet is
 # not listed; add one entry when it can be.
-PAGES: tuple[CustomerPage, ...] = (CustomerPage("unsubscribe", unsubscribe_page),)
+PAGES: tuple[CustomerPage, ...] = (
+    CustomerPage("unsubscribe", unsubscribe_page),
+    CustomerPage("answer-ticket-follow-up", answer_page("ticket_follow_up")),
+    CustomerPage("answer-callback-overdue", answer_page("callback_overdue")),
+    CustomerPage("answer-visit-running-late", answer_page("visit_running_late")),
+    CustomerPage("answer-visit-done", answer_page("visit_done")),
+)
 
 
 @contextlib.contextmanager
