@@ -91,17 +91,30 @@ class AnswerService:
             logger.warning("Answer POST without a valid answer; nothing changed", extra=_ids(link))
             return Response(400, self._question_html(link, now, retry=True))
         answer, slot = chosen
-        outcome = self.ledger.record(link, answer, slot=slot, source=source, now=now)
-        if outcome.recorded is Recorded.UNKNOWN:
-            logger.warning("Answer for no notice of this customer; nothing changed", extra=_ids(link))
+        recorded = self.apply(GivenAnswer(link, answer, slot, source, now))
+        if recorded is Recorded.UNKNOWN:
             return self.invalid_link()
         text = page_text(link.locale)
-        if outcome.recorded is Recorded.ALREADY:
-            logger.info("Notice already answered; nothing changed", extra={**_ids(link), "answer": answer})
-            metrics.add_metric(name="AnswersRepeated", unit="Count", value=1)
+        if recorded is Recorded.ALREADY:
             return Response(200, _page(text, text.already_title, _p(text.already_body)))
-        self._act(GivenAnswer(link, answer, slot, source, now), outcome.subject)
         return Response(200, _page(text, text.thanks_title, _p(text.thanks[answer])))
+
+    def apply(self, given: GivenAnswer) -> Recorded:
+        """Record an answer once and act on it, however it came (a link's POST, an SMS reply):
+        the one path, so an SMS "2" does exactly what the "No, still a problem" button does."""
+        outcome = self.ledger.record(
+            given.link, given.answer, slot=given.slot, source=given.source, now=given.at
+        )
+        if outcome.recorded is Recorded.UNKNOWN:
+            logger.warning("Answer for no notice of this customer; nothing changed", extra=_ids(given.link))
+        elif outcome.recorded is Recorded.ALREADY:
+            logger.info(
+                "Notice already answered; nothing changed", extra={**_ids(given.link), "answer": given.answer}
+            )
+            metrics.add_metric(name="AnswersRepeated", unit="Count", value=1)
+        else:
+            self._act(given, outcome.subject)
+        return outcome.recorded
 
     def invalid_link(self) -> Response:
         text = page_text("en")
