@@ -6,7 +6,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from headsup.adapters.ledger import ClaimHeld, Intent, Status
 from headsup.adapters.senders import PermanentSendError, UnconfirmedSend
+from headsup.domain.customer import Customer
+from headsup.domain.kinds import NoticeKind
+from headsup.domain.notices import NoticeRequest
 from headsup.domain.policy import DeliveryPolicy, QuietHours
+from headsup.domain.preferences import Preferences
 from headsup.logic.delivery import Attempt, NoticeDelivery, RecheckPolicy, UnknownCustomer, outcome_metric
 from headsup.rendering.renderer import NoticeRenderer
 
@@ -22,6 +26,7 @@ from emulator.fakes import (
     RecordingTeam,
     client_error,
 )
+from sim.samples import sample_request
 from tests.unit.builders import customer, notice_request
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -224,3 +229,28 @@ def test_each_recorded_outcome_is_counted_once_under_one_metric_name(world: Worl
     metrics.clear_metrics()
     assert counted == {"NoticesDeadLettered": 1, "NoticesSent": 1}
     assert outcome_metric(Status.UNCONFIRMED) == "NoticesUnconfirmed"
+
+
+def test_the_language_chosen_on_the_preference_page_is_the_notices_and_its_answer_links(world: World) -> None:
+    # Given an en-US customer who chose Spanish on the preference page
+    world.preferences.preferences["cust-1"] = Preferences("cust-1", language="es")
+    seen: list[str] = []
+    world = replace_answer_links(world, seen)
+
+    # When a ticket follow-up goes to them
+    follow_up = sample_request(NoticeKind.TICKET_FOLLOW_UP).model_copy(update={"customer_id": "cust-1"})
+    world.delivery.deliver(follow_up, first_attempt())
+
+    # Then it is written in Spanish (US dates) and its answer link speaks Spanish too
+    [(_, email)] = world.email.sent
+    assert "¿" in email.subject or "¿" in email.text
+    assert seen == ["es-US"]
+
+
+def replace_answer_links(world: World, seen: list[str]) -> World:
+    def answer_links(request: NoticeRequest, person: Customer, now: datetime) -> str:
+        seen.append(person.locale)
+        return "https://example.com/answer/t"
+
+    world.delivery = replace(world.delivery, answer_links=answer_links)
+    return world

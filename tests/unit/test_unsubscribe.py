@@ -2,12 +2,14 @@
 moto with template.yaml provisioned, driven with HTTP API payload 2.0 events as API Gateway sends them."""
 
 import base64
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import pytest
+from headsup.adapters.preferences import Saved
 from headsup.domain import unsubscribe_tokens as tokens
-from headsup.domain.preferences import Preferences
+from headsup.domain.preferences import Preferences, changes_between
 from headsup.domain.unsubscribe_tokens import signing_key
 from headsup.logic.unsubscribe import (
     MAX_FORM_BYTES,
@@ -26,20 +28,39 @@ FORM = "application/x-www-form-urlencoded"
 
 @dataclass
 class InMemoryPreferences:
-    """Keeps PreferenceStore's rules: opting out of a topic twice is the same as once."""
+    """Keeps the PreferenceEditor's rules: opting out of a topic twice is the same as once, and a
+    save that changes nothing writes nothing."""
 
-    topics: dict[str, set[str]] = field(default_factory=dict)
-    changes: list[tuple[str, str, str]] = field(default_factory=list)  # (customer, topic, source)
+    stored: dict[str, Preferences] = field(default_factory=dict)
+    changes: list[tuple[str, str, str]] = field(default_factory=list)  # (customer, what, source)
+
+    @property
+    def topics(self) -> dict[str, set[str]]:
+        return {c: set(p.opted_out_topics) for c, p in self.stored.items() if p.opted_out_topics}
 
     def get(self, customer_id: str) -> Preferences:
-        return Preferences(customer_id, opted_out_topics=frozenset(self.topics.get(customer_id, set())))
+        return self.stored.get(customer_id, Preferences(customer_id))
 
     def opt_out_topic(self, customer_id: str, topic: str, *, source: str, now: datetime) -> None:
-        self.topics.setdefault(customer_id, set()).add(topic)
-        self.changes.append((customer_id, topic, source))
+        current = self.get(customer_id)
+        if topic not in current.opted_out_topics:
+            self.stored[customer_id] = replace(current, opted_out_topics=current.opted_out_topics | {topic})
+            self.changes.append((customer_id, topic, source))
 
     def suppress_email(self, customer_id: str, address: str, *, reason: str, now: datetime) -> None:
         raise AssertionError("unsubscribing never suppresses an address")
+
+    def change(
+        self, customer_id: str, edit: Callable[[Preferences], Preferences], *, source: str, now: datetime
+    ) -> Saved:
+        before = self.get(customer_id)
+        after = edit(before)
+        what = changes_between(before, after, now)
+        if not what:
+            return Saved(before, ())
+        self.stored[customer_id] = after
+        self.changes.extend((customer_id, entry, source) for entry in what)
+        return Saved(after, what)
 
 
 def service(store: InMemoryPreferences, business: str = "Example Co") -> Unsubscribe:

@@ -3,10 +3,12 @@
 The same rules for every notice kind, in this order (the first that applies decides):
 1. `do_not_contact` on the customer: skip.
 2. The customer opted out of the notice's topic (billing, callbacks, tickets, visits): skip.
-3. No usable channel (missing address, channel opted out, email suppressed after a bounce or
-   complaint, SMS number opted out with the carrier, or, for a notice's second attempt, the
-   channel its first attempt failed on): skip with `no_channel`. A suppressed or
-   missing email falls back to SMS when the customer allows it, and the reverse.
+   The customer paused every notice until a time that has not come: skip as `paused`.
+3. No usable channel (missing address, channel opted out, the topic opted out on that channel
+   alone, email suppressed after a bounce or complaint, SMS number opted out with the carrier, or,
+   for a notice's second attempt, the channel its first attempt failed on): skip with
+   `no_channel`. A suppressed or missing email falls back to SMS when the customer allows it, and
+   the reverse.
 4. The customer already had `max_per_day` notices in the last 24 hours: hold until the oldest of
    them is 24 hours old, unless the kind may bypass the cap (a technician on the way or running
    late: true for an hour, so held it would only ever be skipped as expired). It still counts
@@ -85,7 +87,7 @@ class Hold:
 
 @dataclass(frozen=True)
 class Skip:
-    reason: str  # "do_not_contact" | "expired" | "opted_out_topic" | "no_channel"
+    reason: str  # "do_not_contact" | "expired" | "opted_out_topic" | "paused" | "no_channel"
     detail: str  # no personal data
 
 
@@ -121,6 +123,8 @@ def decide(request: NoticeRequest, recipient: Recipient, now: datetime, policy: 
 
 def _blocked_channels(request: NoticeRequest, preferences: Preferences) -> dict[str, str]:
     blocked = {channel: f"customer opted out of {channel}" for channel in preferences.opted_out_channels}
+    for channel in preferences.channels_off_for(request.topic):
+        blocked.setdefault(channel, f"customer opted out of {request.topic} by {channel}")
     if request.fallback_of is not None:
         blocked[request.fallback_of.failed_channel] = "this notice failed there for good"
     return blocked
@@ -128,13 +132,18 @@ def _blocked_channels(request: NoticeRequest, preferences: Preferences) -> dict[
 
 def _unwanted(request: NoticeRequest, recipient: Recipient, now: datetime) -> Skip | None:
     """Rules 1 and 2, and a notice already past its use: skipped before any channel is tried."""
+    preferences = recipient.preferences
     barred = contact_barred(recipient.customer)
     if barred is not None:
         return Skip(barred.reason, barred.detail)
     if request.expires_at is not None and now >= request.expires_at:
         return Skip("expired", "no longer useful to the customer")
-    if request.topic in recipient.preferences.opted_out_topics:
+    if request.topic in preferences.opted_out_topics:
         return Skip("opted_out_topic", f"customer opted out of {request.topic} notices")
+    paused_until = preferences.paused_at(now)
+    if paused_until is not None:
+        # When it ends, in UTC: what the support desk is asked, and nothing about the customer.
+        return Skip("paused", f"customer paused notices until {paused_until.astimezone(UTC).isoformat()}")
     return None
 
 

@@ -1,4 +1,5 @@
-"""UnsubscribeApi (HTTP API, payload 2.0): GET shows the confirmation page, POST unsubscribes."""
+"""UnsubscribeApi (HTTP API, payload 2.0): GET shows the preference page; POST unsubscribes (one-click,
+or the page's button) or saves the page's choices."""
 
 import base64
 import binascii
@@ -11,10 +12,13 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2,
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from headsup.adapters.preferences import DynamoPreferenceStore
+from headsup.adapters.customers import DynamoCustomerPlaces
+from headsup.adapters.preferences import ConcurrentChange, DynamoPreferenceStore
 from headsup.adapters.secrets import read_signing_key
 from headsup.handlers.settings import UnsubscribeSettings
-from headsup.logic.unsubscribe import Response, Unsubscribe, read_form
+from headsup.logic.preference_form import read_fields
+from headsup.logic.preference_words import template_languages
+from headsup.logic.unsubscribe import Response, Unsubscribe
 from headsup.platform.cold_start import once_from
 from headsup.platform.errors import describe_error
 from headsup.platform.observability import logger, metrics, tracer
@@ -26,6 +30,10 @@ def build_unsubscribe(settings: UnsubscribeSettings) -> Unsubscribe:
         key=read_signing_key(settings.unsubscribe_key_secret_arn),
         store=DynamoPreferenceStore(settings.preferences_table_name),
         business_name=settings.business_name,
+        languages=template_languages(settings.templates_dir),
+        places=(
+            DynamoCustomerPlaces(settings.customers_table_name) if settings.customers_table_name else None
+        ),
     )
 
 
@@ -41,20 +49,23 @@ def lambda_handler(event: APIGatewayProxyEventV2, context: LambdaContext) -> dic
     # The route is /unsubscribe/{token}; a client that percent-encoded the token is forgiven
     # (ours contain only URL-safe characters, never '%').
     token = unquote(event.path_parameters.get("token", ""))
+    # API Gateway hands HTTP API headers over lower-cased.
+    accept_language = event.headers.get("accept-language")
+    now = datetime.now(UTC)
     try:
         match event.http_method.upper():
             case "GET":
-                response = unsubscribe.confirmation_page(token)
+                response = unsubscribe.confirmation_page(token, now=now, accept_language=accept_language)
             case "POST":
-                form = read_form(_body(event), event.headers.get("content-type"))
-                response = unsubscribe.unsubscribe(token, form, now=datetime.now(UTC))
+                form = read_fields(_body(event), event.headers.get("content-type"))
+                response = unsubscribe.unsubscribe(token, form, now=now, accept_language=accept_language)
             case _:
-                response = unsubscribe.method_not_allowed()
-    except (ClientError, BotoCoreError) as exc:
-        # The opt-out could not be written. 503 tells a one-click client to try again later.
+                response = unsubscribe.method_not_allowed(accept_language)
+    except (ClientError, BotoCoreError, ConcurrentChange) as exc:
+        # The preferences could not be read or written. 503 tells a one-click client to try again later.
         logger.error("Could not record the opt-out", extra={"error": describe_error(exc)})
         metrics.add_metric(name="UnsubscribeErrors", unit="Count", value=1)
-        response = unsubscribe.unavailable()
+        response = unsubscribe.unavailable(accept_language)
     return _http_response(response)
 
 

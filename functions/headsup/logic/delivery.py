@@ -37,6 +37,7 @@ from headsup.domain.customer import Customer
 from headsup.domain.kinds import Audience
 from headsup.domain.notices import NoticeRequest
 from headsup.domain.policy import DAY, DeliveryPolicy, Hold, Recipient, Skip, decide
+from headsup.domain.preferences import effective_locale
 from headsup.domain.recheck import (
     ALREADY_TOLD,
     NO_LONGER_TRUE,
@@ -320,7 +321,10 @@ class NoticeDelivery:
                     hold_until=decision.until,
                 ),
             )
-        return self._render(request, customer, decision.route)
+        # The language the customer chose on the preference page, if any, over their account's:
+        # for the notice, and for the answer link it carries.
+        chosen = effective_locale(customer.locale, recipient.preferences)
+        return self._render(request, customer.model_copy(update={"locale": chosen}), decision.route)
 
     def _still_true(self, request: NoticeRequest, attempt: Attempt, zone: ZoneInfo) -> NoticeRequest | Stale:
         """The notice as it may go now (domain/recheck.py), or why it must not."""

@@ -1,125 +1,93 @@
-"""Unsubscribing from one topic through the signed link in every email (RFC 8058 one-click).
+"""The page behind every unsubscribe link: unsubscribe from one topic at once, or choose what to
+receive and how, in which language, and pause everything for a while.
 
-Two requests reach the same URL, `/unsubscribe/{token}`:
+Requests to `/unsubscribe/{token}`, the signed link in every email (RFC 8058 one-click):
 
-* POST is the unsubscribe. Mail clients send it with the body `List-Unsubscribe=One-Click` when
-  the reader presses their "Unsubscribe" button (RFC 8058); our own confirmation page sends
-  `confirm=yes`. Either opts the customer out of the token's topic at once and answers 200 with
+* GET shows the customer's preferences: every topic on every channel as a checkbox, the link's
+  topic highlighted with one big "unsubscribe" button, the language of their notices, and a
+  pause. It changes nothing, because mail scanners and link previewers fetch every URL in a
+  message: a GET that unsubscribed would unsubscribe customers who never asked.
+* POST with the body `List-Unsubscribe=One-Click` (a mail client's button, RFC 8058) or our big
+  button's `confirm=yes` opts the customer out of the token's topic at once and answers 200 with
   a short page: RFC 8058 clients do not follow redirects, so there is none.
-* GET only shows a confirmation page with a button that POSTs. It changes nothing, because mail
-  scanners and link previewers fetch every URL in a message: a GET that unsubscribed would
-  unsubscribe customers who never asked.
+* POST `action=save` saves the page's choices. They are validated strictly: any field, value or
+  repetition the page does not send gets 400 and the page again, with nothing changed; a body
+  larger than any form of ours gets 413. Saving the same choices twice changes nothing.
 
-A link that does not verify (tampered, truncated, signed with another key, or naming a topic we
-do not have) gets the same 404 page whatever the reason, so the endpoint tells a prober nothing.
-The token is never logged; the customer id and topic it carries are ids, and are.
+Each change is recorded in PreferencesTable with its time and source (`one_click`,
+`unsubscribe_page`, `preference_page`). A link that does not verify (tampered, truncated, signed
+with another key, or naming a topic we do not have) gets the same 404 page whatever the reason,
+so the endpoint tells a prober nothing. The token is never logged; the customer id and topic it
+carries are ids, and are.
 
-No AWS here: the handler passes the signing key and a PreferenceStore in.
+No AWS here: the handler passes the signing key and the adapters in.
 """
 
-import html
+import contextlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
-from email import policy
-from email.errors import MessageError
-from email.parser import BytesParser
-from email.utils import collapse_rfc2231_value
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Final
-from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from headsup.adapters.preferences import PreferenceStore
+from babel import Locale
+
+from headsup.adapters.customers import CustomerPlace, CustomerPlaces
+from headsup.adapters.preferences import PreferenceEditor
 from headsup.domain import unsubscribe_tokens as tokens
 from headsup.domain.kinds import Topic
+from headsup.domain.preferences import ChangeSource, Preferences
+from headsup.logic.preference_form import MAX_FORM_BYTES, Form, Problem, read_choices, read_fields
+from headsup.logic.preference_page import (
+    PAGE_HEADERS,
+    PageView,
+    Response,
+    done_page,
+    fill,
+    message_page,
+    preferences_page,
+)
+from headsup.logic.preference_words import (
+    BASE_LANGUAGE,
+    Words,
+    accepted_languages,
+    language_of,
+    offered_languages,
+    page_words,
+)
 from headsup.platform.observability import logger, metrics
+from headsup.rendering.formatting import LocaleFormatter
 
-# What the customer is told they are leaving, in plain words.
-TOPIC_DESCRIPTIONS: Final[Mapping[Topic, str]] = {
-    Topic.BILLING: "billing notices (changes to your bill)",
-    Topic.CALLBACKS: "callback notices (when a call we promised you is running late)",
-    Topic.TICKETS: "support ticket updates",
-    Topic.VISITS: "visit updates (technician on the way, running late, visit done)",
-}
+__all__ = [
+    "MAX_FORM_BYTES",
+    "MAX_TOKEN_LENGTH",
+    "PAGE_HEADERS",
+    "Action",
+    "Response",
+    "Unsubscribe",
+    "read_form",
+    "requested_action",
+]
 
 # Tokens we sign are ~100 characters; anything far longer is not one of ours and is refused
 # before any work is done on it.
 MAX_TOKEN_LENGTH: Final = 512
-# The one-click body is 26 bytes and the confirmation form's 11; a form is never this large.
-MAX_FORM_BYTES: Final = 4096
-_MAX_FORM_FIELDS: Final = 20
-
-PAGE_HEADERS: Final[Mapping[str, str]] = {
-    "Content-Type": "text/html; charset=utf-8",
-    # The page is about one customer's link: no browser or proxy may keep it.
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-    # The URL holds the token: never send it on as a Referer.
-    "Referrer-Policy": "no-referrer",
-    # No scripts, styles or images; the form may only post back here; no page may frame ours
-    # (a framed one-button page invites clickjacking).
-    "Content-Security-Policy": (
-        "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "X-Frame-Options": "DENY",
-}
+_TOPICS: Final = frozenset(topic.value for topic in Topic)
 
 
 class Action(StrEnum):
-    """Which kind of POST asked to unsubscribe; stored as the opt-out's `last_change` source."""
+    """What a POST asks for; the value is the change's source (`ChangeSource`)."""
 
     ONE_CLICK = "one_click"  # a mail client's RFC 8058 button
-    CONFIRMATION_PAGE = "unsubscribe_page"  # the button on our GET page
-
-
-@dataclass(frozen=True)
-class Response:
-    status: int
-    body: str
-    headers: Mapping[str, str] = field(default_factory=lambda: dict(PAGE_HEADERS))
+    CONFIRMATION_PAGE = "unsubscribe_page"  # the big button on our page
+    SAVE = "preference_page"  # the choices saved on our page
 
 
 def read_form(body: bytes, content_type: str | None) -> dict[str, str]:
-    """The fields of a form POST, names lower-cased, first value of each.
-
-    RFC 8058 says the one-click POST SHOULD be multipart/form-data and MAY be
-    application/x-www-form-urlencoded, so both are read. Anything unreadable is an empty form.
-    """
-    if len(body) > MAX_FORM_BYTES:
-        return {}
-    media_type = (content_type or "").split(";", 1)[0].strip().lower()
-    if media_type == "multipart/form-data":
-        return _read_multipart(body, content_type or "")
-    try:
-        pairs = parse_qsl(
-            body.decode("utf-8", errors="replace"), keep_blank_values=True, max_num_fields=_MAX_FORM_FIELDS
-        )
-    except ValueError:  # more fields than any of our forms has
-        return {}
-    form: dict[str, str] = {}
-    for name, value in pairs:
-        form.setdefault(name.strip().lower(), value)
-    return form
-
-
-def _read_multipart(body: bytes, content_type: str) -> dict[str, str]:
-    try:
-        message = BytesParser(policy=policy.HTTP).parsebytes(
-            b"Content-Type: " + content_type.encode("ascii") + b"\r\n\r\n" + body
-        )
-        if not message.is_multipart():
-            return {}
-        form: dict[str, str] = {}
-        for part in message.iter_parts():
-            name = part.get_param("name", header="content-disposition")
-            payload = part.get_payload(decode=True)
-            if name is None or not isinstance(payload, bytes) or len(form) >= _MAX_FORM_FIELDS:
-                continue
-            key = collapse_rfc2231_value(name).strip().lower()
-            form.setdefault(key, payload.decode("utf-8", errors="replace").strip())
-        return form
-    except (MessageError, UnicodeError, ValueError, LookupError):
-        return {}
+    """The fields of a form POST, names lower-cased, first value of each; anything unreadable is
+    an empty form."""
+    return read_fields(body, content_type).first_values()
 
 
 def requested_action(form: Mapping[str, str]) -> Action | None:
@@ -127,67 +95,152 @@ def requested_action(form: Mapping[str, str]) -> Action | None:
         return Action.ONE_CLICK
     if form.get("confirm", "").strip().lower() == "yes":
         return Action.CONFIRMATION_PAGE
+    if form.get("action") == "save":
+        return Action.SAVE
     return None
 
 
+@dataclass(frozen=True)
+class _Visit:
+    """One verified request: whose link, when, and the languages the browser asked for."""
+
+    request: tokens.UnsubscribeRequest
+    now: datetime
+    accept_language: str | None
+
+
 class Unsubscribe:
-    def __init__(self, *, key: bytes, store: PreferenceStore, business_name: str) -> None:
+    def __init__(
+        self,
+        *,
+        key: bytes,
+        store: PreferenceEditor,
+        business_name: str,
+        languages: tuple[str, ...] = (BASE_LANGUAGE,),
+        places: CustomerPlaces | None = None,
+    ) -> None:
+        """`languages`: those headsup writes notices in (`template_languages`); `places`: where
+        the customer's account locale and timezone are read, when the function may."""
         self._key = key
         self._store = store
         self._business = business_name
+        self._languages = languages
+        self._places = places
 
-    def confirmation_page(self, token: str) -> Response:
-        """GET: ask; change nothing."""
+    def confirmation_page(
+        self, token: str, *, now: datetime | None = None, accept_language: str | None = None
+    ) -> Response:
+        """GET: the preference page; change nothing."""
         request = self._verify(token)
         if request is None:
-            return self.invalid_link()
-        logger.info("Unsubscribe confirmation shown", extra=_ids(request))
-        metrics.add_metric(name="UnsubscribeConfirmationsShown", unit="Count", value=1)
-        return Response(200, self._confirmation_html(request.topic, retry=False))
+            return self.invalid_link(accept_language)
+        page = self._page(_Visit(request, now or datetime.now(UTC), accept_language))
+        logger.info("Preference page shown", extra=_ids(request))
+        metrics.add_metric(name="PreferencePagesShown", unit="Count", value=1)
+        return Response(200, page)
 
-    def unsubscribe(self, token: str, form: Mapping[str, str], *, now: datetime) -> Response:
-        """POST: opt the customer out of the token's topic. Repeating it changes nothing more."""
+    def unsubscribe(
+        self, token: str, form: Mapping[str, str] | Form, *, now: datetime, accept_language: str | None = None
+    ) -> Response:
+        """POST: one-click, the big button, or the page's choices. Repeating any changes nothing more."""
         request = self._verify(token)
         if request is None:
-            return self.invalid_link()
-        action = requested_action(form)
-        if action is None:
-            # A POST that is neither the one-click body nor our button: change nothing, offer the button.
-            logger.warning("Unsubscribe POST without a recognised form; nothing changed", extra=_ids(request))
-            return Response(400, self._confirmation_html(request.topic, retry=True))
-        self._store.opt_out_topic(request.customer_id, request.topic, source=action.value, now=now)
-        logger.info("Customer unsubscribed from a topic", extra={**_ids(request), "source": action.value})
-        metrics.add_metric(name="Unsubscribes", unit="Count", value=1)
-        return Response(200, self._done_html(request.topic))
+            return self.invalid_link(accept_language)
+        visit = _Visit(request, now, accept_language)
+        fields = form if isinstance(form, Form) else Form.of(form)
+        if fields.too_large:
+            logger.warning("Preference POST too large; nothing changed", extra=_ids(request))
+            words = page_words(*accepted_languages(accept_language))
+            return Response(413, message_page(words, words.too_large_title, [words.too_large_body]))
+        action = requested_action(fields.first_values())
+        if action is Action.SAVE:
+            return self._save(visit, fields)
+        if action is not None:
+            return self._opt_out(visit, action, fields)
+        # Neither the one-click body, nor one of our forms: change nothing, offer the page.
+        logger.warning("Unsubscribe POST without a recognised form; nothing changed", extra=_ids(request))
+        return Response(400, self._page(visit, problems=(Problem.NO_ACTION,)))
 
-    def invalid_link(self) -> Response:
+    def invalid_link(self, accept_language: str | None = None) -> Response:
         """The one answer to every link that does not verify, whatever the reason."""
-        return Response(
-            404,
-            _page(
-                "Link not valid",
-                "<p>This unsubscribe link is not valid. It may have been cut short: try copying the"
-                " whole link from the email, or use the unsubscribe option in your mail app.</p>"
-                f"<p>Nothing was changed. If you need help, contact {self._esc(self._business)}.</p>",
-            ),
-        )
+        words = page_words(*accepted_languages(accept_language))
+        help_text = fill(words.help, business=self._business)
+        return Response(404, message_page(words, words.invalid_title, [words.invalid_body, help_text]))
 
-    def method_not_allowed(self) -> Response:
+    def method_not_allowed(self, accept_language: str | None = None) -> Response:
+        words = page_words(*accepted_languages(accept_language))
         return Response(
             405,
-            _page("Not allowed", "<p>This address only answers to GET and POST.</p>"),
+            message_page(words, words.not_allowed_title, [words.not_allowed_body]),
             headers={**PAGE_HEADERS, "Allow": "GET, POST"},
         )
 
-    def unavailable(self) -> Response:
+    def unavailable(self, accept_language: str | None = None) -> Response:
+        words = page_words(*accepted_languages(accept_language))
         return Response(
             503,
-            _page(
-                "Please try again",
-                "<p>We could not record your request just now. Please try again in a few minutes.</p>",
-            ),
+            message_page(words, words.unavailable_title, [words.unavailable_body]),
             headers={**PAGE_HEADERS, "Retry-After": "60"},
         )
+
+    def _opt_out(self, visit: _Visit, action: Action, form: Form) -> Response:
+        """Out of the token's topic, with no read first: a one-click client only waits for the 200."""
+        request = visit.request
+        self._store.opt_out_topic(request.customer_id, request.topic, source=action.value, now=visit.now)
+        logger.info("Customer unsubscribed from a topic", extra={**_ids(request), "source": action.value})
+        metrics.add_metric(name="Unsubscribes", unit="Count", value=1)
+        # Our button says which language its page was in; a mail client may say nothing.
+        words = page_words(form.first_values().get("lang"), *accepted_languages(visit.accept_language))
+        return Response(200, done_page(words, self._business, Topic(request.topic)))
+
+    def _save(self, visit: _Visit, form: Form) -> Response:
+        request = visit.request
+        current = self._store.get(request.customer_id)
+        choices = read_choices(form, languages=offered_languages(self._languages, current.language))
+        if isinstance(choices, list):
+            logger.warning(
+                "Preference form refused; nothing changed", extra={**_ids(request), "problems": choices}
+            )
+            metrics.add_metric(name="PreferenceFormsRefused", unit="Count", value=1)
+            return Response(400, self._page(visit, problems=tuple(choices), preferences=current))
+        saved = self._store.change(
+            request.customer_id,
+            lambda preferences: preferences.choosing(choices, visit.now),
+            source=ChangeSource.PREFERENCE_PAGE,
+            now=visit.now,
+        )
+        # How many things changed, never which: preferences are the customer's own business.
+        logger.info("Preferences saved", extra={**_ids(request), "changes": len(saved.what)})
+        metrics.add_metric(name="PreferencesSaved", unit="Count", value=1)
+        return Response(200, self._page(visit, saved=saved.what, preferences=saved.preferences))
+
+    def _page(
+        self,
+        visit: _Visit,
+        *,
+        saved: tuple[str, ...] | None = None,
+        problems: tuple[Problem, ...] = (),
+        preferences: Preferences | None = None,
+    ) -> str:
+        """The preference page in the customer's language: the one they chose, else their
+        account's, else their browser's, else English."""
+        customer_id = visit.request.customer_id
+        preferences = preferences or self._store.get(customer_id)
+        place = self._places.get(customer_id) if self._places is not None else None
+        account_locale = _account_locale(place)
+        words = page_words(preferences.language, account_locale, *accepted_languages(visit.accept_language))
+        view = PageView(
+            words=words,
+            business=self._business,
+            topic=Topic(visit.request.topic),
+            preferences=preferences,
+            languages=offered_languages(self._languages, preferences.language),
+            account_language=language_of(account_locale),
+            paused_until=_pause_text(preferences.paused_at(visit.now), words, account_locale, place),
+            saved=saved,
+            problems=problems,
+        )
+        return preferences_page(view)
 
     def _verify(self, token: str) -> tokens.UnsubscribeRequest | None:
         if not token or len(token) > MAX_TOKEN_LENGTH:
@@ -199,7 +252,7 @@ class Unsubscribe:
             return self._rejected(str(exc))
         if not request.customer_id:
             return self._rejected("no customer id")
-        if request.topic not in TOPIC_DESCRIPTIONS:
+        if request.topic not in _TOPICS:
             # Signed by us, so the ids are ours to log; but there is nothing to opt out of.
             logger.warning(
                 "Unsubscribe token names an unknown topic",
@@ -215,41 +268,30 @@ class Unsubscribe:
         metrics.add_metric(name="InvalidUnsubscribeLinks", unit="Count", value=1)
         return None
 
-    def _confirmation_html(self, topic: str, *, retry: bool) -> str:
-        intro = "<p>Nothing was changed yet.</p>" if retry else ""
-        return _page(
-            "Unsubscribe",
-            f"{intro}<p>Stop receiving {self._esc(TOPIC_DESCRIPTIONS[Topic(topic)])}"
-            f" from {self._esc(self._business)}?</p>"
-            "<p>Other notices are not affected.</p>"
-            # No action attribute: the form posts back to this very URL, token included.
-            '<form method="post"><input type="hidden" name="confirm" value="yes">'
-            '<button type="submit">Unsubscribe</button></form>',
-        )
-
-    def _done_html(self, topic: str) -> str:
-        return _page(
-            "Unsubscribed",
-            f"<p>You are unsubscribed. {self._esc(self._business)} will no longer send you"
-            f" {self._esc(TOPIC_DESCRIPTIONS[Topic(topic)])}.</p>"
-            "<p>Other notices are not affected.</p>",
-        )
-
-    @staticmethod
-    def _esc(text: str) -> str:
-        return html.escape(text, quote=True)
-
 
 def _ids(request: tokens.UnsubscribeRequest) -> dict[str, str]:
     return {"customer_id": request.customer_id, "topic": request.topic}
 
 
-def _page(title: str, body_html: str) -> str:
-    """A whole page around `body_html`, which callers build from escaped text only."""
-    return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="robots" content="noindex">'
-        f"<title>{html.escape(title)}</title></head>"
-        f"<body><main><h1>{html.escape(title)}</h1>{body_html}</main></body></html>"
-    )
+def _account_locale(place: CustomerPlace | None) -> str | None:
+    """The customer's account locale if the business wrote one Babel knows."""
+    locale = None if place is None else place.locale
+    return locale if language_of(locale) is not None else None
+
+
+def _pause_text(
+    until: datetime | None, words: Words, account_locale: str | None, place: CustomerPlace | None
+) -> str | None:
+    """When the pause ends, on the customer's clock (UTC when we do not know it), named, in the
+    page's language with their region's conventions when the account is in that language too."""
+    if until is None:
+        return None
+    zone = ZoneInfo("UTC")
+    if place is not None and place.timezone:
+        # A timezone the business mistyped leaves UTC, named as such.
+        with contextlib.suppress(ValueError, ZoneInfoNotFoundError):
+            zone = ZoneInfo(place.timezone)
+    locale = Locale(words.lang)
+    if account_locale is not None and language_of(account_locale) == words.lang:
+        locale = Locale.parse(account_locale.replace("-", "_"))
+    return f"{LocaleFormatter(locale, zone).datetime(until)} ({zone.key})"
