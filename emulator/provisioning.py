@@ -16,6 +16,7 @@ import string
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+import phonenumbers
 from headsup.platform import cold_start
 
 from emulator.cfn import PARTITION, cfn_string, is_true_flag, region
@@ -339,6 +340,28 @@ def _create_role(deployment: Deployment, logical_id: str, properties: dict[str, 
     return {"Ref": name, "Arn": role["Arn"], "RoleId": role["RoleId"]}
 
 
+def _create_phone_number(
+    deployment: Deployment, logical_id: str, properties: dict[str, Any]
+) -> dict[str, str]:
+    """An End User Messaging number: its id, ARN and the number itself, which delivery sends from.
+
+    Not created in moto (it has no End User Messaging SMS v2): nothing calls that API locally, and
+    what customers text to the number is played by publishing to its two-way channel's topic
+    (``SnsSource``). The number is the country's example number of the type asked for.
+    """
+    country = str(properties["IsoCountryCode"])
+    kind = {"TOLL_FREE": phonenumbers.PhoneNumberType.TOLL_FREE}.get(
+        str(properties.get("NumberType")), phonenumbers.PhoneNumberType.MOBILE
+    )
+    example = phonenumbers.example_number_for_type(country, kind) or phonenumbers.example_number(country)
+    if example is None:
+        raise ValueError(f"{logical_id}: no phone numbers for country {country!r}")
+    number = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+    number_id = "phone-" + secrets.token_hex(16)
+    arn = f"arn:{PARTITION}:sms-voice:{deployment.region}:{deployment.account_id}:phone-number/{number_id}"
+    return {"Ref": number_id, "PhoneNumberId": number_id, "Arn": arn, "PhoneNumber": number}
+
+
 Creator = Callable[[Deployment, str, dict[str, Any]], dict[str, str]]
 
 # Resource Type -> its creator, which returns the attributes Ref and Fn::GetAtt give.
@@ -353,6 +376,7 @@ _CREATORS: Final[dict[str, Creator]] = {
     "AWS::SES::ConfigurationSet": _create_configuration_set,
     "AWS::SES::ConfigurationSetEventDestination": _create_configuration_set_event_destination,
     "AWS::IAM::Role": _create_role,
+    "AWS::SMSVOICE::PhoneNumber": _create_phone_number,
 }
 
 

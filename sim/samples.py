@@ -138,6 +138,17 @@ PAYLOADS: dict[NoticeKind, dict[str, Any]] = {
         "source": "link",
         "slot": NOW + timedelta(hours=3),
     },
+    NoticeKind.CUSTOMER_MESSAGE: {
+        "customer_id": "cust-sample",
+        "inbound_message_id": "cae173d2-66b9-564c-8309-21f858e9fb84",
+        "received_at": NOW,
+        "text": "Can the technician come after 5pm instead?",
+        "why": "free_text",
+        "replied_to_notice_id": "0123456789abcdef0123456789abcdef",
+        "replied_to_kind": "visit_on_the_way",
+        "reference": "v-3001",
+        "acknowledged": True,
+    },
     NoticeKind.VISIT_ANSWER: {
         "customer_id": "cust-sample",
         "reference": "v-1",

@@ -198,3 +198,35 @@ def test_sns_errors_are_sorted_into_permanent_and_transient(code: str, expected:
 
     with pytest.raises(expected):
         sender.send_sms("+14155550123", RenderedSms("hi"), notice_id="n-1", kind="bill_increase")
+
+
+@pytest.mark.parametrize(
+    ("own", "per_call", "expected"),
+    [
+        (None, None, None),
+        ("+18002345678", None, "+18002345678"),
+        ("+18002345678", "+18005550100", "+18005550100"),
+    ],
+)
+def test_an_sms_goes_from_the_number_asked_for_else_the_senders_own(
+    own: str | None, per_call: str | None, expected: str | None
+) -> None:
+    # With two-way SMS the customer's answer reaches the number the SMS came from.
+    client = boto3.client("sns", region_name="us-east-1")
+    stub = Stubber(client)
+    attributes = {"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}}
+    if expected is not None:
+        attributes["AWS.MM.SMS.OriginationNumber"] = {"DataType": "String", "StringValue": expected}
+    stub.add_response(
+        "publish",
+        {"MessageId": "sns-1"},
+        {"PhoneNumber": "+14155550123", "Message": "hi", "MessageAttributes": attributes},
+    )
+    stub.activate()
+    sender = SnsSmsSender(client=client, origination_number=own)
+
+    assert (
+        sender.send_sms("+14155550123", RenderedSms("hi"), notice_id="n", kind="k", origination=per_call)
+        == "sns-1"
+    )
+    stub.assert_no_pending_responses()

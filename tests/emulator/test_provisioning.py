@@ -492,6 +492,43 @@ def test_an_unsubscribe_base_url_parameter_replaces_the_api_url() -> None:
         assert deployment.function_env(DELIVERY)["UNSUBSCRIBE_BASE_URL"] == "https://example.com/u"
 
 
+# --------------------------------------------------------------------------------- two-way SMS
+
+
+def test_without_a_two_way_country_there_is_no_number_and_sms_offer_no_answers(
+    deployment: Deployment,
+) -> None:
+    assert deployment.condition("HasTwoWaySmsNumber") is False
+    assert "TwoWaySmsNumber" not in deployment.attributes
+    assert "TwoWaySmsRole" not in deployment.attributes
+    env = deployment.function_env(DELIVERY)
+    assert (env["TWO_WAY_SMS"], env["SMS_ORIGINATION_NUMBER"]) == ("false", "")
+    # The inbound topic is there anyway: a number set up outside the stack may point at it.
+    assert deployment.ref("InboundSmsTopic").startswith("arn:aws:sns:")
+
+
+def test_a_two_way_country_gets_a_number_whose_channel_publishes_to_the_inbound_topic() -> None:
+    with mock_aws():
+        # Given the business asks for a US number
+        deployment = provision(parameter_overrides={"TwoWaySmsNumberCountry": "US"})
+
+        # Then the number (End User Messaging: not in moto) has an E.164 number, delivery sends from
+        # it, and the role its channel publishes with may be assumed by End User Messaging only
+        number = deployment.get_att("TwoWaySmsNumber", "PhoneNumber")
+        assert re.fullmatch(r"\+1\d{10}", number)
+        env = deployment.function_env(DELIVERY)
+        assert (env["TWO_WAY_SMS"], env["SMS_ORIGINATION_NUMBER"]) == ("true", number)
+        role = boto3.client("iam").get_role(RoleName=deployment.ref("TwoWaySmsRole"))["Role"]
+        [trust] = role["AssumeRolePolicyDocument"]["Statement"]
+        assert trust["Principal"] == {"Service": "sms-voice.amazonaws.com"}
+        channel = deployment.resolve(RESOURCES["TwoWaySmsNumber"]["Properties"]["TwoWay"])
+        assert channel == {
+            "Enabled": True,
+            "ChannelArn": deployment.ref("InboundSmsTopic"),
+            "ChannelRole": deployment.get_att("TwoWaySmsRole", "Arn"),
+        }
+
+
 # ------------------------------------------------------------------------------------------- SES
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import time_machine
-from headsup.domain.kinds import NoticeKind
+from headsup.domain.kinds import FROM_CUSTOMERS, NoticeKind
 from moto import mock_aws
 
 from sim.pipeline import LocalPipeline, lambda_output_to
@@ -72,6 +72,7 @@ def test_the_second_day_brings_its_own_notices_and_no_sweep_runs_twice(
     assert {entry["kind"] for entry in second_day} == {kind.value for kind in NoticeKind} - {
         NoticeKind.BILL_INCREASE.value,
         NoticeKind.BILL_CORRECTION.value,
+        *FROM_CUSTOMERS,  # no customer answers on these days
     }
     assert all(second_start < datetime.fromisoformat(entry["detected_at"]) for entry in second_day)
     assert {entry["customer_id"] for entry in second_day} <= {c["customer_id"] for c in data[0]["customers"]}

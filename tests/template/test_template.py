@@ -14,6 +14,7 @@ from headsup.handlers.settings import (
     DeliverySettings,
     DetectorSettings,
     FeedbackSettings,
+    InboundSmsSettings,
     IndexerSettings,
     SmsReceiptsSettings,
     SweepSettings,
@@ -37,6 +38,7 @@ SETTINGS_OF: dict[str, type[EnvSettings]] = {
     "SesFeedbackFunction": FeedbackSettings,
     "SmsReceiptsFunction": SmsReceiptsSettings,
     "AnswerFunction": AnswerSettings,
+    "InboundSmsFunction": InboundSmsSettings,
     # A custom resource's provider: everything it needs comes in the request, nothing from the
     # environment.
     "SmsDeliveryStatusFunction": EnvSettings,
@@ -152,6 +154,7 @@ def test_checkov_passes_with_only_justified_suppressions() -> None:
 WILDCARD_ALLOWED = {
     ("NoticeDeliveryFunction", "SendSmsDirect"),
     ("SmsDeliveryStatusFunction", "SetSmsDeliveryStatusAttributes"),  # the account's SMS settings
+    ("InboundSmsFunction", "ReplyBySms"),
 }
 
 

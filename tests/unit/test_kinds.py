@@ -17,7 +17,7 @@ def test_each_row_names_a_topic_an_audience_and_its_own_payload_model() -> None:
     assert len(set(models)) == len(models)
 
 
-def test_team_notices_are_the_escalations_the_sla_warning_and_the_customers_answers() -> None:
+def test_team_notices_are_the_escalations_the_sla_warning_and_what_customers_answer_or_text() -> None:
     assert {
         NoticeKind.CALLBACK_ESCALATION,
         NoticeKind.TICKET_ESCALATION,
@@ -25,6 +25,7 @@ def test_team_notices_are_the_escalations_the_sla_warning_and_the_customers_answ
         NoticeKind.TICKET_ANSWER,
         NoticeKind.CALLBACK_ANSWER,
         NoticeKind.VISIT_ANSWER,
+        NoticeKind.CUSTOMER_MESSAGE,
     } == TEAM_KINDS
 
 

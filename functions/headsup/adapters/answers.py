@@ -29,12 +29,23 @@ class AnswerOutcome:
 
 
 class DynamoAnswerLedger(DynamoTable):
-    def record(
-        self, link: AnswerLink, answer: Answer, *, slot: datetime | None, source: str, now: datetime
+    def record(  # noqa: PLR0913 - the answer, and where, when and by what message it came
+        self,
+        link: AnswerLink,
+        answer: Answer,
+        *,
+        slot: datetime | None,
+        source: str,
+        now: datetime,
+        reference: str | None = None,
     ) -> AnswerOutcome:
         """One conditional write: only the notice the link names, of the customer and kind it
         names, and only its first answer. A second tap, a replayed SMS or a race is told apart
-        from an unknown notice by the item returned with the failed condition."""
+        from an unknown notice by the item returned with the failed condition.
+
+        `reference`: the inbound SMS that carried the answer, kept as `answer_reference`. The
+        same message again finds its own answer there and gets RECORDED: acting on it once more
+        writes the same values (a retry completes what a failure interrupted)."""
         update = Update(
             sets=["answer = :answer", "answered_at = :now", "answer_source = :source"],
             values={
@@ -48,6 +59,9 @@ class DynamoAnswerLedger(DynamoTable):
         if slot is not None:
             update.sets.append("answer_slot = :slot")
             update.values[":slot"] = slot.isoformat()
+        if reference is not None:
+            update.sets.append("answer_reference = :reference")
+            update.values[":reference"] = reference
         condition = (
             "attribute_exists(notice_id) AND customer_id = :customer AND kind = :kind"
             " AND attribute_not_exists(answer)"
@@ -67,6 +81,8 @@ class DynamoAnswerLedger(DynamoTable):
                 and old.get("kind") == link.kind
                 and "answer" in old
             ):
+                if reference is not None and old.get("answer_reference") == reference:
+                    return AnswerOutcome(Recorded.RECORDED, old.get("subject"))
                 return AnswerOutcome(Recorded.ALREADY, old.get("subject"), str(old["answer"]))
             return AnswerOutcome(Recorded.UNKNOWN)
         return AnswerOutcome(Recorded.RECORDED, item.get("subject"))

@@ -238,20 +238,30 @@ class SnsSmsSender:
         client: "SNSClient | None" = None,
         lookup_client: "SNSClient | None" = None,
         sleep: Callable[[float], None] = time.sleep,
+        origination_number: str | None = None,
     ) -> None:
         self._sender_id = sender_id
+        # With two-way SMS, texts must come from the number that receives the answers.
+        self._origination_number = origination_number
         self._client = client or boto3.client("sns", config=SEND_CLIENT_CONFIG)
         # The opt-out lookup changes nothing, so it keeps the SDK's retries.
         self._lookup_client = lookup_client or client or boto3.client("sns")
         self._sleep = sleep
 
-    def send_sms(self, to: str, sms: RenderedSms, *, notice_id: str, kind: str) -> str:
+    def send_sms(
+        self, to: str, sms: RenderedSms, *, notice_id: str, kind: str, origination: str | None = None
+    ) -> str:
+        """`origination`: the number to send from (a reply goes from the number the customer
+        texted), else the sender's own, else whichever SNS picks."""
         attributes: dict[str, MessageAttributeValueTypeDef] = {
             # Transactional: delivered with priority, and not subject to marketing filtering.
             "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"},
         }
         if self._sender_id:
             attributes["AWS.SNS.SMS.SenderID"] = {"DataType": "String", "StringValue": self._sender_id}
+        number = origination or self._origination_number
+        if number:
+            attributes["AWS.MM.SMS.OriginationNumber"] = {"DataType": "String", "StringValue": number}
         response = call_provider(
             lambda: self._client.publish(PhoneNumber=to, Message=sms.text, MessageAttributes=attributes),
             _SNS_PERMANENT,

@@ -13,6 +13,7 @@ from headsup.domain.payloads import (
     CallbackAnswerPayload,
     CallbackEscalationPayload,
     CallbackOverduePayload,
+    CustomerMessagePayload,
     Payload,
     TicketAnswerPayload,
     TicketEscalationPayload,
@@ -44,6 +45,8 @@ class NoticeKind(StrEnum):
     TICKET_ANSWER = "ticket_answer"
     CALLBACK_ANSWER = "callback_answer"
     VISIT_ANSWER = "visit_answer"
+    # To the team: an SMS a customer sent that headsup cannot act on by itself (domain/inbound_sms.py).
+    CUSTOMER_MESSAGE = "customer_message"
 
 
 class Audience(StrEnum):
@@ -120,9 +123,20 @@ KINDS: Mapping[NoticeKind, KindSpec] = MappingProxyType(
         NoticeKind.TICKET_ANSWER: KindSpec(Topic.TICKETS, _TEAM, TicketAnswerPayload),
         NoticeKind.CALLBACK_ANSWER: KindSpec(Topic.CALLBACKS, _TEAM, CallbackAnswerPayload),
         NoticeKind.VISIT_ANSWER: KindSpec(Topic.VISITS, _TEAM, VisitAnswerPayload),
+        # A message from a customer is a request for support, whatever it is about.
+        NoticeKind.CUSTOMER_MESSAGE: KindSpec(Topic.TICKETS, _TEAM, CustomerMessagePayload),
     }
 )
 
 # Views of the table, for the callers that ask one question of it.
+# Raised by a customer's answer or message, never by a detector or the sweep.
+FROM_CUSTOMERS = frozenset(
+    {
+        NoticeKind.TICKET_ANSWER,
+        NoticeKind.CALLBACK_ANSWER,
+        NoticeKind.VISIT_ANSWER,
+        NoticeKind.CUSTOMER_MESSAGE,
+    }
+)
 TEAM_KINDS = frozenset(kind for kind, spec in KINDS.items() if spec.audience is _TEAM)
 SMS_FIRST_KINDS = frozenset(kind for kind, spec in KINDS.items() if spec.sms_first)

@@ -200,3 +200,27 @@ class CallbackAnswerPayload(CustomerAnswerPayload):
 
 class VisitAnswerPayload(CustomerAnswerPayload):
     pass
+
+
+class CustomerMessagePayload(Payload):
+    """To the team: an SMS a customer (or a number not on file) sent that headsup cannot act on by
+    itself: free text, or an answer with nothing to answer. The team reads it and replies.
+
+    `text` is what they wrote (control characters removed, at most 1,600 characters); it goes to
+    EscalationTopic only, never to a log. `sender` is the number it came from, only when no single
+    customer has that number on file: the team has no other way to reach them.
+    """
+
+    customer_id: str | None  # None: no customer, or several, have the number on file
+    matched_customers: list[str] = Field(default_factory=list)  # when several share the number
+    sender: str | None = None
+    inbound_message_id: str
+    received_at: AwareDatetime
+    text: Annotated[str, StringConstraints(max_length=1600)]
+    text_truncated: bool = False
+    why: str  # `free_text`, `nothing_to_answer`, `not_on_file`, `shared_number`
+    # The latest notice the customer was sent within SmsAnswerWindowHours: what they may be answering.
+    replied_to_notice_id: str | None = None
+    replied_to_kind: str | None = None
+    reference: str | None = None  # that notice's ticket, callback, visit or bill
+    acknowledged: bool = False  # they were texted that a person will reply

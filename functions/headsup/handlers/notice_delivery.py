@@ -70,6 +70,7 @@ def build_delivery() -> NoticeDelivery:
             support_reply_to=config.support_reply_to,
             team_locale=Locale.parse(config.default_locale, sep="-"),
             team_zone=ZoneInfo(config.default_timezone),
+            two_way_sms_kinds=config.sms_answer_kinds,
         ),
         email=SesEmailSender(
             EmailIdentity(config.sender_email, name=config.business_name, reply_to=config.support_reply_to),
@@ -79,7 +80,7 @@ def build_delivery() -> NoticeDelivery:
                 kinds=frozenset(kind for kind, spec in KINDS.items() if spec.topic in config.tracked_topics),
             ),
         ),
-        sms=SnsSmsSender(),
+        sms=SnsSmsSender(origination_number=config.sms_origination_number or None),
         team=SnsTeamPublisher(config.escalation_topic_arn),
         preferences=DynamoPreferenceStore(config.preferences_table_name, reads=batch_reads),
         policy=config.delivery_policy,

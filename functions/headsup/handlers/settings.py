@@ -122,6 +122,12 @@ class DeliverySettings(
     engagement_tracking_topics: Annotated[str, Field(alias="ENGAGEMENT_TRACKING_TOPICS")] = ""
     answer_kinds: Annotated[str, Field(alias="ANSWER_KINDS")] = ""
     answer_link_days: Annotated[int, Field(alias="ANSWER_LINK_DAYS", ge=1, le=90)] = 14
+    # Two-way SMS (the stack's own number, TwoWaySmsNumberCountry): SMS of the answerable kinds
+    # offer "reply 1 or 2", and every SMS goes from that number, which receives the answers.
+    two_way_sms: Annotated[bool, Field(alias="TWO_WAY_SMS")] = False
+    sms_origination_number: Annotated[
+        str, Field(alias="SMS_ORIGINATION_NUMBER", pattern=r"^(\+[1-9]\d{1,14})?$")
+    ] = ""
 
     @field_validator("quiet_hours_bypass_kinds", "cap_bypass_kinds")
     @classmethod
@@ -178,6 +184,13 @@ class DeliverySettings(
         return _kinds(self.answer_kinds)
 
     @property
+    def sms_answer_kinds(self) -> frozenset[str]:
+        """The kinds whose SMS offer answers: none unless two-way SMS is on."""
+        if not self.two_way_sms:
+            return frozenset()
+        return self.answer_kinds_enabled & {kind.value for kind in ANSWERS}
+
+    @property
     def tracked_topics(self) -> frozenset[str]:
         return _kinds(self.engagement_tracking_topics)
 
@@ -196,7 +209,25 @@ def _kinds(listed: str) -> frozenset[str]:
 
 
 class UnsubscribeSettings(PreferencesSettings, UnsubscribeKeySettings):
-    """UnsubscribeFunction: where opt-outs go, which secret signs the links, whose name to show."""
+    """UnsubscribeFunction: where preferences go, which secret signs the links, whose name to show;
+    the notice templates (which languages the page offers) and CustomersTable (the customer's
+    locale and timezone, the page's language and clock).
+
+    Those two are optional: without the templates the page offers English only, and without
+    CustomersTable it speaks the browser's language and shows times in UTC. template.yaml gives
+    both (tests/template checks that it sets every variable read here)."""
+
+    templates_dir: Annotated[Path | None, Field(alias="TEMPLATES_DIR")] = None
+    customers_table_name: Annotated[str, Field(alias="CUSTOMERS_TABLE_NAME")] = ""
+
+    @field_validator("templates_dir")
+    @classmethod
+    def _templates_exist(cls, value: Path | None) -> Path | None:
+        # A layer left off the function (an empty /opt) must fail at cold start, not offer English
+        # only unnoticed.
+        if value is not None and not any((value / kind.value).is_dir() for kind in NoticeKind):
+            raise ValueError(f"{value} holds no notice templates")
+        return value
 
 
 class FeedbackSettings(PreferencesSettings, LedgerSettings, NoticeQueueSettings):
@@ -208,9 +239,10 @@ class SmsReceiptsSettings(LedgerSettings, NoticeQueueSettings):
     """SmsReceiptsFunction: where the notice's outcome lives and where its second attempt goes."""
 
 
-class AnswerSettings(LedgerSettings, NoticeQueueSettings, UnsubscribeKeySettings):
-    """AnswerFunction: the ledger (answers recorded once), the business's tables the answers act on,
-    the queue for the team's notices, the signing key, business hours for callback slots."""
+class AnsweringSettings(LedgerSettings, NoticeQueueSettings):
+    """What every function that records customers' answers reads: the ledger (answers recorded
+    once), the business's tables the answers act on, the queue for the team's notices, business
+    hours for callback slots, and the kinds whose answers are on."""
 
     callbacks_table_name: Annotated[str, Field(alias="CALLBACKS_TABLE_NAME", min_length=1)]
     tickets_table_name: Annotated[str, Field(alias="TICKETS_TABLE_NAME", min_length=1)]
@@ -238,3 +270,20 @@ class AnswerSettings(LedgerSettings, NoticeQueueSettings, UnsubscribeKeySettings
             SourceTable.TICKETS: self.tickets_table_name,
             SourceTable.VISITS: self.visits_table_name,
         }
+
+
+class AnswerSettings(AnsweringSettings, UnsubscribeKeySettings):
+    """AnswerFunction: answering, and the key that signs the links it verifies."""
+
+
+class InboundSmsSettings(AnsweringSettings, CustomersSettings, PreferencesSettings):
+    """InboundSmsFunction: answering, who has a number on file, SMS opt-outs, which messages were
+    handled (DueItemsTable), the business's name for replies, and how old a notice an SMS may answer."""
+
+    due_items_table_name: Annotated[str, Field(alias="DUE_ITEMS_TABLE_NAME", min_length=1)]
+    business_name: Annotated[str, Field(alias="BUSINESS_NAME", min_length=1)]
+    sms_answer_window_hours: Annotated[int, Field(alias="SMS_ANSWER_WINDOW_HOURS", ge=1, le=720)]
+
+    @property
+    def answer_window(self) -> timedelta:
+        return timedelta(hours=self.sms_answer_window_hours)

@@ -36,8 +36,15 @@ _TEAM_KIND = {"tickets": NoticeKind.TICKET_ANSWER, "callbacks": NoticeKind.CALLB
 
 
 class AnswerLedger(Protocol):
-    def record(
-        self, link: AnswerLink, answer: Answer, *, slot: datetime | None, source: str, now: datetime
+    def record(  # noqa: PLR0913 - the answer, and where, when and by what message it came
+        self,
+        link: AnswerLink,
+        answer: Answer,
+        *,
+        slot: datetime | None,
+        source: str,
+        now: datetime,
+        reference: str | None = None,
     ) -> AnswerOutcome: ...
 
 
@@ -54,6 +61,9 @@ class GivenAnswer:
     slot: datetime | None
     source: str  # `link` or `sms`
     at: datetime
+    # The inbound SMS that carried the answer: the same message handled again (a retry after a
+    # failure part-way) finishes what it started instead of finding the notice answered.
+    reference: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,13 +74,15 @@ class BusinessHours:
 
 @dataclass(frozen=True, kw_only=True)
 class AnswerService:
-    key: bytes
     ledger: AnswerLedger
     effects: AnswerEffects
     queue: NoticeQueue
     hours: BusinessHours
     enabled_kinds: frozenset[str]
     business_name: str
+    # The links' signing key. None for a service that only records answers (SMS replies carry no
+    # link): every link is then invalid.
+    key: bytes | None = None
 
     def page(self, token: str, *, now: datetime, hint: str | None = None) -> Response:
         """GET: ask; change nothing. `hint`: the answer whose button in the email was tapped,
@@ -103,7 +115,12 @@ class AnswerService:
         """Record an answer once and act on it, however it came (a link's POST, an SMS reply):
         the one path, so an SMS "2" does exactly what the "No, still a problem" button does."""
         outcome = self.ledger.record(
-            given.link, given.answer, slot=given.slot, source=given.source, now=given.at
+            given.link,
+            given.answer,
+            slot=given.slot,
+            source=given.source,
+            now=given.at,
+            reference=given.reference,
         )
         if outcome.recorded is Recorded.UNKNOWN:
             logger.warning("Answer for no notice of this customer; nothing changed", extra=_ids(given.link))
@@ -158,6 +175,8 @@ class AnswerService:
 
     def _verify(self, token: str, now: datetime) -> AnswerLink | None:
         try:
+            if self.key is None:
+                raise InvalidAnswerLink("no signing key")
             if not token or len(token) > MAX_TOKEN_LENGTH:
                 raise InvalidAnswerLink("malformed")
             link = answer_links.verify(self.key, token, now=now)

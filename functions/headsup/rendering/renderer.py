@@ -51,7 +51,7 @@ SMS_NAME_LIMIT = 30  # characters of a first name an SMS greets with
 
 
 class NoticeRenderer:
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the templates, and who and how the notices speak for
         self,
         templates_dir: Path,
         business_name: str,
@@ -59,7 +59,10 @@ class NoticeRenderer:
         support_reply_to: str = "",
         team_locale: Locale | None = None,
         team_zone: ZoneInfo | None = None,
+        two_way_sms_kinds: frozenset[str] = frozenset(),
     ) -> None:
+        """`two_way_sms_kinds`: the kinds whose SMS offer answers ("Reply 1 if fixed, 2 if not"),
+        when the business has a two-way number; none by default."""
         if not templates_dir.is_dir():
             raise FileNotFoundError(f"templates directory {templates_dir} does not exist")
         loader = FileSystemLoader(templates_dir)
@@ -75,6 +78,7 @@ class NoticeRenderer:
         self._text = Environment(autoescape=False, **options)  # noqa: S701 - plain text, never HTML
         self._business_name = business_name
         self._support_reply_to = support_reply_to
+        self._two_way_sms_kinds = two_way_sms_kinds
         # The team reads times on the business's own clock (DefaultLocale / DefaultTimezone).
         self._team_formatter = LocaleFormatter(
             team_locale or Locale.parse("en_US"), team_zone or ZoneInfo("UTC")
@@ -160,6 +164,8 @@ class NoticeRenderer:
             "topic": request.topic.value,
             "unsubscribe_url": None,
             "answers": None,
+            # The SMS asks for an answer by reply (two-way SMS on, the kind's answers on).
+            "two_way_sms": request.kind.value in self._two_way_sms_kinds,
         }
 
     def _formatter(self, customer: Customer, request: NoticeRequest, file: str) -> LocaleFormatter:
