@@ -195,6 +195,7 @@ def simulate(args: argparse.Namespace, console: Console) -> int:
     console.print(summary_table(summary, args))
     console.print(not_sent_table(summary))
     console.print(rechecked_table(record.notices))
+    console.print(answers_table(summary))
     console.print(
         f"{len(record.notices)} notices recorded in {saved}; "
         "[bold]headsup outbox[/bold] writes the page that shows each one as its recipient saw it."
@@ -205,7 +206,8 @@ def simulate(args: argparse.Namespace, console: Console) -> int:
 def summary_table(summary: dict[str, Any], args: argparse.Namespace) -> Table:
     """Per kind, where every notice went: each is counted once, in one of the columns from
     `email` to `other`; `held first` counts those among them that waited before they settled;
-    and each one sent by `email` or `sms` once more, in one of `delivered` to `no receipt yet`."""
+    each one sent by `email` or `sms` once more, in one of `delivered` to `no receipt yet`; and
+    `answered`, those the customer answered."""
     columns: dict[str, Callable[[dict[str, Any]], int]] = {
         "detected": lambda row: row["detected"],
         "email": lambda row: row["email"],
@@ -221,6 +223,8 @@ def summary_table(summary: dict[str, Any], args: argparse.Namespace) -> Table:
         "failed": lambda row: row["receipts"]["failed"],
         "de-\nlayed": lambda row: row["receipts"]["delayed"],
         "no receipt\nyet": lambda row: row["receipts"]["no receipt yet"],
+        # Then what the customers answered (with one tap in the email): notices answered.
+        "ans-\nwered": lambda row: sum(row["answers"].values()),
     }
     table = Table(
         title=f"simulate: {args.customers} customers, {args.days} day(s), seed {args.seed}",
@@ -277,6 +281,23 @@ def rechecked_table(notices: "Sequence[RunNotice]") -> Table:
     return table
 
 
+def answers_table(summary: dict[str, Any]) -> Table:
+    """What the customers answered, per kind and answer, and how many."""
+    table = Table(
+        title="answered by the customer",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    for column in ("kind", "answer", "notices"):
+        table.add_column(column, justify="right" if column == "notices" else "left", no_wrap=True)
+    for kind, row in summary.items():
+        for answer, count in sorted(row["answers"].items()):
+            table.add_row(kind, answer, str(count))
+    return table
+
+
 def run_simulation(*, days: int, customers: int, seed: int, console: Console | None = None) -> "RunRecord":
     """The whole stack on moto from template.yaml: a seeded busy day, then a fresh day of the
     business's callbacks, tickets and visits for each further day, on the template's sweeps;
@@ -290,6 +311,7 @@ def run_simulation(*, days: int, customers: int, seed: int, console: Console | N
     from rich.progress import Progress
 
     from cli.outbox import RunRecord, collect_notices
+    from sim.answers import Respondents
     from sim.mailboxes import Mailboxes
     from sim.pipeline import LocalPipeline, lambda_output_to
     from sim.population import BILLS_ARRIVE, busy_days, simulate_days
@@ -309,11 +331,14 @@ def run_simulation(*, days: int, customers: int, seed: int, console: Console | N
         with contextlib.redirect_stdout(io.StringIO()):
             pipeline = LocalPipeline.provision()
         task = progress.add_task("simulating", total=(end - start) / pipeline.sweep.interval() + 1)
-        # The customers' mail servers report back on each tick what became of the emails sent.
+        # The customers' mail servers report back on each tick what became of the emails sent;
+        # then the customers who got one with answer buttons answer it (or not), in their time.
         mailboxes = Mailboxes(pipeline, seed=seed)
+        respondents = Respondents(pipeline, seed=seed)
 
         def tick_done(tick: datetime) -> None:
             mailboxes.report()
+            respondents.answer()
             progress.advance(task)
 
         with lambda_output_to(io.StringIO(), pipeline.deployment):
@@ -328,7 +353,8 @@ def summarise(notices: "Sequence[RunNotice]") -> dict[str, Any]:
     reason), `held` (by reason: still held when the run ended) or `other` (by status); and, on
     the side, `held_first`: notices held for a while and then settled, and `receipts`: what the
     provider reported became of each sent by email or SMS, under one of `delivered`, `bounced`,
-    `failed`, `delayed` (only that, so far) or `no receipt yet` (cli.timeline.receipt_outcome)."""
+    `failed`, `delayed` (only that, so far) or `no receipt yet` (cli.timeline.receipt_outcome); and
+    `answers`: what the customers answered (`fixed`, `call_later`...), per answer."""
     from cli.timeline import CUSTOMER_CHANNELS, receipt_outcome
 
     summary: dict[str, Any] = {}
@@ -336,7 +362,8 @@ def summarise(notices: "Sequence[RunNotice]") -> dict[str, Any]:
         row = summary.setdefault(
             notice.kind,
             {"detected": 0, "email": 0, "sms": 0, "team": 0, "held_first": 0}
-            | {"skipped": Counter(), "held": Counter(), "other": Counter(), "receipts": Counter()},
+            | {"skipped": Counter(), "held": Counter(), "other": Counter(), "receipts": Counter()}
+            | {"answers": Counter()},
         )
         row["detected"] += 1
         if notice.status == "sent":
@@ -348,6 +375,8 @@ def summarise(notices: "Sequence[RunNotice]") -> dict[str, Any]:
         row["held_first"] += notice.hold_until is not None and notice.status != "held"
         if notice.status == "sent" and notice.channel in CUSTOMER_CHANNELS:
             row["receipts"][receipt_outcome(notice.delivery_state)] += 1
+        if notice.answer:
+            row["answers"][notice.answer] += 1
     return summary
 
 

@@ -1,5 +1,5 @@
 """`headsup notices`: what we told one customer, when, by which channel, whether it arrived, and if
-not why; one row per notice, for the support desk.
+not why, and what they answered; one row per notice, for the support desk.
 
     headsup notices (--customer ID | --notice ID) [--since 7d|24h|2026-11-24] [--json]
                     [--stack NAME] [--region R] | [--local [--record FILE]]
@@ -34,16 +34,19 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cli.outbox import NoRunRecorded, RunNotice, kind_label, load_run
+from cli.outbox import NoRunRecorded, RunNotice, answered_pairs, kind_label, load_run
 from cli.timeline import (
     Clock,
     Step,
+    answer_step,
+    answered_step,
     channel_words,
     delivery_step,
     fallback_step,
     hold_step,
     outcome_step,
     sent_time,
+    team_step,
 )
 from emulator.template import REPO_ROOT
 
@@ -294,8 +297,19 @@ def _text(step: Step | None, clock: Clock, day: datetime) -> Text:
     return Text("") if step is None else Text(step.text(clock, day), style=_TONES[step.tone])
 
 
-def notice_cells(notice: RunNotice, fallback: RunNotice | None, clock: Clock) -> list[Text | str]:
-    """One table row: when, kind, channel, what delivery did, what the provider said, the fallback."""
+@dataclass(frozen=True)
+class Related:
+    """The notices shown with one: the team's notice its answer made, or the notice answered."""
+
+    team: RunNotice | None = None
+    answered: RunNotice | None = None
+
+
+def notice_cells(
+    notice: RunNotice, fallback: RunNotice | None, clock: Clock, related: Related | None = None
+) -> list[Text | str]:
+    """One table row: when, kind, channel, what delivery did, what the provider said, the fallback,
+    what the customer answered (and the team's notice it made, or on that notice, the answer)."""
     day, sent = notice.detected_at, sent_time(notice)
     when = f"detected {clock.day_and_time(day)}" + (f"\nsent {clock.time(sent, day)}" if sent else "")
     outcome = outcome_step(notice)
@@ -311,8 +325,19 @@ def notice_cells(notice: RunNotice, fallback: RunNotice | None, clock: Clock) ->
         Text("\n").join(lines),
         _text(delivery_step(notice), clock, day),
         _text(fallback_step(notice, fallback), clock, day),
+        _answer_cell(notice, related or Related(), clock),
         notice.notice_id,
     ]
+
+
+def _answer_cell(notice: RunNotice, related: Related, clock: Clock) -> Text:
+    steps = [
+        answer_step(notice, clock),
+        team_step(related.team) if related.team is not None else None,
+        answered_step(related.answered, clock) if related.answered is not None else None,
+    ]
+    day = notice.detected_at
+    return Text("\n").join(_text(step, clock, day) for step in steps if step is not None)
 
 
 def notices_table(notices: Sequence[RunNotice], wanted: Wanted) -> Table:
@@ -335,11 +360,15 @@ def notices_table(notices: Sequence[RunNotice], wanted: Wanted) -> Table:
         show_lines=True,
     )
     table.add_column(f"when ({clock.name})", no_wrap=True)
-    for column in ("kind", "by", "outcome", "arrived?", "fallback", "notice"):
+    for column in ("kind", "by", "outcome", "arrived?", "fallback", "answered", "notice"):
         table.add_column(column, overflow="fold")
     by_id = {notice.notice_id: notice for notice in notices}
+    pairs = answered_pairs(notices)
+    teams = {answered.notice_id: team for answered, team in pairs}
+    answers = {team.notice_id: answered for answered, team in pairs}
     for notice in notices:
-        table.add_row(*notice_cells(notice, by_id.get(notice.fallback_notice_id or ""), clock))
+        related = Related(teams.get(notice.notice_id), answers.get(notice.notice_id))
+        table.add_row(*notice_cells(notice, by_id.get(notice.fallback_notice_id or ""), clock, related))
     return table
 
 

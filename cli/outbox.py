@@ -6,7 +6,8 @@ what the recipient actually got (the raw email SES accepted, the SMS SNS accepte
 published to EscalationTopic). `save_run` keeps it as JSON, so `headsup outbox` can write the
 page later without running anything again; `write_page` renders `outbox.html.j2` (one row
 per notice, each expandable to the message as its recipient sees it, a chart of what was
-sent per hour by kind, and what checking each notice as it went out did: `rechecked`). The
+sent per hour by kind, what checking each notice as it went out did: `rechecked`, and what the
+customers answered, with the team's notices their answers made: `answered_pairs`). The
 page is one static file with no script and nothing fetched, so it opens from disk, can be
 attached to a ticket, and shows the same thing everywhere.
 """
@@ -23,13 +24,15 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pydantic import BaseModel, ValidationError
 
-from cli.timeline import Clock, channel_words, timeline
+from cli.timeline import Clock, answer_words, channel_words, timeline
 from emulator import sent_emails, sent_sms
 
 if TYPE_CHECKING:
     from sim.pipeline import LocalPipeline
 
 PAGE_TEMPLATE = "outbox.html.j2"
+# The team's notices customers' answers make (headsup.logic.answers).
+TEAM_ANSWER_KINDS = ("ticket_answer", "callback_answer", "visit_answer")
 HOUR = timedelta(hours=1)
 # Tableau 10: distinct to most readers, including with the commonest colour-vision deficiencies.
 PALETTE = (
@@ -86,6 +89,12 @@ class RunNotice(BaseModel):
     fallback_detail: str | None = None  # the second attempt's reason (`no_channel`...)
     fallback_completed_at: datetime | None = None
     fallback_of: str | None = None
+    # The customer's one-tap answer (`not_fixed`, `call_later`...), when, how (`link`, `sms`), and
+    # for "call me later" the time they chose.
+    answer: str | None = None
+    answered_at: datetime | None = None
+    answer_source: str | None = None
+    answer_slot: datetime | None = None
 
     @classmethod
     def from_item(
@@ -140,6 +149,10 @@ _OPTIONAL_ITEM_FIELDS = (
     "fallback_detail",
     "fallback_completed_at",
     "fallback_of",
+    "answer",
+    "answered_at",
+    "answer_source",
+    "answer_slot",
 )
 
 
@@ -240,6 +253,32 @@ def rechecked(notices: Sequence[RunNotice]) -> dict[tuple[str, str], int]:
         if key in counts:
             counts[key] += 1
     return counts
+
+
+def answered_pairs(notices: Sequence[RunNotice]) -> list[tuple[RunNotice, RunNotice]]:
+    """(the notice a customer answered, the team's notice the answer made) for each answer among
+    `notices` that made one (still a problem, call me, reschedule, not right): the team's notice
+    is the one AnswerFunction names after the notice answered."""
+    from headsup.domain.kinds import NoticeKind
+    from headsup.domain.notices import make_notice_id
+
+    by_id = {notice.notice_id: notice for notice in notices}
+    pairs = []
+    for notice in notices:
+        if notice.answer:
+            made = (
+                by_id.get(make_notice_id(NoticeKind(kind), notice.notice_id)) for kind in TEAM_ANSWER_KINDS
+            )
+            pairs += [(notice, team) for team in made if team is not None]
+    return pairs
+
+
+def answer_counts(notices: Sequence[RunNotice]) -> Counter[str]:
+    """answer -> the notices answered so, in the order the buttons are offered."""
+    from headsup.domain.answers import Answer
+
+    given = Counter(notice.answer for notice in notices if notice.answer)
+    return Counter({answer: given[answer] for answer in [*Answer, *sorted(given)] if given[answer]})
 
 
 def recheck_reason(notice: RunNotice) -> str:
@@ -356,6 +395,7 @@ def _environment() -> Environment:
         channel_words(channel) if channel else "the other channel"
     )
     environment.filters["utc"] = lambda moment: f"{moment:%Y-%m-%d %H:%M} UTC"
+    environment.filters["answer"] = answer_words
     environment.globals.update(
         sms_encoding=sms_encoding, sms_segments=sms_segments, timeline=timeline, utc_clock=Clock()
     )
@@ -370,6 +410,7 @@ def render_page(record: RunRecord) -> str:
         for notice in record.notices
     )
     checks = rechecked(record.notices)
+    pairs = answered_pairs(record.notices)
     context: dict[str, Any] = {
         "run": record,
         "chart": sent_per_hour(record),
@@ -377,6 +418,9 @@ def render_page(record: RunRecord) -> str:
         "rechecked": checks,
         "recheck_reasons": {reason for status, reason in checks if status == "skipped"},
         "by_id": {notice.notice_id: notice for notice in record.notices},  # to find each fallback
+        "answers": answer_counts(record.notices),
+        "team_of": {answered.notice_id: team for answered, team in pairs},  # the answer's team notice
+        "answer_of": {team.notice_id: answered for answered, team in pairs},  # and back
     }
     return _environment().get_template(PAGE_TEMPLATE).render(context)
 

@@ -1,4 +1,5 @@
-"""A notice's story in plain words: detected, held, sent, what the provider reported, the fallback.
+"""A notice's story in plain words: detected, held, sent, what the provider reported, the fallback,
+and what the customer answered (and the team's notice the answer made).
 
 `headsup notices` (a table for the support desk) and the outbox page (a list per notice) tell
 it the same way, from the same ledger fields, so an agent reading one and an operator reading
@@ -14,6 +15,9 @@ from datetime import datetime
 from typing import Final, Literal, Protocol
 from zoneinfo import ZoneInfo
 
+from headsup.domain.answers import CALL_NOW_WITHIN, NEEDS_THE_TEAM, Answer
+from headsup.rendering.answer_words import ENGLISH
+
 Tone = Literal["ok", "wait", "bad", "plain"]
 
 # The delivery function's reasons (headsup.domain.policy, headsup.domain.recheck), as a support
@@ -24,6 +28,7 @@ REASONS: Final = {
     "do_not_contact": "the customer asked not to be contacted",
     "expired": "no longer useful",
     "opted_out_topic": "the customer opted out of this topic",
+    "paused": "the customer paused their notices",
     "no_channel": "no way to reach the customer",
     "no_longer_true": "no longer true",
     "superseded": "replaced by a newer notice",
@@ -83,6 +88,14 @@ _OUTCOME_OF_STATE: Final = {
     "rendering_failed": "failed",
 }
 CUSTOMER_CHANNELS: Final = ("email", "sms")
+# What an answer changes that the answer alone tells (headsup.domain.answers.effect_on_item); the
+# other answers change what the team's notice says (its own step), or nothing.
+_ANSWER_EFFECTS: Final = {
+    "not_fixed": "ticket reopened",
+    "fixed": "ticket confirmed fixed",
+    "call_now": f"to be called within {CALL_NOW_WITHIN.seconds // 60} minutes",
+}
+_ANSWER_SOURCES: Final = {"link": "link", "sms": "SMS reply"}
 _CHANNELS: Final = {"email": "email", "sms": "SMS", "escalation_topic": "the team", "team": "the team"}
 
 
@@ -127,6 +140,14 @@ class NoticeFacts(Protocol):
     def fallback_completed_at(self) -> datetime | None: ...
     @property
     def fallback_of(self) -> str | None: ...
+    @property
+    def answer(self) -> str | None: ...
+    @property
+    def answered_at(self) -> datetime | None: ...
+    @property
+    def answer_source(self) -> str | None: ...
+    @property
+    def answer_slot(self) -> datetime | None: ...
 
 
 @dataclass(frozen=True)
@@ -281,12 +302,69 @@ _FALLBACK_STATUSES: Final = {
 _FALLBACK_WAITING: Final = ("queued", "held", "in_progress")
 
 
-def timeline(notice: NoticeFacts, fallback: NoticeFacts | None = None) -> list[Step]:
-    """The notice's events in order: detected, held, sent (or not), the receipt, the fallback."""
+def answer_words(answer: str, slot: datetime | None = None, clock: Clock | None = None) -> str:
+    """`not_fixed` -> `No, still a problem`: the button the customer tapped, in English; "call me
+    later" with the time they chose (on `clock`: UTC unless given)."""
+    try:
+        known = Answer(answer)
+    except ValueError:
+        return answer.replace("_", " ")
+    if known is Answer.CALL_LATER:
+        if slot is None:
+            return ENGLISH.later_label
+        return ENGLISH.labels[known].format(time=(clock or Clock()).day_and_time(slot))
+    return ENGLISH.labels[known]
+
+
+def answer_step(notice: NoticeFacts, clock: Clock | None = None) -> Step | None:
+    """What the customer answered, how and when, and what the answer alone says it changed
+    (`ticket reopened`); None when they did not answer."""
+    if not notice.answer:
+        return None
+    source = _ANSWER_SOURCES.get(notice.answer_source or "", notice.answer_source or "link")
+    what = f"answered: {answer_words(notice.answer, notice.answer_slot, clock)} (by {source})"
+    tone: Tone = "wait" if notice.answer in NEEDS_THE_TEAM else "ok"
+    return Step(what, notice.answered_at, _ANSWER_EFFECTS.get(notice.answer), tone)
+
+
+def team_step(team: NoticeFacts) -> Step:
+    """The team's notice an answer made (`ticket_answer`...), as delivery settled it."""
+    outcome = outcome_step(team)
+    return Step(f"to the team: {outcome.what}", outcome.at, outcome.note, outcome.tone)
+
+
+def answered_step(answered: NoticeFacts, clock: Clock | None = None) -> Step:
+    """On the team's notice: the customer's answer it passes on, and to which notice (its time is
+    on that notice's own timeline)."""
+    words = answer_words(answered.answer or "", answered.answer_slot, clock)
+    return Step(f"the customer's answer to notice {answered.notice_id}: {words}")
+
+
+def timeline(
+    notice: NoticeFacts,
+    fallback: NoticeFacts | None = None,
+    *,
+    team: NoticeFacts | None = None,
+    answered: NoticeFacts | None = None,
+    clock: Clock | None = None,
+) -> list[Step]:
+    """The notice's events in order: detected, held, sent (or not), the receipt, the fallback, the
+    customer's answer and the team's notice it made (`team`); on such a team notice, the answer
+    it passes on (`answered`: the notice answered)."""
     steps = [Step("detected", notice.detected_at)]
     hold = hold_step(notice)
     if hold is not None and notice.status != "held":
         steps.append(hold)
     steps.append(outcome_step(notice))
-    steps += [step for step in (delivery_step(notice), fallback_step(notice, fallback)) if step is not None]
+    steps += [
+        step
+        for step in (
+            delivery_step(notice),
+            fallback_step(notice, fallback),
+            answer_step(notice, clock),
+            team_step(team) if team is not None else None,
+            answered_step(answered, clock) if answered is not None else None,
+        )
+        if step is not None
+    ]
     return steps

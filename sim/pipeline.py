@@ -91,6 +91,8 @@ class LocalPipeline:
         # SNS's SMS delivery-status log lines, through the groups' subscriptions.
         self.sms_delivered = CloudWatchLogsSource(deployment, "SmsReceiptsFunction", "Delivered")
         self.sms_failed = CloudWatchLogsSource(deployment, "SmsReceiptsFunction", "Failed")
+        # Customers' taps on the answer buttons in emails: the page (GET), then their answer (POST).
+        self.answers = HttpApiSource(deployment, "AnswerFunction")
         self._dynamodb = boto3.client("dynamodb", region_name=deployment.region)
 
     @classmethod

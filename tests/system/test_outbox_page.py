@@ -148,6 +148,27 @@ def test_team_and_unsent_rows_say_what_happened(page: Page, run: tuple[RunRecord
     assert f"({held.reason})" in row.locator(".why").inner_text()
 
 
+def test_the_customers_answers_are_counted_and_their_rows_say_what_they_answered(
+    page: Page, run: tuple[RunRecord, Path, Path]
+) -> None:
+    answered = [n for n in run[0].notices if n.answer]
+    assert answered  # the run has answers to show
+    assert page.locator("#answers-title b").inner_text() == str(len(answered))
+    row = page.locator(f"#notice-{answered[0].notice_id}")
+    row.locator(":scope > summary").click()
+    steps = (
+        row.get_by_role("list", name="What happened to it (UTC)").get_by_role("listitem").all_inner_texts()
+    )
+    assert any(step.startswith("answered: ") for step in steps)
+    # The filter shows the answered notices and the team's notices their answers made
+    page.get_by_label("answered by the customer, and what it made").check()
+    shown = page.locator("details.notice").evaluate_all(
+        "rows => rows.filter(r => r.offsetParent !== null).map(r => r.id)"
+    )
+    made = [n for n in run[0].notices if n.kind in ("ticket_answer", "callback_answer", "visit_answer")]
+    assert shown == [f"notice-{n.notice_id}" for n in run[0].notices if n in answered or n in made]
+
+
 def test_the_chart_adds_up_to_what_was_sent_per_hour_and_kind(
     page: Page, run: tuple[RunRecord, Path, Path]
 ) -> None:

@@ -7,6 +7,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from headsup.domain.kinds import NoticeKind
+from headsup.domain.notices import make_notice_id
 from headsup.domain.receipts import DeliveryState
 
 from cli.main import main
@@ -24,6 +26,8 @@ from cli.timeline import (
     RECEIPT_OUTCOMES,
     STATES,
     Clock,
+    answer_step,
+    answer_words,
     delivery_step,
     fallback_step,
     outcome_step,
@@ -311,3 +315,124 @@ def test_a_run_saved_before_the_timeline_fields_still_loads(record: Path) -> Non
 
     assert len(run.notices) == 6
     assert all(n.delivery_detail is None and n.fallback_notice_id is None for n in run.notices)
+
+
+ANSWERED_AT = DETECTED + timedelta(hours=2, minutes=47)  # 10:42 in Los Angeles
+
+
+def answered(answer: str, **fields: object) -> RunNotice:
+    given: dict[str, object] = {
+        "kind": "ticket_follow_up",
+        "delivery_state": "delivered",
+        "delivery_at": DETECTED + timedelta(minutes=6),
+        "answer": answer,
+        "answered_at": ANSWERED_AT,
+        "answer_source": "link",
+    }
+    return notice("n-follow-up", **(given | fields))
+
+
+def team_notice(of: RunNotice) -> RunNotice:
+    # AnswerFunction names the team's notice after the notice answered
+    return notice(
+        make_notice_id(NoticeKind.TICKET_ANSWER, of.notice_id),
+        kind="ticket_answer",
+        channel="escalation_topic",
+        at=ANSWERED_AT + timedelta(minutes=5),
+        sent_at=None,
+    )
+
+
+def test_what_the_customer_answered_reads_as_the_button_they_tapped_and_what_it_changed() -> None:
+    clock = Clock(ZoneInfo(LA))
+
+    def told(first: RunNotice) -> str:
+        step = answer_step(first, clock)
+        return "" if step is None else step.text(clock, DETECTED)
+
+    assert told(answered("not_fixed")) == "answered: No, still a problem (by link) 10:42 (ticket reopened)"
+    assert told(answered("fixed")) == "answered: Yes, it's fixed (by link) 10:42 (ticket confirmed fixed)"
+    # "Call me later" with the time chosen, on the customer's clock: 22:00 UTC is 14:00 in LA
+    later = answered(
+        "call_later", kind="callback_overdue", answer_slot=datetime(2026, 11, 24, 22, tzinfo=UTC)
+    )
+    assert told(later) == "answered: Call me at Tue 24 Nov 14:00 (by link) 10:42"
+    assert told(answered("call_now", answer_source="sms")) == (
+        "answered: Call me now (by SMS reply) 10:42 (to be called within 15 minutes)"
+    )
+    assert told(notice("n-unanswered")) == ""
+    assert answer_words("call_later") == "Call me later"
+    assert answer_words("shrug") == "shrug"  # an answer this version does not know, as its words
+    tones = [step.tone for step in (answer_step(answered(a), clock) for a in ("fixed", "not_right")) if step]
+    assert tones == ["ok", "wait"]  # the team acts on the second
+
+
+def test_the_answer_and_the_team_notice_it_made_end_the_timeline_and_the_team_notice_says_whose() -> None:
+    clock = Clock(ZoneInfo(LA))
+    first = answered("not_fixed")
+    team = team_notice(first)
+
+    steps = timeline(first, team=team, clock=clock)
+
+    assert [step.what for step in steps] == [
+        "detected",
+        "sent",
+        "delivered",
+        "answered: No, still a problem (by link)",
+        "to the team: sent",
+    ]
+    assert steps[-1].text(clock, DETECTED) == "to the team: sent 10:47"
+    assert timeline(team, answered=first, clock=clock)[-1].what == (
+        "the customer's answer to notice n-follow-up: No, still a problem"
+    )
+
+
+def test_local_shows_what_the_customer_answered_and_the_team_notice_it_made(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = answered("not_fixed")
+    team = team_notice(first)
+    end = DETECTED + timedelta(hours=8)
+    run = RunRecord(
+        seed=1, customers=1, days=1, start=end - timedelta(days=1), end=end, notices=[first, team]
+    )
+    record = save_run(run, tmp_path / "last-run.json")
+
+    assert main(["notices", "--local", "--record", str(record), "--customer", "cust-ana"]) == FOUND
+
+    out = capsys.readouterr().out
+    assert "answered" in out.splitlines()[1] + out.splitlines()[2]  # the column's heading
+    assert "answered: No, still a problem (by link) 10:42 (ticket reopened)" in out
+    assert "to the team: sent 10:47" in out
+    assert "the customer's answer to notice n-follow-up" in out
+    assert main(["notices", "--local", "--record", str(record), "--customer", "cust-ana", "--json"]) == FOUND
+    found = {n["notice_id"]: n for n in json.loads(capsys.readouterr().out)}
+    assert (found["n-follow-up"]["answer"], found["n-follow-up"]["answered_at"]) == (
+        "not_fixed",
+        "2026-11-24T18:42:00Z",
+    )
+
+
+def test_a_run_saved_before_answers_still_loads_and_the_ledgers_answer_is_read(record: Path) -> None:
+    saved = json.loads(record.read_text())
+    for old in saved["notices"]:
+        for name in ("answer", "answered_at", "answer_source", "answer_slot"):
+            old.pop(name, None)
+    record.write_text(json.dumps(saved))
+
+    assert all(n.answer is None and n.answered_at is None for n in load_run(record).notices)
+    item = {
+        "notice_id": "n1",
+        "kind": "callback_overdue",
+        "customer_id": "cust-ana",
+        "status": "sent",
+        "detected_at": "2026-11-24T15:55:00+00:00",
+        "updated_at": "2026-11-24T16:00:00+00:00",
+        "answer": "call_later",
+        "answered_at": "2026-11-24T18:42:00+00:00",
+        "answer_source": "link",
+        "answer_slot": "2026-11-24T22:00:00+00:00",
+    }
+    read = RunNotice.from_item(item)
+    assert (read.answer, read.answer_source) == ("call_later", "link")
+    assert read.answer_slot == datetime(2026, 11, 24, 22, tzinfo=UTC)

@@ -8,9 +8,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from headsup.domain.kinds import NoticeKind
+from headsup.domain.notices import make_notice_id
 from rich.console import Console
 
-from cli.main import main, not_sent_table, rechecked_table, summarise, summary_table
+from cli.main import answers_table, main, not_sent_table, rechecked_table, summarise, summary_table
 from cli.outbox import (
     NoRunRecorded,
     RunNotice,
@@ -371,6 +373,77 @@ def test_the_summary_puts_every_notice_sent_to_a_customer_under_one_receipt_outc
     text = console.export_text()
     assert "no receipt" in text
     lines = {line.split()[0]: line.split()[1:] for line in text.splitlines() if line.split()}
-    # detected, email, sms, team, skipped, held now, other, held first, then the five receipts
-    assert lines["ticket_stale"] == ["11", "7", "3", "0", "1", "0", "0", "0", "2", "2", "4", "1", "1"]
-    assert lines["all"][-5:] == ["2", "2", "4", "1", "1"]
+    # detected, email, sms, team, skipped, held now, other, held first, the five receipts, answered
+    assert lines["ticket_stale"] == ["11", "7", "3", "0", "1", "0", "0", "0", "2", "2", "4", "1", "1", "0"]
+    assert lines["all"][-6:-1] == ["2", "2", "4", "1", "1"]
+
+
+def answered_run(run: RunRecord) -> RunRecord:
+    """The run, and three customers' answers: a ticket still a problem (which the team was told
+    of), a ticket fixed, and a callback for later."""
+    answered_at = START + timedelta(hours=1, minutes=30)
+    answers = [
+        notice(20, "ticket_follow_up", START + timedelta(hours=1), channel="email", message=EMAIL,
+               delivery_state="delivered", answer="not_fixed", answered_at=answered_at, answer_source="link"),
+        notice(21, "ticket_follow_up", START + timedelta(hours=1), channel="email", message=EMAIL,
+               delivery_state="delivered", answer="fixed", answered_at=answered_at, answer_source="link"),
+        notice(22, "callback_overdue", START + timedelta(hours=1), channel="email", message=EMAIL,
+               delivery_state="delivered", answer="call_later", answered_at=answered_at, answer_source="link",
+               answer_slot=START + timedelta(hours=6)),
+        notice(23, "ticket_answer", answered_at + timedelta(minutes=5), channel="escalation_topic",
+               message=TEAM, notice_id=make_notice_id(NoticeKind.TICKET_ANSWER, "n020")),
+    ]  # fmt: skip
+    return run.model_copy(update={"notices": [*run.notices, *answers]})
+
+
+def test_the_page_counts_the_answers_and_each_row_tells_its_answer_and_the_team_notice_it_made(
+    run: RunRecord,
+) -> None:
+    record = answered_run(run)
+    team_id = make_notice_id(NoticeKind.TICKET_ANSWER, "n020")
+
+    page = render_page(record)
+
+    def steps(notice_id: str) -> list[tuple[str, str]]:
+        row = page[page.index(f'id="notice-{notice_id}"') :].split("</details>", 1)[0]
+        found = re.findall(r'<li class="step step-(\w+)">(.*?)</li>', row)
+        return [(tone, html.unescape(re.sub(r"<[^>]+>", "", words))) for tone, words in found]
+
+    # Then the header counts them by answer, in the buttons' words
+    assert (
+        "<b>3</b> answered by the customer, with one tap in the email; "
+        "1 of the answers made a notice for the team:" in page
+    )
+    assert '<li data-answer="not_fixed"><b>1</b> No, still a problem</li>' in page
+    assert '<li data-answer="call_later"><b>1</b> Call me later</li>' in page
+    # ... each answered row says so, and its timeline ends with the answer and what it made
+    assert steps("n020")[-2:] == [
+        ("wait", "answered: No, still a problem (by link) 09:30 (ticket reopened)"),
+        ("ok", "to the team: sent 09:35"),
+    ]
+    assert steps("n021")[-1] == ("ok", "answered: Yes, it's fixed (by link) 09:30 (ticket confirmed fixed)")
+    assert steps("n022")[-1] == ("wait", "answered: Call me at Tue 24 Nov 14:00 (by link) 09:30")
+    assert '<span class="answer">, answered: No, still a problem</span>' in page
+    # ... and the team's notice says whose answer it passes on; the filter shows the four alone
+    assert steps(team_id)[-1] == ("plain", "the customer's answer to notice n020: No, still a problem")
+    assert f'id="notice-{team_id}" data-kind="ticket_answer"' in page
+    assert 'data-answer-to="n020"' in page
+    assert len(re.findall(r'<details class="notice"[^>]* data-answer(?:-to)?="', page)) == 4
+    assert 'id="show-answered"' in page
+    assert "<b>0</b> answered by the customer, with one tap in the email." in render_page(run)
+
+
+def test_the_summary_counts_the_notices_answered_per_kind_and_what_they_answered(run: RunRecord) -> None:
+    summary = summarise(answered_run(run).notices)
+    console = Console(record=True, width=200)
+    console.print(summary_table(summary, argparse.Namespace(customers=5, days=1, seed=1)))
+    console.print(answers_table(summary))
+    lines = [line.split() for line in console.export_text().splitlines()]
+
+    assert summary["ticket_follow_up"]["answers"] == {"not_fixed": 1, "fixed": 1}
+    assert next(line for line in lines if line[:1] == ["ticket_follow_up"])[-1] == "2"  # answered
+    assert next(line for line in lines if line[:1] == ["all"])[-1] == "3"
+    assert next(line for line in lines if line[:1] == ["ticket_answer"])[-1] == "0"
+    assert ["ticket_follow_up", "fixed", "1"] in lines
+    assert ["ticket_follow_up", "not_fixed", "1"] in lines
+    assert ["callback_overdue", "call_later", "1"] in lines
