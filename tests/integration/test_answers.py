@@ -3,12 +3,14 @@ through the HTTP API (payload 2.0, form posts base64-encoded as API Gateway send
 AnswerFunction, which writes the answer on the business's item and queues the team's notice."""
 
 import re
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
 import pytest
+import time_machine
 from headsup.domain import answers
 
 from emulator import sent_emails, topic_messages
@@ -16,6 +18,7 @@ from emulator.sources.http_api import HttpApiSource
 from sim.pipeline import LocalPipeline
 from tests.integration.test_sweeps import NOW, PROMISED, callback, ticket
 from tests.integration.test_unsubscribe_handler import deployed_key
+from tests.integration.test_visits import MARIA, WINDOW_START, visit
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 
@@ -174,3 +177,41 @@ def test_tampered_expired_and_foreign_links_get_the_same_404_and_change_nothing(
         )["Attributes"]["ApproximateNumberOfMessages"]
         == "0"
     )
+
+
+# ------------------------------------------------------------------ visits
+
+
+@pytest.fixture
+def visits(pipeline: LocalPipeline) -> Iterator[LocalPipeline]:
+    """The morning of Maria's visit, as tests/integration/test_visits.py plays it."""
+    with time_machine.travel(WINDOW_START - timedelta(minutes=20), tick=True):
+        pipeline.put_customers([MARIA])
+        pipeline.put_visits([visit()])
+        pipeline.index_changes()
+        yield pipeline
+
+
+@pytest.mark.parametrize(("answer", "team_told"), [("not_right", True), ("all_good", False)])
+def test_a_visit_answer_is_written_on_the_visit_and_only_a_problem_goes_to_the_team(
+    visits: LocalPipeline, answer: str, team_told: bool
+) -> None:
+    # Given Maria's visit done, and its thank-you emailed with its two answers
+    visits.put_visits([visit(status="arrived")])
+    visits.put_visits([visit(status="done")])
+    visits.index_changes()
+    visits.deliver_notices()
+    [email] = sent_emails()
+    links = answer_links(email.html or "")
+    assert set(links) == {"all_good", "not_right"}
+
+    # When she answers
+    response = post(answer_api(visits), links[answer], answer=answer)
+    visits.deliver_notices()
+
+    # Then the visit carries her answer, and only a problem wakes the team
+    assert response.status == 200
+    [item] = visits._scan("VisitsTable")
+    assert item["customer_answer"] == answer
+    team = [e for e in visits.ledger() if e["kind"] == "visit_answer"]
+    assert bool(team) is team_told
