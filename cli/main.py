@@ -196,6 +196,8 @@ def simulate(args: argparse.Namespace, console: Console) -> int:
     console.print(not_sent_table(summary))
     console.print(rechecked_table(record.notices))
     console.print(answers_table(summary))
+    if record.sms_opt_outs:
+        console.print(f"{len(record.sms_opt_outs)} customer(s) stopped SMS by texting STOP (or ALTO...).")
     console.print(
         f"{len(record.notices)} notices recorded in {saved}; "
         "[bold]headsup outbox[/bold] writes the page that shows each one as its recipient saw it."
@@ -282,7 +284,7 @@ def rechecked_table(notices: "Sequence[RunNotice]") -> Table:
 
 
 def answers_table(summary: dict[str, Any]) -> Table:
-    """What the customers answered, per kind and answer, and how many."""
+    """What the customers answered, per kind and answer, and how many (of them by SMS reply)."""
     table = Table(
         title="answered by the customer",
         box=box.SIMPLE_HEAD,
@@ -290,11 +292,11 @@ def answers_table(summary: dict[str, Any]) -> Table:
         pad_edge=False,
         collapse_padding=True,
     )
-    for column in ("kind", "answer", "notices"):
-        table.add_column(column, justify="right" if column == "notices" else "left", no_wrap=True)
+    for column in ("kind", "answer", "notices", "by SMS"):
+        table.add_column(column, justify="left" if column in ("kind", "answer") else "right", no_wrap=True)
     for kind, row in summary.items():
         for answer, count in sorted(row["answers"].items()):
-            table.add_row(kind, answer, str(count))
+            table.add_row(kind, answer, str(count), str(row["answers_by_sms"][answer]))
     return table
 
 
@@ -310,11 +312,12 @@ def run_simulation(*, days: int, customers: int, seed: int, console: Console | N
     from moto import mock_aws
     from rich.progress import Progress
 
-    from cli.outbox import RunRecord, collect_notices
+    from cli.outbox import RunRecord, collect_notices, collect_sms_opt_outs
     from sim.answers import Respondents
     from sim.mailboxes import Mailboxes
     from sim.pipeline import LocalPipeline, lambda_output_to
     from sim.population import BILLS_ARRIVE, busy_days, simulate_days
+    from sim.replies import Texters
 
     data = busy_days(  # refuses fewer than one day or customer (ValueError)
         customers=customers, seed=seed, days=days
@@ -329,23 +332,32 @@ def run_simulation(*, days: int, customers: int, seed: int, console: Console | N
         # Provisioning runs the template's custom resources, whose functions log as in Lambda: to
         # their log groups, not the operator's terminal.
         with contextlib.redirect_stdout(io.StringIO()):
-            pipeline = LocalPipeline.provision()
+            # Two-way SMS on, unlike the template's default: the emulator provisions a stand-in for
+            # the stack's number, so SMS of the answerable kinds offer "Reply 1 ... 2 ..." and the
+            # customers' replies reach InboundSmsFunction: the demo shows the whole loop.
+            pipeline = LocalPipeline.provision({"TwoWaySmsNumberCountry": "US"})
         task = progress.add_task("simulating", total=(end - start) / pipeline.sweep.interval() + 1)
-        # The customers' mail servers report back on each tick what became of the emails sent;
-        # then the customers who got one with answer buttons answer it (or not), in their time.
+        # The customers' mail servers and phones report back on each tick what became of the
+        # emails and SMS sent; then the customers who got an email with answer buttons answer it
+        # (or not), and those who got an SMS offering answers text back (or not), in their time.
         mailboxes = Mailboxes(pipeline, seed=seed)
         respondents = Respondents(pipeline, seed=seed)
+        texters = Texters(pipeline, seed=seed)
 
         def tick_done(tick: datetime) -> None:
             mailboxes.report()
             respondents.answer()
+            texters.reply()
             progress.advance(task)
 
         with lambda_output_to(io.StringIO(), pipeline.deployment):
             simulate_days(pipeline, data, on_tick=tick_done)
             mailboxes.report()
         notices = collect_notices(pipeline)
-    return RunRecord(seed=seed, customers=customers, days=days, start=start, end=end, notices=notices)
+        stops = collect_sms_opt_outs(pipeline)
+    return RunRecord(
+        seed=seed, customers=customers, days=days, start=start, end=end, notices=notices, sms_opt_outs=stops
+    )
 
 
 def summarise(notices: "Sequence[RunNotice]") -> dict[str, Any]:
@@ -354,7 +366,8 @@ def summarise(notices: "Sequence[RunNotice]") -> dict[str, Any]:
     the side, `held_first`: notices held for a while and then settled, and `receipts`: what the
     provider reported became of each sent by email or SMS, under one of `delivered`, `bounced`,
     `failed`, `delayed` (only that, so far) or `no receipt yet` (cli.timeline.receipt_outcome); and
-    `answers`: what the customers answered (`fixed`, `call_later`...), per answer."""
+    `answers`: what the customers answered (`fixed`, `call_later`...), per answer, and
+    `answers_by_sms`: those of them answered by SMS reply."""
     from cli.timeline import CUSTOMER_CHANNELS, receipt_outcome
 
     summary: dict[str, Any] = {}
@@ -363,7 +376,7 @@ def summarise(notices: "Sequence[RunNotice]") -> dict[str, Any]:
             notice.kind,
             {"detected": 0, "email": 0, "sms": 0, "team": 0, "held_first": 0}
             | {"skipped": Counter(), "held": Counter(), "other": Counter(), "receipts": Counter()}
-            | {"answers": Counter()},
+            | {"answers": Counter(), "answers_by_sms": Counter()},
         )
         row["detected"] += 1
         if notice.status == "sent":
@@ -377,6 +390,8 @@ def summarise(notices: "Sequence[RunNotice]") -> dict[str, Any]:
             row["receipts"][receipt_outcome(notice.delivery_state)] += 1
         if notice.answer:
             row["answers"][notice.answer] += 1
+            if notice.answer_source == "sms":
+                row["answers_by_sms"][notice.answer] += 1
     return summary
 
 

@@ -163,6 +163,9 @@ class RunRecord(BaseModel):
     start: datetime  # the simulated window, UTC
     end: datetime
     notices: list[RunNotice]
+    # customer id -> when they stopped SMS by texting STOP (ALTO...) to the stack's number, as
+    # their preferences' history tells it (source `sms_keyword`); empty in runs saved before.
+    sms_opt_outs: dict[str, datetime] = {}
 
 
 class NoRunRecorded(Exception):
@@ -184,6 +187,20 @@ def collect_notices(pipeline: "LocalPipeline") -> list[RunNotice]:
     ]
     notices.sort(key=lambda notice: (notice.settled_at, notice.notice_id))
     return notices
+
+
+def collect_sms_opt_outs(pipeline: "LocalPipeline") -> dict[str, datetime]:
+    """customer id -> when they first opted out of SMS by texting a keyword (PreferencesTable's
+    history, source `sms_keyword`), oldest first; call inside the run's `mock_aws()`."""
+    from headsup.domain.preferences import ChangeSource
+
+    stops = {}
+    for item in pipeline.preferences():
+        changes = item.get("changes") or []
+        at = next((c["at"] for c in changes if c.get("source") == ChangeSource.SMS_KEYWORD), None)
+        if at is not None:
+            stops[str(item["customer_id"])] = datetime.fromisoformat(at)
+    return dict(sorted(stops.items(), key=lambda stop: stop[1]))
 
 
 def _sent_messages(pipeline: "LocalPipeline") -> dict[str, SentMessage]:
@@ -419,6 +436,9 @@ def render_page(record: RunRecord) -> str:
         "recheck_reasons": {reason for status, reason in checks if status == "skipped"},
         "by_id": {notice.notice_id: notice for notice in record.notices},  # to find each fallback
         "answers": answer_counts(record.notices),
+        "answered_by_sms": sum(notice.answer_source == "sms" for notice in record.notices if notice.answer),
+        # What customers texted that was no answer: the team's notices it made.
+        "customer_messages": sum(notice.kind == "customer_message" for notice in record.notices),
         "team_of": {answered.notice_id: team for answered, team in pairs},  # the answer's team notice
         "answer_of": {team.notice_id: answered for answered, team in pairs},  # and back
     }

@@ -41,6 +41,9 @@ LOCALES = ("en", "es")
 VIEWPORT: "ViewportSize" = {"width": 420, "height": 760}
 # The sample customer whose links the pages are rendered for (sim/sample_data.json).
 SAMPLE_CUSTOMER = "cust-1001"
+# The preference page speaks the customer's chosen language, then their account's, then the
+# browser's: a sample customer with no locale on file lets Accept-Language choose the page's.
+NO_LOCALE_CUSTOMER = "cust-1004"
 
 RenderPage = Callable[[LocalPipeline, str], str]
 
@@ -93,7 +96,7 @@ def unsubscribe_link(pipeline: LocalPipeline, customer_id: str, topic: str) -> s
 
 def unsubscribe_page(pipeline: LocalPipeline, locale: str) -> str:
     """What a customer sees on opening the unsubscribe link of a billing email."""
-    link = unsubscribe_link(pipeline, SAMPLE_CUSTOMER, "billing")
+    link = unsubscribe_link(pipeline, NO_LOCALE_CUSTOMER, "billing")
     return served_html(pipeline.unsubscribe_api, urlsplit(link).path, locale)
 
 
@@ -134,7 +137,7 @@ def answer_page(kind: str) -> Callable[[LocalPipeline, str], str]:
 # The customer pages, each rendered in each of its locales. A page that cannot be produced yet is
 # not listed; add one entry when it can be.
 PAGES: tuple[CustomerPage, ...] = (
-    CustomerPage("unsubscribe", unsubscribe_page),
+    CustomerPage("preferences", unsubscribe_page),  # what every unsubscribe link opens
     CustomerPage("answer-ticket-follow-up", answer_page("ticket_follow_up")),
     CustomerPage("answer-callback-overdue", answer_page("callback_overdue")),
     CustomerPage("answer-visit-running-late", answer_page("visit_running_late")),

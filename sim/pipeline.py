@@ -93,6 +93,8 @@ class LocalPipeline:
         self.sms_failed = CloudWatchLogsSource(deployment, "SmsReceiptsFunction", "Failed")
         # Customers' taps on the answer buttons in emails: the page (GET), then their answer (POST).
         self.answers = HttpApiSource(deployment, "AnswerFunction")
+        # What customers text to the business's number, as End User Messaging publishes it.
+        self.inbound_sms = SnsSource(deployment, "InboundSmsFunction", "Inbound")
         self._dynamodb = boto3.client("dynamodb", region_name=deployment.region)
 
     @classmethod
@@ -185,6 +187,10 @@ class LocalPipeline:
 
     def customers(self) -> list[dict[str, Any]]:
         return sorted(self._scan("CustomersTable"), key=lambda item: str(item["customer_id"]))
+
+    def preferences(self) -> list[dict[str, Any]]:
+        """PreferencesTable's items: each customer's opt-outs and the history of how they came to be."""
+        return sorted(self._scan("PreferencesTable"), key=lambda item: str(item["customer_id"]))
 
     def _scan(self, table_logical_id: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []

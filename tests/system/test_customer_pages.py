@@ -28,12 +28,7 @@ pytestmark = pytest.mark.xdist_group("customer_pages")
 
 # What a page does not do yet, by (check, page, locale): each of these tests is expected to fail
 # (strict: once the page is fixed it passes, which fails the run until its line here is removed).
-KNOWN_PROBLEMS: dict[tuple[str, str, str], str] = {
-    ("lang", "unsubscribe", "es"): (
-        'the unsubscribe page is English, <html lang="en">, whatever Accept-Language asks for: the '
-        "Spanish page is being built (functions/headsup/logic/unsubscribe.py)"
-    ),
-}
+KNOWN_PROBLEMS: dict[tuple[str, str, str], str] = {}
 SUBMIT = "button:not([type]), button[type=submit], input[type=submit], input[type=image]"
 
 

@@ -160,12 +160,17 @@ def test_the_customers_answers_are_counted_and_their_rows_say_what_they_answered
         row.get_by_role("list", name="What happened to it (UTC)").get_by_role("listitem").all_inner_texts()
     )
     assert any(step.startswith("answered: ") for step in steps)
-    # The filter shows the answered notices and the team's notices their answers made
+    # The filter shows the answered notices, the team's notices their answers made, and what
+    # customers texted the team in their own words
     page.get_by_label("answered by the customer, and what it made").check()
     shown = page.locator("details.notice").evaluate_all(
         "rows => rows.filter(r => r.offsetParent !== null).map(r => r.id)"
     )
-    made = [n for n in run[0].notices if n.kind in ("ticket_answer", "callback_answer", "visit_answer")]
+    made = [
+        n
+        for n in run[0].notices
+        if n.kind in ("ticket_answer", "callback_answer", "visit_answer", "customer_message")
+    ]
     assert shown == [f"notice-{n.notice_id}" for n in run[0].notices if n in answered or n in made]
 
 

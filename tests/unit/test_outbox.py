@@ -380,20 +380,23 @@ def test_the_summary_puts_every_notice_sent_to_a_customer_under_one_receipt_outc
 
 def answered_run(run: RunRecord) -> RunRecord:
     """The run, and three customers' answers: a ticket still a problem (which the team was told
-    of), a ticket fixed, and a callback for later."""
+    of), a ticket fixed, and a callback for later (by SMS reply); a text of a customer's own words
+    that went to the team, and a customer who texted STOP."""
     answered_at = START + timedelta(hours=1, minutes=30)
     answers = [
         notice(20, "ticket_follow_up", START + timedelta(hours=1), channel="email", message=EMAIL,
                delivery_state="delivered", answer="not_fixed", answered_at=answered_at, answer_source="link"),
         notice(21, "ticket_follow_up", START + timedelta(hours=1), channel="email", message=EMAIL,
                delivery_state="delivered", answer="fixed", answered_at=answered_at, answer_source="link"),
-        notice(22, "callback_overdue", START + timedelta(hours=1), channel="email", message=EMAIL,
-               delivery_state="delivered", answer="call_later", answered_at=answered_at, answer_source="link",
+        notice(22, "callback_overdue", START + timedelta(hours=1), channel="sms", message=SMS,
+               delivery_state="delivered", answer="call_later", answered_at=answered_at, answer_source="sms",
                answer_slot=START + timedelta(hours=6)),
         notice(23, "ticket_answer", answered_at + timedelta(minutes=5), channel="escalation_topic",
                message=TEAM, notice_id=make_notice_id(NoticeKind.TICKET_ANSWER, "n020")),
+        notice(24, "customer_message", answered_at, channel="escalation_topic", message=TEAM),
     ]  # fmt: skip
-    return run.model_copy(update={"notices": [*run.notices, *answers]})
+    stopped = {"cust-00004": START + timedelta(hours=2, minutes=42)}
+    return run.model_copy(update={"notices": [*run.notices, *answers], "sms_opt_outs": stopped})
 
 
 def test_the_page_counts_the_answers_and_each_row_tells_its_answer_and_the_team_notice_it_made(
@@ -409,10 +412,11 @@ def test_the_page_counts_the_answers_and_each_row_tells_its_answer_and_the_team_
         found = re.findall(r'<li class="step step-(\w+)">(.*?)</li>', row)
         return [(tone, html.unescape(re.sub(r"<[^>]+>", "", words))) for tone, words in found]
 
-    # Then the header counts them by answer, in the buttons' words
+    # Then the header counts them by answer, in the buttons' words, and by how they came
     assert (
-        "<b>3</b> answered by the customer, with one tap in the email; "
-        "1 of the answers made a notice for the team:" in page
+        "<b>3</b> answered by the customer, 2 with one tap in the email and 1 by SMS reply; "
+        "1 of the answers made a notice for the team; "
+        "1 of their texts, in their own words, made a notice for the team:" in page
     )
     assert '<li data-answer="not_fixed"><b>1</b> No, still a problem</li>' in page
     assert '<li data-answer="call_later"><b>1</b> Call me later</li>' in page
@@ -422,7 +426,7 @@ def test_the_page_counts_the_answers_and_each_row_tells_its_answer_and_the_team_
         ("ok", "to the team: sent 09:35"),
     ]
     assert steps("n021")[-1] == ("ok", "answered: Yes, it's fixed (by link) 09:30 (ticket confirmed fixed)")
-    assert steps("n022")[-1] == ("wait", "answered: Call me at Tue 24 Nov 14:00 (by link) 09:30")
+    assert steps("n022")[-1] == ("wait", "answered: Call me at Tue 24 Nov 14:00 (by SMS reply) 09:30")
     assert '<span class="answer">, answered: No, still a problem</span>' in page
     # ... and the team's notice says whose answer it passes on; the filter shows the four alone
     assert steps(team_id)[-1] == ("plain", "the customer's answer to notice n020: No, still a problem")
@@ -430,7 +434,16 @@ def test_the_page_counts_the_answers_and_each_row_tells_its_answer_and_the_team_
     assert 'data-answer-to="n020"' in page
     assert len(re.findall(r'<details class="notice"[^>]* data-answer(?:-to)?="', page)) == 4
     assert 'id="show-answered"' in page
-    assert "<b>0</b> answered by the customer, with one tap in the email." in render_page(run)
+    # ... and with them what customers texted the team
+    assert ':not([data-answer-to]):not([data-kind="customer_message"]) { display: none; }' in page
+    # The customer who texted STOP is named, with when (UTC)
+    assert (
+        '<li data-stopped-sms="cust-00004">cust-00004: stopped SMS (STOP) at '
+        '<time datetime="2026-11-24T10:42:00+00:00">10:42</time></li>' in page
+    )
+    plain = render_page(run)
+    assert "<b>0</b> answered by the customer, 0 with one tap in the email and 0 by SMS reply." in plain
+    assert "stopped SMS" not in plain
 
 
 def test_the_summary_counts_the_notices_answered_per_kind_and_what_they_answered(run: RunRecord) -> None:
@@ -444,6 +457,8 @@ def test_the_summary_counts_the_notices_answered_per_kind_and_what_they_answered
     assert next(line for line in lines if line[:1] == ["ticket_follow_up"])[-1] == "2"  # answered
     assert next(line for line in lines if line[:1] == ["all"])[-1] == "3"
     assert next(line for line in lines if line[:1] == ["ticket_answer"])[-1] == "0"
-    assert ["ticket_follow_up", "fixed", "1"] in lines
-    assert ["ticket_follow_up", "not_fixed", "1"] in lines
-    assert ["callback_overdue", "call_later", "1"] in lines
+    # kind, answer, notices, of them by SMS reply
+    assert ["ticket_follow_up", "fixed", "1", "0"] in lines
+    assert ["ticket_follow_up", "not_fixed", "1", "0"] in lines
+    assert ["callback_overdue", "call_later", "1", "1"] in lines
+    assert summary["callback_overdue"]["answers_by_sms"] == {"call_later": 1}

@@ -179,8 +179,10 @@ def effect_on_item(
         always |= {"status": "open", "updated_at": stamp, "reopened_by_customer": True}
     if answer is Answer.FIXED:
         always |= {"customer_confirmed_fixed_at": stamp}
+    # Whole minutes: the promise is a time the business will read and a notice id is made of.
+    within = (now + CALL_NOW_WITHIN).replace(second=0, microsecond=0)
     promise = {
-        Answer.CALL_NOW: now + CALL_NOW_WITHIN,
+        Answer.CALL_NOW: within if within >= now + CALL_NOW_WITHIN else within + timedelta(minutes=1),
         Answer.CALL_LATER: slot,
     }.get(answer)
     pending_only: dict[str, object] = (
