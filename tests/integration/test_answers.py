@@ -14,6 +14,8 @@ import time_machine
 from headsup.domain import answers
 
 from emulator import sent_emails, topic_messages
+from emulator.faults import FaultPlan, injected
+from emulator.iam import denied
 from emulator.sources.http_api import HttpApiSource
 from sim.pipeline import LocalPipeline
 from tests.integration.test_sweeps import NOW, PROMISED, callback, ticket
@@ -215,3 +217,26 @@ def test_a_visit_answer_is_written_on_the_visit_and_only_a_problem_goes_to_the_t
     assert item["customer_answer"] == answer
     team = [e for e in visits.ledger() if e["kind"] == "visit_answer"]
     assert bool(team) is team_told
+
+
+def test_every_call_an_answer_makes_is_allowed_by_the_functions_template_policy(
+    pipeline: LocalPipeline,
+) -> None:
+    # moto does not enforce IAM: a permission missing from template.yaml would only fail in AWS
+    links = follow_up_emailed(pipeline)
+    with injected(FaultPlan()) as plan:
+        answer_api(pipeline).request("GET", links["not_fixed"].partition("?")[0])
+        post(answer_api(pipeline), links["not_fixed"], answer="not_fixed")
+
+    calls = [call for call in plan.calls if call.function == "AnswerFunction"]
+    assert {(call.service, call.operation) for call in calls} >= {
+        ("dynamodb", "UpdateItem"),
+        ("sqs", "SendMessage"),
+        ("secretsmanager", "GetSecretValue"),
+    }
+    refused = {
+        denial
+        for call in calls
+        for denial in denied(pipeline.deployment, "AnswerFunction", call.service, call.operation, call.params)
+    }
+    assert refused == set()
