@@ -1,8 +1,6 @@
 """UnsubscribeApi (HTTP API, payload 2.0): GET shows the preference page; POST unsubscribes (one-click,
 or the page's button) or saves the page's choices."""
 
-import base64
-import binascii
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
@@ -18,9 +16,10 @@ from headsup.adapters.secrets import read_signing_key
 from headsup.handlers.settings import UnsubscribeSettings
 from headsup.logic.preference_form import read_fields
 from headsup.logic.preference_words import template_languages
-from headsup.logic.unsubscribe import Response, Unsubscribe
+from headsup.logic.unsubscribe import Unsubscribe
 from headsup.platform.cold_start import once_from
 from headsup.platform.errors import describe_error
+from headsup.platform.http import http_response, request_body
 from headsup.platform.observability import logger, metrics, tracer
 
 
@@ -57,7 +56,7 @@ def lambda_handler(event: APIGatewayProxyEventV2, context: LambdaContext) -> dic
             case "GET":
                 response = unsubscribe.confirmation_page(token, now=now, accept_language=accept_language)
             case "POST":
-                form = read_fields(_body(event), event.headers.get("content-type"))
+                form = read_fields(request_body(event), event.headers.get("content-type"))
                 response = unsubscribe.unsubscribe(token, form, now=now, accept_language=accept_language)
             case _:
                 response = unsubscribe.method_not_allowed(accept_language)
@@ -66,24 +65,4 @@ def lambda_handler(event: APIGatewayProxyEventV2, context: LambdaContext) -> dic
         logger.error("Could not record the opt-out", extra={"error": describe_error(exc)})
         metrics.add_metric(name="UnsubscribeErrors", unit="Count", value=1)
         response = unsubscribe.unavailable(accept_language)
-    return _http_response(response)
-
-
-def _body(event: APIGatewayProxyEventV2) -> bytes:
-    """The raw request body. HTTP APIs hand form posts over base64-encoded (isBase64Encoded)."""
-    body = event.body or ""
-    if not event.is_base64_encoded:
-        return body.encode("utf-8")
-    try:
-        return base64.b64decode(body, validate=True)
-    except binascii.Error:
-        return b""  # read as an empty form: nothing is changed
-
-
-def _http_response(response: Response) -> dict[str, Any]:
-    return {
-        "statusCode": response.status,
-        "headers": dict(response.headers),
-        "body": response.body,
-        "isBase64Encoded": False,
-    }
+    return http_response(response.status, response.body, response.headers)
