@@ -143,7 +143,17 @@ def parse_receipt(message: str) -> Receipt | None:
 
     Raises MalformedFeedback when the message cannot be read as SES's notification.
     """
+    return _receipt_of(_read(message))
+
+
+def parse(message: str) -> tuple[Receipt | None, SesFeedback | None]:
+    """Both readings of one SNS message from SES, validating it once: the delivery state it
+    reports, and the bounce or complaint in it. Raises MalformedFeedback."""
     notification = _read(message)
+    return _receipt_of(notification), _feedback_of(notification)
+
+
+def _receipt_of(notification: _Notification | None) -> Receipt | None:
     if notification is None:
         return None
     kind = notification.event_type or notification.notification_type
@@ -187,7 +197,10 @@ def parse_notification(message: str) -> SesFeedback | None:
 
     Raises MalformedFeedback when the message cannot be read as SES's notification.
     """
-    notification = _read(message)
+    return _feedback_of(_read(message))
+
+
+def _feedback_of(notification: _Notification | None) -> SesFeedback | None:
     if notification is None:
         return None
     kind = notification.event_type or notification.notification_type

@@ -25,7 +25,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from headsup.adapters.notice_queue import SqsNoticeQueue
 from headsup.adapters.preferences import DynamoPreferenceStore
 from headsup.adapters.receipt_ledger import DynamoFeedbackLedger
-from headsup.domain.ses_feedback import MalformedFeedback, parse_notification, parse_receipt
+from headsup.domain.ses_feedback import MalformedFeedback, parse
 from headsup.handlers.settings import FeedbackSettings
 from headsup.logic.feedback import FeedbackRecorder
 from headsup.logic.receipts import ReceiptRecorder
@@ -57,8 +57,7 @@ def handle_record(record: dict[str, Any], recorder: Recorders) -> str:
     message = sns.get("Message") if isinstance(sns, dict) else None
     if not isinstance(message, str):
         raise MalformedFeedback(["Sns.Message: Field required"])
-    receipt = parse_receipt(message)
-    feedback = parse_notification(message)
+    receipt, feedback = parse(message)
     if receipt is None and feedback is None:
         logger.info("SNS message reports nothing headsup records; ignored", extra=_ids(record))
         metrics.add_metric(name="FeedbackIgnored", unit="Count", value=1)

@@ -132,12 +132,7 @@ class DeliverySettings(
     @field_validator("quiet_hours_bypass_kinds", "cap_bypass_kinds")
     @classmethod
     def _known_kinds(cls, value: str) -> str:
-        unknown = {kind.strip() for kind in value.split(",") if kind.strip()} - {
-            kind.value for kind in NoticeKind
-        }
-        if unknown:
-            raise ValueError(f"unknown notice kinds {sorted(unknown)}")
-        return value
+        return _only(value, {kind.value for kind in NoticeKind}, "unknown notice kinds")
 
     @property
     def delivery_policy(self) -> DeliveryPolicy:
@@ -197,10 +192,15 @@ class DeliverySettings(
     @field_validator("engagement_tracking_topics")
     @classmethod
     def _known_topics(cls, value: str) -> str:
-        unknown = _kinds(value) - {topic.value for topic in Topic}
-        if unknown:
-            raise ValueError(f"unknown topics {sorted(unknown)}")
-        return value
+        return _only(value, {topic.value for topic in Topic}, "unknown topics")
+
+
+def _only(listed: str, known: set[str], problem: str) -> str:
+    """A CommaDelimitedList parameter, refused if it names anything not in `known`."""
+    unknown = _kinds(listed) - known
+    if unknown:
+        raise ValueError(f"{problem} {sorted(unknown)}")
+    return listed
 
 
 def _kinds(listed: str) -> frozenset[str]:
@@ -254,10 +254,7 @@ class AnsweringSettings(LedgerSettings, NoticeQueueSettings):
     @field_validator("answer_kinds")
     @classmethod
     def _answerable(cls, value: str) -> str:
-        unknown = _kinds(value) - {kind.value for kind in ANSWERS}
-        if unknown:
-            raise ValueError(f"kinds that take no answer {sorted(unknown)}")
-        return value
+        return _only(value, {kind.value for kind in ANSWERS}, "kinds that take no answer")
 
     @property
     def enabled_answer_kinds(self) -> frozenset[str]:
