@@ -30,6 +30,9 @@ from headsup.domain.messages import RenderedEmail, RenderedSms
 from headsup.domain.notices import NoticeRequest
 from headsup.domain.preferences import Preferences
 from headsup.domain.recheck import SUPERSEDED, ToldNotice
+from headsup.domain.sent_log import SentLog, SentLogChanged
+
+_KEEP_EVERY_SEND = 1_000
 
 
 @dataclass
@@ -49,11 +52,17 @@ class LedgerEntry:
 @dataclass
 class InMemoryLedger:
     entries: dict[str, LedgerEntry] = field(default_factory=dict)
-    sends: list[tuple[datetime, str]] = field(default_factory=list)  # (sent_at, customer_id)
     customer_of: dict[str, str] = field(default_factory=dict)
     told_sends: list[tuple[str, ToldNotice]] = field(default_factory=list)  # (told key, notice)
+    # The customers' sent logs, kept as the real ones are: admitted with the claim, only while the
+    # log is the version the decision read (every entry of the day is kept: a superset of the
+    # newest `max_per_day` that the cap looks at gives the same decisions).
+    sent_logs: dict[str, SentLog] = field(default_factory=dict)
 
-    def claim(
+    def sent_log(self, customer_id: str) -> SentLog:
+        return self.sent_logs.get(customer_id, SentLog())
+
+    def claim(  # noqa: PLR0913 - as the real ledger's
         self,
         request: NoticeRequest,
         *,
@@ -61,6 +70,7 @@ class InMemoryLedger:
         lease_until: datetime,
         intent: Intent,
         channel: str | None = None,
+        admit: SentLog | None = None,
     ) -> Claim:
         entry = self.entries.get(request.notice_id)
         if entry is not None:
@@ -71,6 +81,12 @@ class InMemoryLedger:
                     raise ClaimHeld(request.notice_id)
                 if entry.intent is Intent.SEND:
                     raise UnfinishedSend(request.notice_id, entry.channel)
+        if admit is not None:
+            current = self.sent_log(request.customer_id)
+            if current.version != admit.version:
+                raise SentLogChanged(request.customer_id)
+            entries = current.admitting(request.notice_id, now, keep=_KEEP_EVERY_SEND)
+            self.sent_logs[request.customer_id] = SentLog(entries, current.version + 1)
         self.customer_of[request.notice_id] = request.customer_id
         attempts = (entry.attempts if entry else 0) + 1
         token = f"token-{attempts}"
@@ -78,7 +94,15 @@ class InMemoryLedger:
             Status.IN_PROGRESS, token, lease_until, attempts, intent=intent, channel=channel, request=request
         )
         told_key = request.story_key if KINDS[request.kind].audience is Audience.CUSTOMER else None
-        return Claim(request.notice_id, token, attempts, told_key)
+        admitted_for = request.customer_id if admit is not None else None
+        return Claim(request.notice_id, token, told_key, admitted_for=admitted_for)
+
+    def _give_back(self, claim: Claim) -> None:
+        log = self.sent_logs.get(claim.admitted_for or "")
+        if claim.admitted_for is None or log is None or claim.notice_id not in log.entries:
+            return
+        entries = {notice: sent for notice, sent in log.entries.items() if notice != claim.notice_id}
+        self.sent_logs[claim.admitted_for] = SentLog(entries, log.version + 1)
 
     def settle_unfinished(self, unfinished: UnfinishedSend, *, now: datetime) -> None:
         entry = self.entries[unfinished.notice_id]
@@ -86,7 +110,6 @@ class InMemoryLedger:
             raise ClaimHeld(unfinished.notice_id)
         entry.status = Status.UNCONFIRMED
         entry.outcome = Outcome(Status.UNCONFIRMED, channel=entry.channel)
-        self.sends.append((now, self.customer_of[unfinished.notice_id]))
 
     def record(self, claim: Claim, outcome: Outcome, *, now: datetime) -> None:
         entry = self.entries[claim.notice_id]
@@ -97,11 +120,11 @@ class InMemoryLedger:
         reached = outcome.counts_towards_cap or (
             outcome.status is Status.UNCONFIRMED and claim.told_key is not None
         )
-        if reached:
-            self.sends.append((now, self.customer_of[claim.notice_id]))
-            if claim.told_key is not None and entry.request is not None and entry.request.asserts:
-                told = ToldNotice(claim.notice_id, entry.request.kind, entry.request.asserts.facts, now)
-                self.told_sends.append((claim.told_key, told))
+        if reached and claim.told_key is not None and entry.request is not None and entry.request.asserts:
+            told = ToldNotice(claim.notice_id, entry.request.kind, entry.request.asserts.facts, now)
+            self.told_sends.append((claim.told_key, told))
+        if outcome.status not in (Status.SENT, Status.UNCONFIRMED):
+            self._give_back(claim)
 
     def told(self, told_key: str) -> list[ToldNotice]:
         found = [notice for key, notice in self.told_sends if key == told_key]
@@ -115,14 +138,12 @@ class InMemoryLedger:
         entry.outcome = Outcome(Status.SKIPPED, reason=f"{SUPERSEDED}: by notice {by}")
         return True
 
-    def recent_sends(self, customer_id: str, since: datetime) -> list[datetime]:
-        return [sent for sent, customer in self.sends if customer == customer_id and sent > since]
-
     def release(self, claim: Claim, *, error: str, now: datetime) -> None:
         entry = self.entries[claim.notice_id]
         if entry.token == claim.token and entry.status is Status.IN_PROGRESS:
             entry.released = True
             entry.last_error = error
+            self._give_back(claim)
 
 
 @dataclass

@@ -16,6 +16,12 @@ from emulator import Deployment
 
 # botocore service name -> IAM action prefix, where they differ
 _IAM_PREFIX = {"sesv2": "ses"}
+# API operations IAM authorizes as another action: SQS's batch calls have no actions of their own.
+_IAM_OPERATION = {
+    ("sqs", "SendMessageBatch"): "SendMessage",
+    ("sqs", "DeleteMessageBatch"): "DeleteMessage",
+    ("sqs", "ChangeMessageVisibilityBatch"): "ChangeMessageVisibility",
+}
 
 
 @dataclass(frozen=True)
@@ -76,9 +82,11 @@ def required(
     deployment: Deployment, service: str, operation: str, params: Mapping[str, Any]
 ) -> Iterator[tuple[str, str]]:
     """(IAM action, resource ARN) pairs a call needs."""
-    action = f"{_IAM_PREFIX.get(service, service)}:{operation}"
+    action = f"{_IAM_PREFIX.get(service, service)}:{_IAM_OPERATION.get((service, operation), operation)}"
     base = f"arn:aws:{_IAM_PREFIX.get(service, service)}:{deployment.region}:{deployment.account_id}"
-    if service == "dynamodb":
+    if service == "dynamodb" and operation == "TransactWriteItems":
+        yield from _transaction_items(base, params)
+    elif service == "dynamodb":
         tables = params.get("RequestItems") or {}
         names = list(tables) or [params["TableName"]]
         for name in names:
@@ -98,6 +106,22 @@ def required(
             yield action, f"{base}:configuration-set/{params['ConfigurationSetName']}"
     else:
         raise NotImplementedError(f"no resource model for {service}")
+
+
+# A transaction's items are each allowed by their own action's permission (AWS's "Using IAM with
+# DynamoDB transactions"): dynamodb:UpdateItem for an Update, ConditionCheckItem for a check.
+_TRANSACTION_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
+
+
+def _transaction_items(base: str, params: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    for entry in params.get("TransactItems", []):
+        for kind, write in entry.items():
+            yield f"dynamodb:{_TRANSACTION_ACTIONS[kind]}", f"{base}:table/{write['TableName']}"
 
 
 def denied(

@@ -49,6 +49,6 @@ def test_sam_policy_templates_are_expanded(deployment: Deployment) -> None:
 
 def test_an_index_needs_its_own_resource(deployment: Deployment) -> None:
     ledger = deployment.ref("NoticeLedgerTable")
-    by_index = {"TableName": ledger, "IndexName": "CustomerSentIndex"}
+    by_index = {"TableName": ledger, "IndexName": "ToldIndex"}
     assert denied(deployment, DELIVERY, "dynamodb", "Query", by_index) == []
     assert denied(deployment, DELIVERY, "dynamodb", "Query", {"TableName": ledger}) != []

@@ -132,43 +132,41 @@ def test_provision_creates_exactly_the_tables_the_template_declares_with_its_key
         assert ttl.get("AttributeName") == declared.get("TimeToLiveSpecification", {}).get("AttributeName")
 
 
-def test_the_ledger_has_the_customer_sent_index_as_declared(deployment: Deployment) -> None:
+def test_the_ledger_has_its_indexes_as_declared(deployment: Deployment) -> None:
     # Given the ledger table
     dynamodb = boto3.client("dynamodb")
     table = deployment.ref("NoticeLedgerTable")
     indexes = dynamodb.describe_table(TableName=table)["Table"]["GlobalSecondaryIndexes"]
     by_name = {index["IndexName"]: index for index in indexes}
-    assert sorted(by_name) == [
-        "CustomerNoticesIndex",
-        "CustomerSentIndex",
-        "SmsMessageIndex",
-        "ToldIndex",
-        "UnresolvedIndex",
-    ]
-    index = by_name["CustomerSentIndex"]
-    assert by_name["ToldIndex"]["Projection"] == {
-        "ProjectionType": "INCLUDE",
-        "NonKeyAttributes": ["kind", "asserted"],
-    }
+    assert sorted(by_name) == ["CustomerNoticesIndex", "SmsMessageIndex", "ToldIndex", "UnresolvedIndex"]
+    index = by_name["ToldIndex"]
 
-    # Then CustomerSentIndex is there with its keys and projection
+    # Then ToldIndex is there with its keys and projection
     assert index["KeySchema"] == [
-        {"AttributeName": "customer_id", "KeyType": "HASH"},
+        {"AttributeName": "told_key", "KeyType": "HASH"},
         {"AttributeName": "sent_at", "KeyType": "RANGE"},
     ]
-    assert index["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    assert index["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["kind", "asserted"]}
 
-    # ...and it is sparse: only notices with a sent_at are in it
-    for notice_id, sent_at in (("n1", "2026-11-24T09:00:00Z"), ("n2", None), ("n3", "2026-11-23T09:00:00Z")):
-        item = {"notice_id": {"S": notice_id}, "customer_id": {"S": "c1"}}
-        if sent_at:
-            item["sent_at"] = {"S": sent_at}
+    # ...and it is sparse: only notices told to a customer (with a told_key) are in it
+    for notice_id, told_key in (
+        ("n1", "bills/c1/2026-11#bill"),
+        ("n2", None),
+        ("n3", "bills/c1/2026-10#bill"),
+    ):
+        item = {
+            "notice_id": {"S": notice_id},
+            "customer_id": {"S": "c1"},
+            "sent_at": {"S": "2026-11-24T09:00:00Z"},
+        }
+        if told_key:
+            item["told_key"] = {"S": told_key}
         dynamodb.put_item(TableName=table, Item=item)
     items = dynamodb.query(
         TableName=table,
-        IndexName="CustomerSentIndex",
-        KeyConditionExpression="customer_id = :c AND sent_at >= :since",
-        ExpressionAttributeValues={":c": {"S": "c1"}, ":since": {"S": "2026-11-23T12:00:00Z"}},
+        IndexName="ToldIndex",
+        KeyConditionExpression="told_key = :told",
+        ExpressionAttributeValues={":told": {"S": "bills/c1/2026-11#bill"}},
     )["Items"]
     assert [item["notice_id"]["S"] for item in items] == ["n1"]
 

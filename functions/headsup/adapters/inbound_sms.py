@@ -1,5 +1,5 @@
 """What the inbound SMS function reads and keeps: who has a number on file (CustomersTable's
-PhoneIndex), what a customer was recently sent (the ledger's CustomerSentIndex), and which inbound
+PhoneIndex), what a customer was recently sent (the ledger's CustomerNoticesIndex), and which inbound
 messages were handled already (DueItemsTable, `inbound_sms#<id>`, kept a week)."""
 
 from datetime import datetime, timedelta
@@ -17,12 +17,15 @@ from headsup.domain.channels import normalised_e164
 from headsup.domain.inbound_sms import Sender, SentNotice
 
 PHONE_INDEX: Final = "PhoneIndex"
-SENT_INDEX: Final = "CustomerSentIndex"
+CUSTOMER_NOTICES_INDEX: Final = "CustomerNoticesIndex"
 # More customers than this on one number is a data problem, not a family: the team gets the message.
 _MAX_SHARING: Final = 10
 # A customer is sent at most MaxNoticesPerDay notices a day, plus the technician's; a few days of
 # them is a handful. The newest are what a reply can be about.
 _RECENT_LIMIT: Final = 25
+# The index is keyed by when a notice was first claimed; a notice held overnight (quiet hours, the
+# cap) is sent up to a day later. Looking this much further back finds it; `sent_at` then decides.
+_HELD_AT_MOST: Final = timedelta(days=2)
 _INBOUND_PREFIX: Final = "inbound_sms#"
 # SNS retries a failed delivery for hours and Lambda an asynchronous invocation for up to six:
 # a week outlasts both.
@@ -78,11 +81,12 @@ class DynamoRecentNotices(DynamoTable):
     """The ledger: a customer's notices sent since a time, newest first."""
 
     def sent_since(self, customer_id: str, since: datetime) -> list[SentNotice]:
+        created_since = (since - _HELD_AT_MOST).isoformat()
         response = self._client.query(
             TableName=self._table,
-            IndexName=SENT_INDEX,
-            KeyConditionExpression="customer_id = :customer AND sent_at >= :since",
-            ExpressionAttributeValues=to_item({":customer": customer_id, ":since": since.isoformat()}),
+            IndexName=CUSTOMER_NOTICES_INDEX,
+            KeyConditionExpression="customer_id = :customer AND created_at >= :since",
+            ExpressionAttributeValues=to_item({":customer": customer_id, ":since": created_since}),
             ScanIndexForward=False,
             Limit=_RECENT_LIMIT,
         )
@@ -90,8 +94,20 @@ class DynamoRecentNotices(DynamoTable):
         if not keys:
             return []
         items = [to_python(item) for item in batch_get_items(self._client, self._table, keys)]
-        notices = [_sent_notice(item) for item in items if item.get("customer_id") == customer_id]
+        notices = [
+            _sent_notice(item)
+            for item in items
+            if item.get("customer_id") == customer_id and _sent_since(item, since)
+        ]
         return sorted(notices, key=lambda notice: notice.sent_at, reverse=True)
+
+
+def _sent_since(item: dict[str, Any], since: datetime) -> bool:
+    """Did the notice reach the customer (`sent_at`, set only then) at or after `since`?"""
+    try:
+        return datetime.fromisoformat(str(item["sent_at"])) >= since
+    except (KeyError, ValueError, TypeError):  # never sent, or a time written by hand
+        return False
 
 
 def _sent_notice(item: dict[str, Any]) -> SentNotice:

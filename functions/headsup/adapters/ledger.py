@@ -27,10 +27,14 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from botocore.exceptions import ClientError
+
 from headsup.adapters.dynamodb import ConditionFailed, DynamoTable, Update, to_item, to_python
+from headsup.adapters.sent_log import DynamoSentLogs
 from headsup.domain.kinds import KINDS, Audience, NoticeKind
 from headsup.domain.notices import NoticeRequest
 from headsup.domain.recheck import SUPERSEDED, ToldNotice
+from headsup.domain.sent_log import SentLog, SentLogChanged
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -73,13 +77,15 @@ class Outcome:
 class Claim:
     notice_id: str
     token: str
-    attempt: int
     # The notice's story key (NoticeRequest.story_key) if it is for a customer: once sent, the
     # notice is found by it (ToldIndex) when a later one of the same story asks what was told.
     told_key: str | None = None
     # For a second attempt (NoticeRequest.fallback_of): the first, whose item its outcome is
     # recorded on too.
     fallback_of: str | None = None
+    # The customer whose sent log admitted this notice with the claim (domain/sent_log.py): the
+    # place is given back if the notice does not reach them.
+    admitted_for: str | None = None
 
 
 class AlreadyRecorded(Exception):
@@ -114,7 +120,7 @@ UNFINISHED_SEND_REASON = "the attempt that was sending it ended before the provi
 
 
 class Ledger(Protocol):
-    def claim(
+    def claim(  # noqa: PLR0913 - the notice, when, for how long, and what its holder is about to do
         self,
         request: NoticeRequest,
         *,
@@ -122,6 +128,7 @@ class Ledger(Protocol):
         lease_until: datetime,
         intent: Intent,
         channel: str | None = None,
+        admit: SentLog | None = None,
     ) -> Claim: ...
 
     def record(self, claim: Claim, outcome: Outcome, *, now: datetime) -> None: ...
@@ -130,7 +137,7 @@ class Ledger(Protocol):
 
     def release(self, claim: Claim, *, error: str, now: datetime) -> None: ...
 
-    def recent_sends(self, customer_id: str, since: datetime) -> list[datetime]: ...
+    def sent_log(self, customer_id: str) -> SentLog: ...
 
     def told(self, told_key: str) -> list[ToldNotice]: ...
 
@@ -144,13 +151,17 @@ class DynamoLedger(DynamoTable):
         retention: timedelta,
         client: "DynamoDBClient | None" = None,
         receipt_windows: Mapping[str, timedelta] | None = None,
+        sent_logs: DynamoSentLogs | None = None,
     ) -> None:
         super().__init__(table_name, client)
         self._retention = retention
+        # The customers' sent logs, for the daily cap; without them no claim admits (tests of
+        # the ledger alone), and every customer's log reads empty.
+        self._sent_logs = sent_logs
         # By channel: how long a receipt may take to settle an `unconfirmed` send.
         self._receipt_windows = dict(receipt_windows or {})
 
-    def claim(
+    def claim(  # noqa: PLR0913 - the notice, when, for how long, and what its holder is about to do
         self,
         request: NoticeRequest,
         *,
@@ -158,7 +169,11 @@ class DynamoLedger(DynamoTable):
         lease_until: datetime,
         intent: Intent,
         channel: str | None = None,
+        admit: SentLog | None = None,
     ) -> Claim:
+        """Claim the notice; with `admit` (the customer's sent log as the decision read it), in the
+        same transaction record it in that log, on condition the log has not changed since:
+        raises SentLogChanged if it has (nothing is written; decide again)."""
         token = secrets.token_hex(8)
         update = Update(
             sets=list(_CLAIM_SETS),
@@ -182,18 +197,51 @@ class DynamoLedger(DynamoTable):
         )
         told_key = _told_key(request)
         _describe(update, request, intent, told_key)
+        admitted_for = request.customer_id if admit is not None and self._sent_logs is not None else None
         try:
-            claimed = self._update(
-                {"notice_id": request.notice_id},
-                update,
-                ConditionExpression=_CLAIMABLE_CONDITION,
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
+            if admitted_for is None:
+                self._update(
+                    {"notice_id": request.notice_id},
+                    update,
+                    ConditionExpression=_CLAIMABLE_CONDITION,
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+            else:
+                self._claim_admitting(request, update, admit or SentLog(), now)
         except ConditionFailed as failed:
             raise self._why_not_claimed(request.notice_id, failed, now) from failed
         fallback_of = request.fallback_of.notice_id if request.fallback_of is not None else None
-        return Claim(request.notice_id, token, int(claimed["attempts"]), told_key, fallback_of)
+        return Claim(request.notice_id, token, told_key, fallback_of, admitted_for)
+
+    def _claim_admitting(self, request: NoticeRequest, update: Update, log: SentLog, now: datetime) -> None:
+        """The claim and the sent log's new entry, in one TransactWriteItems: both or neither."""
+        assert self._sent_logs is not None
+        claim = {
+            "Update": {
+                "TableName": self._table,
+                "Key": to_item({"notice_id": request.notice_id}),
+                "ConditionExpression": _CLAIMABLE_CONDITION,
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                **update.request(),
+            }
+        }
+        admission = self._sent_logs.admit(request.customer_id, log, request.notice_id, now)
+        try:
+            self._client.transact_write_items(TransactItems=[claim, admission])  # type: ignore[list-item]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            cancelled: list[Mapping[str, Any]] = list(exc.response.get("CancellationReasons", []))
+            reasons = [reason.get("Code") for reason in cancelled]
+            if reasons[:1] == ["ConditionalCheckFailed"]:
+                old = cancelled[0].get("Item")
+                raise ConditionFailed(None if old is None else to_python(old)) from exc
+            if reasons[:1] == ["TransactionConflict"]:
+                raise ClaimHeld(f"notice {request.notice_id} is being claimed at the same moment") from exc
+            if len(reasons) > 1 and reasons[1] in ("ConditionalCheckFailed", "TransactionConflict"):
+                self._sent_logs.changed(request.customer_id)
+                raise SentLogChanged(request.customer_id) from exc
+            raise
 
     def _why_not_claimed(self, notice_id: str, failed: ConditionFailed, now: datetime) -> Exception:
         # moto and older SDKs may not return the old item with the condition failure.
@@ -262,16 +310,7 @@ class DynamoLedger(DynamoTable):
             removes=["lease_until"],
             values={":status": outcome.status, ":now": now.isoformat()},
         )
-        # An unconfirmed send probably reached the customer: it counts, and a correction must
-        # know what it said.
-        reached = outcome.counts_towards_cap or (
-            outcome.status is Status.UNCONFIRMED and claim.told_key is not None
-        )
-        if reached:
-            update.sets.append("sent_at = :now")  # puts the notice in CustomerSentIndex, for the cap
-            if claim.told_key is not None:
-                update.sets.append("told_key = :told_key")  # and in ToldIndex, for corrections
-                update.values[":told_key"] = claim.told_key
+        _mark_reached(update, claim, outcome)
         if outcome.hold_until is not None:
             update.sets.append("hold_until = :hold_until")
             update.values[":hold_until"] = outcome.hold_until.isoformat()
@@ -296,6 +335,17 @@ class DynamoLedger(DynamoTable):
             ) from failed
         if claim.fallback_of is not None:
             self._on_first_attempt(claim.fallback_of, claim.notice_id, outcome, now)
+        if outcome.status not in (Status.SENT, Status.UNCONFIRMED):
+            self._give_back(claim)
+
+    def _give_back(self, claim: Claim) -> None:
+        """An admitted notice that did not reach the customer leaves their sent log."""
+        if claim.admitted_for is not None and self._sent_logs is not None:
+            self._sent_logs.give_back(claim.admitted_for, claim.notice_id)
+
+    def sent_log(self, customer_id: str) -> SentLog:
+        """The customer's sent log as the batch read it (empty without sent logs)."""
+        return SentLog() if self._sent_logs is None else self._sent_logs.read(customer_id)
 
     def _on_first_attempt(self, first: str, second: str, outcome: Outcome, now: datetime) -> None:
         """A second attempt's outcome, recorded on the first attempt's item too: one item tells
@@ -319,21 +369,8 @@ class DynamoLedger(DynamoTable):
         )
         with suppress(ConditionFailed):  # someone else holds it now; nothing of ours to release
             self._update_held(claim, update)
-
-    def recent_sends(self, customer_id: str, since: datetime) -> list[datetime]:
-        """When the customer's notices of the last while reached them (CustomerSentIndex)."""
-        paginator = self._client.get_paginator("query")
-        pages = paginator.paginate(
-            TableName=self._table,
-            IndexName="CustomerSentIndex",
-            KeyConditionExpression="customer_id = :customer AND sent_at > :since",
-            ExpressionAttributeValues=to_item({":customer": customer_id, ":since": since.isoformat()}),
-        )
-        return [
-            datetime.fromisoformat(to_python(item)["sent_at"])
-            for page in pages
-            for item in page.get("Items", [])
-        ]
+            # Its retry decides afresh (and admits it again if it then sends).
+            self._give_back(claim)
 
     def told(self, told_key: str) -> list[ToldNotice]:
         """The notices of one story about one item that reached the customer, newest first."""
@@ -464,6 +501,18 @@ def unpack_request(value: Any) -> NoticeRequest:
     """What pack_request stored (boto3 reads a binary attribute as a Binary, or as bytes)."""
     raw = getattr(value, "value", value)
     return NoticeRequest.model_validate_json(zlib.decompress(bytes(raw)))
+
+
+def _mark_reached(update: Update, claim: Claim, outcome: Outcome) -> None:
+    """A notice that reached the customer gets `sent_at`, and, if it tells a story, its place in
+    ToldIndex, for corrections. An unconfirmed send probably reached them: a correction must know
+    what it said."""
+    unconfirmed_story = outcome.status is Status.UNCONFIRMED and claim.told_key is not None
+    if outcome.counts_towards_cap or unconfirmed_story:
+        update.sets.append("sent_at = :now")
+        if claim.told_key is not None:
+            update.sets.append("told_key = :told_key")
+            update.values[":told_key"] = claim.told_key
 
 
 def _told_key(request: NoticeRequest) -> str | None:

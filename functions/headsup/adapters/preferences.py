@@ -73,10 +73,19 @@ class DynamoPreferenceStore(DynamoTable):
         self._prefetched.fill(self._client, self._table, ((i,) for i in customer_ids), self._reads)
 
     def get(self, customer_id: str) -> Preferences:
+        return preferences_from_item(customer_id, self.item(customer_id) or {})
+
+    def item(self, customer_id: str) -> dict[str, Any] | None:
+        """The customer's item as this batch read it (or now, strongly consistent, if it did not):
+        their preferences, and their sent log (adapters/sent_log.py)."""
         fetched, item = self._prefetched.lookup(customer_id)
         if not fetched:
             item = self._get({"customer_id": customer_id})
-        return preferences_from_item(customer_id, item or {})
+        return item
+
+    def forget(self, customer_id: str) -> None:
+        """What this batch read of the customer changed: the next `item` reads it again."""
+        self._prefetched.forget(customer_id)
 
     def opt_out_topic(self, customer_id: str, topic: str, *, source: str, now: datetime) -> None:
         """Idempotent: a topic already opted out of is not written again."""

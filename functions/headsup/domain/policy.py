@@ -9,7 +9,8 @@ The same rules for every notice kind, in this order (the first that applies deci
    for a notice's second attempt, the channel its first attempt failed on): skip with
    `no_channel`. A suppressed or missing email falls back to SMS when the customer allows it, and
    the reverse.
-4. The customer already had `max_per_day` notices in the last 24 hours: hold until the oldest of
+4. The customer already had `max_per_day` notices in the last 24 hours (their sent log,
+   domain/sent_log.py, which the claim of a notice sent keeps strict): hold until the oldest of
    them is 24 hours old, unless the kind may bypass the cap (a technician on the way or running
    late: true for an hour, so held it would only ever be skipped as expired). It still counts
    towards the cap for the notices after it.
@@ -30,8 +31,7 @@ from headsup.domain.customer import Customer
 from headsup.domain.kinds import SMS_FIRST_KINDS
 from headsup.domain.notices import NoticeRequest
 from headsup.domain.preferences import Preferences
-
-DAY = timedelta(hours=24)
+from headsup.domain.sent_log import DAY
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ class Recipient:
 
     customer: Customer
     preferences: Preferences
-    recent_sends: Sequence[datetime]  # when their notices of the last day reached them
+    recent_sends: Sequence[datetime]  # when their notices of the last day reached them (their sent log)
     sms_opted_out: Callable[[str], bool]  # asks the carrier; only for a number about to be used
 
 

@@ -25,6 +25,7 @@ from headsup.adapters.senders import (
     SnsTeamPublisher,
     TrackedConfigurationSet,
 )
+from headsup.adapters.sent_log import DynamoSentLogs
 from headsup.adapters.source_items import DynamoSourceReader
 from headsup.domain.kinds import KINDS
 from headsup.domain.notices import NoticeRequest
@@ -52,6 +53,9 @@ def build_delivery() -> NoticeDelivery:
     # prefetched together, in one BatchGetItem.
     batch_reads = BatchReads()
     signing_key = read_signing_key(config.unsubscribe_key_secret_arn)
+    # The customer's preferences item is read once and serves both their choices and their sent
+    # log (the daily cap), which each claim of a notice for them writes in the same transaction.
+    preferences = DynamoPreferenceStore(config.preferences_table_name, reads=batch_reads)
     return NoticeDelivery(
         customers=DynamoCustomerDirectory(
             config.customers_table_name,
@@ -63,6 +67,9 @@ def build_delivery() -> NoticeDelivery:
             config.ledger_table_name,
             retention=config.ledger_retention,
             receipt_windows=config.receipt_windows,
+            sent_logs=DynamoSentLogs(
+                config.preferences_table_name, preferences, keep=config.delivery_policy.max_per_day
+            ),
         ),
         renderer=NoticeRenderer(
             config.templates_dir,
@@ -82,7 +89,7 @@ def build_delivery() -> NoticeDelivery:
         ),
         sms=SnsSmsSender(origination_number=config.sms_origination_number or None),
         team=SnsTeamPublisher(config.escalation_topic_arn),
-        preferences=DynamoPreferenceStore(config.preferences_table_name, reads=batch_reads),
+        preferences=preferences,
         policy=config.delivery_policy,
         holds=DueItemsHeldNotices(DynamoDueItems(config.due_items_table_name, config.due_index_shards)),
         unsubscribe_links=UnsubscribeLinks(config.unsubscribe_base_url, key=signing_key),

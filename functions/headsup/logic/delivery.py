@@ -7,7 +7,7 @@ ledger.py for what a successor does when the holder dies.
 """
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -36,7 +36,7 @@ from headsup.domain.channels import Channel, Route
 from headsup.domain.customer import Customer
 from headsup.domain.kinds import Audience
 from headsup.domain.notices import NoticeRequest
-from headsup.domain.policy import DAY, DeliveryPolicy, Hold, Recipient, Skip, decide
+from headsup.domain.policy import DeliveryPolicy, Hold, Recipient, Skip, decide
 from headsup.domain.preferences import effective_locale
 from headsup.domain.recheck import (
     ALREADY_TOLD,
@@ -48,12 +48,19 @@ from headsup.domain.recheck import (
     against_told,
     keep_promises,
 )
+from headsup.domain.sent_log import SentLog, SentLogChanged
 from headsup.platform.errors import describe_error
 from headsup.platform.observability import logger, metrics
 from headsup.rendering.links import no_answer_links
 from headsup.rendering.renderer import InvalidPayload, NoticeRenderer, sms_segments
 
 TEAM_CHANNEL = "escalation_topic"
+# A customer's sent log changing between the read and the claim means another of their notices
+# was admitted at that moment: decide again on the new log. Each race lost is a place taken, and
+# once the cap is full the others are decided as holds, which do not race; so a notice loses at
+# most `max_per_day` races (more only for the kinds that bypass the cap, or a place given back).
+# Past this many decisions it goes back to the queue.
+_EXTRA_DECISIONS = 2
 
 
 class UnknownCustomer(LookupError):
@@ -101,7 +108,9 @@ class Dispatch:
     request: NoticeRequest  # as it goes out: its times and figures brought up to date
     channel: str
     send: Callable[[], str]
-    counts_towards_cap: bool = True
+    # The customer's sent log the decision read: the claim records the notice in it, if it is
+    # still that log (a strict daily cap). None for the team's notices, which do not count.
+    admit: SentLog | None = None
 
 
 @dataclass(frozen=True)
@@ -159,32 +168,50 @@ class NoticeDelivery:
         Raises when the notice should be retried through the queue; on the last attempt the
         outcome `dead_lettered` is recorded first, so the ledger accounts for it as well.
         """
-        try:
-            plan = self._plan(request, attempt)
-        except InvalidPayload as exc:
-            plan = Decided(request, Outcome(Status.FAILED, reason=f"{type(exc).__name__}: {exc}"))
-        except Exception as exc:
-            # Nothing is claimed or sent yet: the queue retries, and the last attempt is recorded.
-            self._retry_later(request, attempt, claim=None, exc=exc)
-            raise
+        for _ in range(self.policy.max_per_day + _EXTRA_DECISIONS):
+            try:
+                plan = self._plan(request, attempt)
+            except InvalidPayload as exc:
+                plan = Decided(request, Outcome(Status.FAILED, reason=f"{type(exc).__name__}: {exc}"))
+            except Exception as exc:
+                # Nothing is claimed or sent yet: the queue retries, and the last attempt is recorded.
+                self._retry_later(request, attempt, claim=None, exc=exc)
+                raise
+            try:
+                return self._settle_plan(plan, attempt)
+            except SentLogChanged:
+                # Another notice for this customer was admitted since the log was read: decide
+                # again on the log as it is now (it may be held for the cap this time).
+                metrics.add_metric(name="CapRaces", unit="Count", value=1)
+        raced = SentLogChanged(request.customer_id)
+        self._retry_later(request, attempt, claim=None, exc=raced)
+        raise raced
+
+    def _settle_plan(self, plan: "Dispatch | Decided", attempt: Attempt) -> Status:
         if isinstance(plan, Decided):
-            return self._settle(plan.request, attempt, Intent.RECORD, None, lambda: self._decided(plan))
-        return self._settle(plan.request, attempt, Intent.SEND, plan.channel, lambda: self._dispatch(plan))
+            return self._settle(plan.request, attempt, lambda: self._decided(plan))
+        return self._settle(plan.request, attempt, lambda: self._dispatch(plan), sending=plan)
 
     def _settle(
         self,
         request: NoticeRequest,
         attempt: Attempt,
-        intent: Intent,
-        channel: str | None,
         act: Callable[[], Outcome],
+        sending: Dispatch | None = None,
     ) -> Status:
-        """Claim the notice, `act`, and record the one outcome."""
+        """Claim the notice (to send `sending`, admitted to the customer's sent log with the
+        claim; or to record a decision), `act`, and record the one outcome."""
         ids = self._ids(request)
         now = self.clock()
+        channel = sending.channel if sending is not None else None
         try:
             claim = self.ledger.claim(
-                request, now=now, lease_until=attempt.lease_until, intent=intent, channel=channel
+                request,
+                now=now,
+                lease_until=attempt.lease_until,
+                intent=Intent.RECORD if sending is None else Intent.SEND,
+                channel=channel,
+                admit=sending.admit if sending is not None else None,
             )
         except AlreadyRecorded as done:
             logger.info("Duplicate notice request ignored", extra={**ids, "status": done.status})
@@ -241,7 +268,7 @@ class NoticeDelivery:
             dead = Outcome(Status.DEAD_LETTERED, reason=reason)
             logger.error("Notice dead-lettered", extra={**ids, "reason": reason, "attempt": attempt.number})
             if claim is None:
-                self._settle(request, attempt, Intent.RECORD, None, lambda: dead)  # logs and counts it
+                self._settle(request, attempt, lambda: dead)  # logs and counts it
             else:
                 self.ledger.record(claim, dead, now=self.clock())
                 metrics.add_metric(name=outcome_metric(Status.DEAD_LETTERED), unit="Count", value=1)
@@ -276,7 +303,7 @@ class NoticeDelivery:
             Status.SENT,
             channel=plan.channel,
             provider_message_id=message_id,
-            counts_towards_cap=plan.counts_towards_cap,
+            counts_towards_cap=plan.admit is not None,
         )
 
     def _plan(self, request: NoticeRequest, attempt: Attempt) -> Dispatch | Decided:
@@ -292,7 +319,6 @@ class NoticeDelivery:
                 lambda: self.team.publish(
                     escalation.subject, escalation.body, notice_id=request.notice_id, kind=request.kind
                 ),
-                counts_towards_cap=False,
             )
         customer = self.customers.get(request.customer_id)
         if customer is None:
@@ -302,10 +328,11 @@ class NoticeDelivery:
             return Decided(request, Outcome(Status.SKIPPED, reason=checked.outcome_reason))
         request = checked
         now = self.clock()
+        sent_log = self.ledger.sent_log(customer.customer_id)
         recipient = Recipient(
             customer,
             self.preferences.get(customer.customer_id),
-            self.ledger.recent_sends(customer.customer_id, since=now - DAY),
+            sent_log.sent_within_day(now),
             self.sms.is_opted_out,
         )
         decision = decide(request, recipient, now, self.policy)
@@ -324,7 +351,8 @@ class NoticeDelivery:
         # The language the customer chose on the preference page, if any, over their account's:
         # for the notice, and for the answer link it carries.
         chosen = effective_locale(customer.locale, recipient.preferences)
-        return self._render(request, customer.model_copy(update={"locale": chosen}), decision.route)
+        dispatch = self._render(request, customer.model_copy(update={"locale": chosen}), decision.route)
+        return replace(dispatch, admit=sent_log)
 
     def _still_true(self, request: NoticeRequest, attempt: Attempt, zone: ZoneInfo) -> NoticeRequest | Stale:
         """The notice as it may go now (domain/recheck.py), or why it must not."""
