@@ -183,12 +183,14 @@ class RecordingEmail:
 class RecordingSms:
     sent: list[tuple[str, RenderedSms]] = field(default_factory=list)
     opted_out: set[str] = field(default_factory=set)
+    asked: list[str] = field(default_factory=list)  # the numbers the carrier was asked about
 
     def send_sms(self, to: str, sms: RenderedSms, *, notice_id: str, kind: str) -> str:
         self.sent.append((to, sms))
         return f"sns-{len(self.sent)}"
 
     def is_opted_out(self, phone: str) -> bool:
+        self.asked.append(phone)
         return phone in self.opted_out
 
 

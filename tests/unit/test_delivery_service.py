@@ -95,6 +95,23 @@ def test_sms_customer_gets_an_sms(world: World) -> None:
     assert world.email.sent == []
 
 
+def test_the_carrier_is_asked_about_a_number_once_per_batch(world: World) -> None:
+    # Given two SMS notices for the same customer in one batch, and one in the next batch
+    world.customers.customers["cust-1"] = customer(channels=["sms"], phone="+14155550123")
+    first, second = notice_request(), notice_request().model_copy(update={"notice_id": "n-2"})
+    world.delivery.prefetch([(first, 1), (second, 1)])
+    for request in (first, second):
+        assert world.delivery.deliver(request, first_attempt()) is Status.SENT
+
+    third = notice_request().model_copy(update={"notice_id": "n-3"})
+    world.delivery.prefetch([(third, 1)])
+    world.delivery.deliver(third, first_attempt())
+
+    # Then the opt-out was checked once for the first batch, and again for the next
+    assert world.sms.asked == ["+14155550123", "+14155550123"]
+    assert len(world.sms.sent) == 3
+
+
 def test_do_not_contact_is_skipped_with_its_reason(world: World) -> None:
     world.customers.customers["cust-1"] = customer(do_not_contact=True)
     request = notice_request()

@@ -141,6 +141,9 @@ class NoticeDelivery:
     recheck: RecheckPolicy
     team_zone: ZoneInfo
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # The carrier's opt-out answer by phone, for the batch being delivered: a customer with three
+    # notices in one batch is asked about once (a call each otherwise).
+    _opted_out: dict[str, bool] = field(default_factory=dict, init=False)
 
     def prefetch(self, batch: Iterable[tuple[NoticeRequest, int]]) -> None:
         """Read up front what a batch of (request, receive count) needs: its customers and their
@@ -148,6 +151,7 @@ class NoticeDelivery:
         all the sources) for the batch instead of one per notice; a notice sent straight after
         detection adds nothing."""
         batch = list(batch)
+        self._opted_out.clear()
         ids = {request.customer_id for request, _ in batch if request.audience is Audience.CUSTOMER}
         self.customers.prefetch(ids)
         self.preferences.prefetch(ids)
@@ -333,7 +337,7 @@ class NoticeDelivery:
             customer,
             self.preferences.get(customer.customer_id),
             sent_log.sent_within_day(now),
-            self.sms.is_opted_out,
+            self._sms_opted_out,
         )
         decision = decide(request, recipient, now, self.policy)
         if isinstance(decision, Skip):
@@ -353,6 +357,11 @@ class NoticeDelivery:
         chosen = effective_locale(customer.locale, recipient.preferences)
         dispatch = self._render(request, customer.model_copy(update={"locale": chosen}), decision.route)
         return replace(dispatch, admit=sent_log)
+
+    def _sms_opted_out(self, phone: str) -> bool:
+        if phone not in self._opted_out:
+            self._opted_out[phone] = self.sms.is_opted_out(phone)
+        return self._opted_out[phone]
 
     def _still_true(self, request: NoticeRequest, attempt: Attempt, zone: ZoneInfo) -> NoticeRequest | Stale:
         """The notice as it may go now (domain/recheck.py), or why it must not."""
