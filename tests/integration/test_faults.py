@@ -157,9 +157,10 @@ def test_sns_errors_transient_are_retried_and_permanent_are_recorded(
     [
         # The batch's customers and preferences: each record then reads its own, no retry needed
         ("BatchGetItem", "ProvisionedThroughputExceededException", 0),
-        ("Query", "ThrottlingException", 1),  # the frequency cap's read of recent sends
-        ("UpdateItem", "ConditionalCheckFailedException", 1),  # a claim that loses a race
-        ("UpdateItem", "ProvisionedThroughputExceededException", 1),  # the claim itself throttled
+        # The claim, written with the customer's sent log in one transaction: cancelled (a
+        # conflict with another transaction on either item), or throttled
+        ("TransactWriteItems", "TransactionCanceledException", 1),
+        ("TransactWriteItems", "ProvisionedThroughputExceededException", 1),
     ],
 )
 def test_dynamodb_throttling_and_condition_failures_in_delivery_are_retried_and_sent_once(
@@ -196,7 +197,7 @@ def test_a_batch_reads_its_earlier_bills_in_one_call_and_customers_and_preferenc
     detector_calls = Counter(
         call.operation for call in faults.calls if call.function == "BillIncreaseDetectorFunction"
     )
-    assert detector_calls == {"BatchGetItem": 1, "SendMessage": 2}
+    assert detector_calls == {"BatchGetItem": 1, "SendMessageBatch": 1}  # both notices in one send
     # ... and delivery the customers and their preferences together, in one call
     assert delivered.invocations == 1
     reads = [
@@ -319,13 +320,13 @@ def test_copy_redelivered_while_the_first_is_sending_waits_and_then_sends_nothin
 def test_sqs_delivering_every_message_twice_sends_each_notice_once(
     pipeline: LocalPipeline, faults: FaultPlan
 ) -> None:
-    doubled = faults.twice("sqs", "SendMessage")
+    doubled = faults.twice("sqs", "SendMessageBatch")
     ana_bill_goes_up(pipeline)
     jonas_bill_goes_up(pipeline)
 
     _, delivered = pipeline.run()
 
-    assert doubled.injected == 2
+    assert doubled.injected == 1  # the batch's one send, of both notices
     assert delivered.processed == 4
     assert (len(sent_emails()), len(sent_sms())) == (1, 1)
     assert [entry["status"] for entry in pipeline.ledger()] == ["sent", "sent"]
