@@ -5,7 +5,7 @@ outcome is never overwritten), so a test of the delivery logic fails if the logi
 those rules, instead of passing because a mock was told what to return.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -96,6 +96,11 @@ class InMemoryLedger:
         told_key = request.story_key if KINDS[request.kind].audience is Audience.CUSTOMER else None
         admitted_for = request.customer_id if admit is not None else None
         return Claim(request.notice_id, token, told_key, admitted_for=admitted_for)
+
+    def decide(self, request: NoticeRequest, outcome: Outcome, *, now: datetime) -> None:
+        """A decision recorded in one write, on the claim's condition (as the real ledger)."""
+        claim = self.claim(request, now=now, lease_until=now, intent=Intent.RECORD)
+        self.record(claim, outcome, now=now)
 
     def _give_back(self, claim: Claim) -> None:
         log = self.sent_logs.get(claim.admitted_for or "")
@@ -256,3 +261,28 @@ class InMemorySources:
 
 def client_error(code: str, operation: str = "SendEmail") -> ClientError:
     return ClientError({"Error": {"Code": code, "Message": "refused for test@example.com"}}, operation)
+
+
+@dataclass
+class InMemoryNoticeQueue:
+    """NoticeQueue as SQS keeps it: the requests it took, in order. `refuse` fails a notice id's
+    next sends (as SendMessageBatch fails single entries), so a test can check that a request it
+    did not take fails its own source and no other."""
+
+    queued: list[NoticeRequest] = field(default_factory=list)
+    refuse: dict[str, int] = field(default_factory=dict)  # notice id -> how many more sends fail
+    batches: list[int] = field(default_factory=list)  # requests per put_batch, in order
+
+    def put(self, request: NoticeRequest) -> None:
+        self.queued.append(request)
+
+    def put_batch(self, requests: Sequence[NoticeRequest]) -> set[int]:
+        self.batches.append(len(requests))
+        failed = set()
+        for position, request in enumerate(requests):
+            if self.refuse.get(request.notice_id, 0) > 0:
+                self.refuse[request.notice_id] -= 1
+                failed.add(position)
+            else:
+                self.queued.append(request)
+        return failed

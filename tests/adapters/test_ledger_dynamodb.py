@@ -79,7 +79,7 @@ def test_live_claim_blocks_a_second_copy_until_its_lease_expires(ledger: DynamoL
 
     # After the lease, a holder that was only recording a decision is presumed dead: a
     # redelivery may take over and redo it ...
-    second = ledger.claim(
+    ledger.claim(
         request, now=NOW + timedelta(seconds=41), lease_until=lease(90), intent=Intent.RECORD
     )
     assert attempts(ledger, request.notice_id) == 2
@@ -162,3 +162,40 @@ def test_a_live_send_claim_is_not_settled_by_a_copy(ledger: DynamoLedger) -> Non
         ledger.claim(request, now=NOW + timedelta(seconds=5), lease_until=lease(45), intent=Intent.SEND)
     with pytest.raises(ClaimHeld):
         ledger.settle_unfinished(UnfinishedSend(request.notice_id, "email"), now=NOW + timedelta(seconds=5))
+
+
+def test_a_decision_is_recorded_in_one_write_on_the_claims_condition(ledger: DynamoLedger) -> None:
+    # Given a notice held for quiet hours, recorded without a claim first
+    request = notice_request()
+    until = NOW + timedelta(hours=9)
+    ledger.decide(
+        request, Outcome(Status.HELD, reason="quiet_hours", channel="sms", hold_until=until), now=NOW
+    )
+
+    item = ledger.get(request.notice_id)
+    assert item is not None
+    assert (item["status"]["S"], item["hold_until"]["S"], item["attempts"]["N"]) == (
+        "held",
+        until.isoformat(),
+        "1",
+    )
+    assert {"claim_token", "lease_until", "intent"}.isdisjoint(item)
+
+    # When the sweep releases it and it is sent
+    claim = ledger.claim(request, now=until, lease_until=until + timedelta(seconds=40), intent=Intent.SEND)
+    ledger.record(claim, Outcome(Status.SENT, channel="sms", provider_message_id="m-1"), now=until)
+
+    # Then a late copy deciding to skip it changes nothing
+    with pytest.raises(AlreadyRecorded):
+        ledger.decide(request, Outcome(Status.SKIPPED, reason="paused"), now=until)
+    assert ledger.get(request.notice_id)["status"]["S"] == "sent"  # type: ignore[index]
+
+
+def test_a_decision_waits_for_a_live_send_and_settles_a_dead_one(ledger: DynamoLedger) -> None:
+    request = notice_request()
+    ledger.claim(request, now=NOW, lease_until=lease(40), intent=Intent.SEND, channel="email")
+
+    with pytest.raises(ClaimHeld):
+        ledger.decide(request, Outcome(Status.SKIPPED, reason="paused"), now=NOW + timedelta(seconds=5))
+    with pytest.raises(UnfinishedSend):
+        ledger.decide(request, Outcome(Status.SKIPPED, reason="paused"), now=NOW + timedelta(seconds=41))

@@ -10,6 +10,9 @@ The claim is a conditional write, so of two copies of the same SQS message (or a
 stream record) only one can be sending at a time, and once an outcome is settled every later
 copy is acknowledged without sending.
 
+A decision that sends nothing (skipped, held, failed before any send, dead-lettered) is recorded
+in one conditional write on the claim's condition (`decide`): a claim would guard no send.
+
 The claim is taken only once the notice is ready to go, and says what its holder is about
 to do (`intent`). It has a lease that outlives the invocation holding it. If that invocation
 dies without recording an outcome (a timeout, out of memory), a redelivery after the lease
@@ -133,6 +136,8 @@ class Ledger(Protocol):
 
     def record(self, claim: Claim, outcome: Outcome, *, now: datetime) -> None: ...
 
+    def decide(self, request: NoticeRequest, outcome: Outcome, *, now: datetime) -> None: ...
+
     def settle_unfinished(self, unfinished: UnfinishedSend, *, now: datetime) -> None: ...
 
     def release(self, claim: Claim, *, error: str, now: datetime) -> None: ...
@@ -179,19 +184,11 @@ class DynamoLedger(DynamoTable):
             sets=list(_CLAIM_SETS),
             adds=["attempts :one"],
             values={
-                **_CLAIMABLE,
+                **self._notice_values(request, now),
                 ":intent": intent,
                 ":channel": channel or None,
                 ":token": token,
                 ":lease": int(lease_until.timestamp()),
-                ":now_epoch": int(now.timestamp()),
-                ":kind": request.kind,
-                ":customer": request.customer_id,
-                ":topic": request.topic,
-                ":detected": request.detected_at.isoformat(),
-                ":now": now.isoformat(),
-                ":expires": int((now + self._retention).timestamp()),
-                ":one": 1,
             },
             names=dict(_STATUS),
         )
@@ -212,6 +209,46 @@ class DynamoLedger(DynamoTable):
             raise self._why_not_claimed(request.notice_id, failed, now) from failed
         fallback_of = request.fallback_of.notice_id if request.fallback_of is not None else None
         return Claim(request.notice_id, token, told_key, fallback_of, admitted_for)
+
+    def _notice_values(self, request: NoticeRequest, now: datetime) -> dict[str, Any]:
+        """The values of _NOTICE_SETS and of the claimable condition."""
+        return {
+            **_CLAIMABLE,
+            ":now_epoch": int(now.timestamp()),
+            ":kind": request.kind,
+            ":customer": request.customer_id,
+            ":topic": request.topic,
+            ":detected": request.detected_at.isoformat(),
+            ":now": now.isoformat(),
+            ":expires": int((now + self._retention).timestamp()),
+            ":one": 1,
+        }
+
+    def decide(self, request: NoticeRequest, outcome: Outcome, *, now: datetime) -> None:
+        """Record a decision that sends nothing (skipped, held, failed before any send,
+        dead-lettered) as the notice's outcome, in one conditional write on the same condition as
+        a claim: a claim first would guard no send, and cost a second write. Raises as `claim`
+        does when the notice is settled, being sent, or left by a sender that died."""
+        update = Update(
+            sets=["#status = :status", "completed_at = :now", *_NOTICE_SETS],
+            removes=list(_CLAIM_ONLY),
+            adds=["attempts :one"],
+            values={**self._notice_values(request, now), ":status": outcome.status},
+            names=dict(_STATUS),
+        )
+        _describe(update, request, Intent.RECORD, _told_key(request))
+        _set_outcome(update, outcome)
+        try:
+            self._update(
+                {"notice_id": request.notice_id},
+                update,
+                ConditionExpression=_CLAIMABLE_CONDITION,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ConditionFailed as failed:
+            raise self._why_not_claimed(request.notice_id, failed, now) from failed
+        if request.fallback_of is not None:
+            self._on_first_attempt(request.fallback_of.notice_id, request.notice_id, outcome, now)
 
     def _claim_admitting(self, request: NoticeRequest, update: Update, log: SentLog, now: datetime) -> None:
         """The claim and the sent log's new entry, in one TransactWriteItems: both or neither."""
@@ -309,24 +346,11 @@ class DynamoLedger(DynamoTable):
         # 1 KB costs one write unit for each receipt and answer written on it later, not two.
         update = Update(
             sets=["#status = :status", "completed_at = :now"],
-            removes=["lease_until", "claim_token", "intent", "updated_at"],
+            removes=list(_CLAIM_ONLY),
             values={":status": outcome.status, ":now": now.isoformat()},
         )
         _mark_reached(update, claim, outcome)
-        if outcome.hold_until is not None:
-            update.sets.append("hold_until = :hold_until")
-            update.values[":hold_until"] = outcome.hold_until.isoformat()
-        for attribute, value in (
-            ("reason", outcome.reason),
-            ("channel", outcome.channel),
-            ("provider_message_id", outcome.provider_message_id),
-        ):
-            if value is not None:
-                update.sets.append(f"{attribute} = :{attribute}")
-                update.values[f":{attribute}"] = value
-        if outcome.channel == "sms" and outcome.provider_message_id is not None:
-            # In SmsMessageIndex: SNS's delivery logs name the message by this id only.
-            update.sets.append("sms_message_id = :provider_message_id")
+        _set_outcome(update, outcome)
         if outcome.status is Status.UNCONFIRMED:
             self._await_receipt(update, outcome.channel, now)
         try:
@@ -429,20 +453,26 @@ class DynamoLedger(DynamoTable):
 
 
 _STATUS = {"#status": "status"}
-_CLAIM_SETS = (
-    "#status = :in_progress",
-    "claim_token = :token",
-    "lease_until = :lease",
+# What any first write of a notice's item says of it, a claim's or a decision's.
+_NOTICE_SETS = (
     "kind = :kind",
     "customer_id = :customer",
     "topic = :topic",
     "detected_at = :detected",
     "created_at = if_not_exists(created_at, :now)",
-    "updated_at = :now",
     "expires_at = :expires",
+)
+_CLAIM_SETS = (
+    "#status = :in_progress",
+    "claim_token = :token",
+    "lease_until = :lease",
+    "updated_at = :now",
     "intent = :intent",
     "channel = :channel",
+    *_NOTICE_SETS,
 )
+# A claim's bookkeeping, which the outcome removes (its time is `completed_at`).
+_CLAIM_ONLY = ["lease_until", "claim_token", "intent", "updated_at"]
 # A claim may be taken when the notice is free, released after a definite failure (lease 0), or
 # left by a holder that died while only recording a decision. Never from a holder that was sending.
 _CLAIMABLE_CONDITION = (
@@ -503,6 +533,24 @@ def unpack_request(value: Any) -> NoticeRequest:
     """What pack_request stored (boto3 reads a binary attribute as a Binary, or as bytes)."""
     raw = getattr(value, "value", value)
     return NoticeRequest.model_validate_json(zlib.decompress(bytes(raw)))
+
+
+def _set_outcome(update: Update, outcome: Outcome) -> None:
+    """The outcome's own attributes: why, by which channel, the provider's id, until when held."""
+    if outcome.hold_until is not None:
+        update.sets.append("hold_until = :hold_until")
+        update.values[":hold_until"] = outcome.hold_until.isoformat()
+    for attribute, value in (
+        ("reason", outcome.reason),
+        ("channel", outcome.channel),
+        ("provider_message_id", outcome.provider_message_id),
+    ):
+        if value is not None:
+            update.sets.append(f"{attribute} = :{attribute}")
+            update.values[f":{attribute}"] = value
+    if outcome.channel == "sms" and outcome.provider_message_id is not None:
+        # In SmsMessageIndex: SNS's delivery logs name the message by this id only.
+        update.sets.append("sms_message_id = :provider_message_id")
 
 
 def _mark_reached(update: Update, claim: Claim, outcome: Outcome) -> None:

@@ -193,40 +193,55 @@ class NoticeDelivery:
 
     def _settle_plan(self, plan: "Dispatch | Decided", attempt: Attempt) -> Status:
         if isinstance(plan, Decided):
-            return self._settle(plan.request, attempt, lambda: self._decided(plan))
-        return self._settle(plan.request, attempt, lambda: self._dispatch(plan), sending=plan)
+            return self._decide(plan.request, attempt, lambda: self._decided(plan))
+        return self._send(plan, attempt)
 
-    def _settle(
-        self,
-        request: NoticeRequest,
-        attempt: Attempt,
-        act: Callable[[], Outcome],
-        sending: Dispatch | None = None,
-    ) -> Status:
-        """Claim the notice (to send `sending`, admitted to the customer's sent log with the
-        claim; or to record a decision), `act`, and record the one outcome."""
+    def _decide(self, request: NoticeRequest, attempt: Attempt, decision: Callable[[], Outcome]) -> Status:
+        """Record a decision that sends nothing (skip, hold, failure before any send) as the
+        outcome, in one write: there is no send for a claim to guard."""
+        try:
+            outcome = decision()
+        except Exception as exc:
+            self._retry_later(request, attempt, claim=None, exc=exc)
+            raise
+        try:
+            self.ledger.decide(request, outcome, now=self.clock())
+        except AlreadyRecorded as done:
+            return self._duplicate(request, done)
+        except UnfinishedSend as unfinished:
+            return self._settle_unfinished(request, unfinished)
+        return self._recorded(request, outcome)
+
+    def _duplicate(self, request: NoticeRequest, done: AlreadyRecorded) -> Status:
+        logger.info("Duplicate notice request ignored", extra={**self._ids(request), "status": done.status})
+        metrics.add_metric(name="DuplicatesIgnored", unit="Count", value=1)
+        return done.status
+
+    def _settle_unfinished(self, request: NoticeRequest, unfinished: UnfinishedSend) -> Status:
+        self.ledger.settle_unfinished(unfinished, now=self.clock())
+        return self._recorded(request, Outcome(Status.UNCONFIRMED, channel=unfinished.channel))
+
+    def _send(self, plan: Dispatch, attempt: Attempt) -> Status:
+        """Claim the notice to send it (admitted to the customer's sent log with the claim),
+        send it, and record the one outcome."""
+        request, channel = plan.request, plan.channel
         ids = self._ids(request)
-        now = self.clock()
-        channel = sending.channel if sending is not None else None
         try:
             claim = self.ledger.claim(
                 request,
-                now=now,
+                now=self.clock(),
                 lease_until=attempt.lease_until,
-                intent=Intent.RECORD if sending is None else Intent.SEND,
+                intent=Intent.SEND,
                 channel=channel,
-                admit=sending.admit if sending is not None else None,
+                admit=plan.admit,
             )
         except AlreadyRecorded as done:
-            logger.info("Duplicate notice request ignored", extra={**ids, "status": done.status})
-            metrics.add_metric(name="DuplicatesIgnored", unit="Count", value=1)
-            return done.status
+            return self._duplicate(request, done)
         except UnfinishedSend as unfinished:
-            self.ledger.settle_unfinished(unfinished, now=now)
-            return self._recorded(request, Outcome(Status.UNCONFIRMED, channel=unfinished.channel))
+            return self._settle_unfinished(request, unfinished)
 
         try:
-            outcome = act()
+            outcome = self._dispatch(plan)
         except PermanentSendError as exc:
             outcome = Outcome(Status.FAILED, reason=f"{type(exc).__name__}: {exc}", channel=channel)
         except UnconfirmedSend as exc:
@@ -272,7 +287,7 @@ class NoticeDelivery:
             dead = Outcome(Status.DEAD_LETTERED, reason=reason)
             logger.error("Notice dead-lettered", extra={**ids, "reason": reason, "attempt": attempt.number})
             if claim is None:
-                self._settle(request, attempt, lambda: dead)  # logs and counts it
+                self._decide(request, attempt, lambda: dead)  # logs and counts it
             else:
                 self.ledger.record(claim, dead, now=self.clock())
                 metrics.add_metric(name=outcome_metric(Status.DEAD_LETTERED), unit="Count", value=1)
