@@ -10,7 +10,10 @@ matching rule decides what happens instead of, or around, the real call:
   lost: a read timeout, as when the network drops after the request went out;
 - `kill_after`: the call reaches moto, then Lambda ends the invocation (a timeout) before the
   function hears back; none of its except blocks run;
-- `twice`: the call is made twice (SQS delivering a message twice).
+- `twice`: the call is made twice (SQS delivering a message twice);
+- `fail_entries`: a batch call (SendMessageBatch) goes through without the entries `entry`
+  picks, which come back in its `Failed` list with the rule's error code, as SQS answers when it
+  fails part of a batch.
 
 Rules are seeded and counted, so a faulty run is reproducible and a test can assert how many
 faults it really injected.
@@ -27,7 +30,7 @@ from botocore.exceptions import ClientError, ReadTimeoutError
 from emulator.calls import ApiCall, Proceed, subscribed
 from emulator.deployment import InvocationKilled
 
-Action = Literal["error", "no_answer_after", "kill_after", "twice"]
+Action = Literal["error", "no_answer_after", "kill_after", "twice", "fail_entries"]
 Params = Mapping[str, Any]
 
 
@@ -42,6 +45,7 @@ class Rule:
     probability: float = 1.0
     times: int | None = None  # at most this many injections; None for no limit
     function: str | None = None  # only inside this function's invocations
+    entry: Callable[[Params], bool] = lambda _entry: True  # for fail_entries: which entries fail
     injected: int = 0
     seen: int = 0  # matching calls, injected or not
 
@@ -88,6 +92,10 @@ class FaultPlan:
     def twice(self, service: str, operation: str, **options: Any) -> Rule:
         return self.add(Rule(service, operation, "twice", **options))
 
+    def fail_entries(self, service: str, operation: str, code: str = "InternalError", **options: Any) -> Rule:
+        """Fail the entries `entry=` picks of matching batch calls (`when=` picks the calls)."""
+        return self.add(Rule(service, operation, "fail_entries", error_code=code, **options))
+
     def pick(self, service: str, operation: str, params: Params, function: str) -> Rule | None:
         for rule in self.rules:
             if rule.matches(service, operation, params, function):
@@ -124,9 +132,29 @@ def _apply(plan: FaultPlan, call: ApiCall, proceed: Proceed) -> Any:
         return proceed()
     if rule.action == "error":
         raise _client_error(rule, call.operation)
+    if rule.action == "fail_entries":
+        return _without_entries(rule, call, proceed)
     proceed()  # the provider has it now, whatever happens next
     if rule.action == "no_answer_after":
         raise ReadTimeoutError(endpoint_url=call.client.meta.endpoint_url)
     if rule.action == "kill_after":
         raise InvocationKilled(f"{call.function} killed after {call.operation} was accepted")
     return proceed()  # twice
+
+
+def _without_entries(rule: Rule, call: ApiCall, proceed: Proceed) -> Any:
+    """Make the batch call without the entries the rule fails; answer them in `Failed`."""
+    entries = call.params["Entries"]
+    failed = [entry for entry in entries if rule.entry(entry)]
+    kept = [entry for entry in entries if not rule.entry(entry)]
+    call.params["Entries"] = kept  # the dict the call is made with
+    try:
+        response = proceed() if kept else {"Successful": [], "Failed": []}
+    finally:
+        call.params["Entries"] = entries  # as recorded: what the function asked for
+    response.setdefault("Failed", [])
+    response["Failed"] += [
+        {"Id": entry["Id"], "SenderFault": False, "Code": rule.error_code, "Message": rule.message}
+        for entry in failed
+    ]
+    return response

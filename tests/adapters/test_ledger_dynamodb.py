@@ -79,9 +79,7 @@ def test_live_claim_blocks_a_second_copy_until_its_lease_expires(ledger: DynamoL
 
     # After the lease, a holder that was only recording a decision is presumed dead: a
     # redelivery may take over and redo it ...
-    ledger.claim(
-        request, now=NOW + timedelta(seconds=41), lease_until=lease(90), intent=Intent.RECORD
-    )
+    ledger.claim(request, now=NOW + timedelta(seconds=41), lease_until=lease(90), intent=Intent.RECORD)
     assert attempts(ledger, request.notice_id) == 2
     # ... and the old holder can no longer record over it.
     with pytest.raises(ClaimLost):

@@ -9,8 +9,8 @@ import pytest
 from headsup.adapters.ledger import AlreadyRecorded, DynamoLedger, Intent, Outcome, Status
 from headsup.adapters.preferences import DynamoPreferenceStore
 from headsup.adapters.sent_log import DynamoSentLogs
-from headsup.domain.preferences import ChangeSource
 from headsup.domain.notices import NoticeRequest
+from headsup.domain.preferences import ChangeSource
 from headsup.domain.sent_log import SentLog, SentLogChanged
 from moto import mock_aws
 

@@ -85,7 +85,7 @@ def faults_of_a_bad_day(plan: FaultPlan, rejected_addresses: set[str]) -> dict[s
             function=DELIVERY,
             when=lambda p: ":intent" in p.get("ExpressionAttributeValues", {}),
         ),
-        "sqs duplicate": plan.twice("sqs", "SendMessage", probability=0.1),
+        "sqs duplicate": plan.twice("sqs", "SendMessageBatch", probability=0.1),
     }
 
 
@@ -150,13 +150,23 @@ def day() -> Iterator[dict[str, Any]]:
             yield outcome
 
 
+def queued_bodies(plan: FaultPlan, queue_url: str) -> list[str]:
+    """The message bodies the functions sent to the queue: one by one (SendMessage), or in batches
+    (SendMessageBatch: the detectors and the sweep)."""
+    bodies = []
+    for call in plan.calls:
+        if call.params.get("QueueUrl") != queue_url:
+            continue
+        if call.operation == "SendMessage":
+            bodies.append(call.params["MessageBody"])
+        elif call.operation == "SendMessageBatch":
+            bodies += [entry["MessageBody"] for entry in call.params["Entries"]]
+    return bodies
+
+
 def detected_notice_ids(plan: FaultPlan, queue_url: str) -> Counter[str]:
     """Notice ids the detectors and the sweep put on NoticeQueue (copies SQS duplicated counted once)."""
-    return Counter(
-        json.loads(call.params["MessageBody"])["notice_id"]
-        for call in plan.calls
-        if call.operation == "SendMessage" and call.params["QueueUrl"] == queue_url
-    )
+    return Counter(json.loads(body)["notice_id"] for body in queued_bodies(plan, queue_url))
 
 
 def test_every_fault_kind_was_really_injected(day: dict[str, Any]) -> None:
@@ -261,11 +271,7 @@ def test_replaying_every_batch_three_times_in_order_and_shuffled_sends_nothing_m
         pipeline.visits_stream,
     ]
     queue_url = pipeline.deployment.ref("NoticeQueue")
-    messages = [
-        call.params["MessageBody"]
-        for call in plan.calls
-        if call.operation == "SendMessage" and call.params["QueueUrl"] == queue_url
-    ]
+    messages = queued_bodies(plan, queue_url)
     assert len(messages) >= len(outcomes_before)
 
     sqs = boto3.client("sqs", region_name=pipeline.deployment.region)

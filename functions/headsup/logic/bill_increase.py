@@ -34,7 +34,7 @@ class BillIncreaseDetector:
     def on_bill_change(
         self, change: ChangeKind, new_image: dict[str, Any], old_image: dict[str, Any] | None
     ) -> list[NoticeRequest]:
-        """Queue the notices this change calls for; return what was queued.
+        """Put the notices this change calls for in the queue; return them.
 
         A new bill is compared with the customer's latest earlier bill. A bill whose amount was
         corrected gets two candidates, of which delivery lets at most one go, by what reached the
@@ -56,8 +56,9 @@ class BillIncreaseDetector:
         queued = [notice for notice in notices if notice is not None]
         for request in queued:
             self._queue.put(request)
-            logger.info(
-                "Bill notice queued",
+            # DEBUG: the queue logs one line per batch; delivery one outcome line per notice.
+            logger.debug(
+                "Bill notice put",
                 extra={
                     "notice_id": request.notice_id,
                     "kind": request.kind,

@@ -12,6 +12,7 @@ from headsup.domain.callbacks.models import Callback
 from headsup.domain.tickets import rules as ticket_rules
 from headsup.domain.tickets.models import Ticket
 from headsup.platform.batch import ChangeKind
+from headsup.platform.errors import InvalidRecord
 from headsup.platform.observability import logger
 
 
@@ -26,8 +27,19 @@ class DueIndexer:
         self._callback_policy = callback_policy
         self._ticket_policy = ticket_policy
 
-    def on_change(self, change: ChangeKind, keys: dict[str, Any], new_image: dict[str, Any]) -> None:
-        """Raises InvalidCallback / InvalidTicket for a record that breaks the contract."""
+    def on_change(
+        self,
+        change: ChangeKind,
+        keys: dict[str, Any],
+        new_image: dict[str, Any],
+        old_image: dict[str, Any] | None = None,
+    ) -> None:
+        """Raises InvalidCallback / InvalidTicket for a record that breaks the contract.
+
+        A change that leaves what the indexer writes as it was (when the item is first due, and
+        the promise its state belongs to) writes nothing: most changes to a callback or ticket
+        (a new note, a reassignment) move neither, and the sweep's own schedule for the item stands.
+        """
         item_type: ItemType
         if "callback_id" in keys:
             item_type, item_id = "callback", str(keys["callback_id"])
@@ -39,11 +51,28 @@ class DueIndexer:
             self._index.unschedule(item_type, item_id)
             return
         due, promise = self._first_due(item_type, new_image)
+        if change == "MODIFY" and self._was(item_type, old_image) == (due, promise):
+            logger.debug(f"{item_type.capitalize()} not re-indexed", extra={f"{item_type}_id": item_id})
+            return
         if due is None:
             self._index.unschedule(item_type, item_id)
         else:
             self._index.schedule(item_type, item_id, due, promise=promise)
         logger.debug(f"{item_type.capitalize()} indexed", extra={f"{item_type}_id": item_id, "due": due})
+
+    def _was(
+        self, item_type: ItemType, old_image: dict[str, Any] | None
+    ) -> tuple[datetime | None, datetime | None] | None:
+        """What the indexer wrote for the item's previous version; None if that is not known (no
+        old image, or one that broke the contract: its record failed, so nothing was written).
+        A record that failed for any other reason is retried before the next one is handled, and
+        one that never succeeds is set aside (DetectorFailureQueue) for an operator to redrive."""
+        if not old_image:
+            return None
+        try:
+            return self._first_due(item_type, old_image)
+        except InvalidRecord:
+            return None
 
     def _first_due(
         self, item_type: ItemType, new_image: dict[str, Any]

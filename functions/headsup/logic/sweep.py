@@ -3,6 +3,10 @@
 `now` is the scheduled event's own time, never the clock, so a sweep can be replayed and two
 sweeps with the same or overlapping times decide the same things (and their notices carry the
 same ids, so delivery sends them once).
+
+Notices are sent ten at a time (SendMessageBatch) and an item's work is recorded (advanced,
+released, forgotten) only once SQS took its notices: an item whose notices it did not take stays
+due, exactly as if its work had failed, and the next sweep decides it again.
 """
 
 from collections.abc import Callable, Mapping
@@ -13,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from headsup.adapters.customers import CustomerDirectory
 from headsup.adapters.due_items import DueItems, DueRecord, ReadStats
-from headsup.adapters.notice_queue import NoticeQueue
+from headsup.adapters.notice_queue import MAX_BATCH, NoticeOutbox
 from headsup.domain.callbacks import rules as callback_rules
 from headsup.domain.callbacks.models import Callback
 from headsup.domain.customer import InvalidCustomer
@@ -40,6 +44,7 @@ class SweepReport:
     quarantined: int = 0
     failed: int = 0
     gone: int = 0
+    released: int = 0  # held notices queued again
     stopped_early: bool = False
     reads: ReadStats = field(default_factory=ReadStats)
 
@@ -51,8 +56,19 @@ class SweepReport:
             "notices": len(self.notices),
             "quarantined": self.quarantined,
             "failed": self.failed,
+            "released": self.released,
             "items_read": self.reads.items_read,
         }
+
+
+@dataclass(frozen=True)
+class _Decided:
+    """One due item's notices, and the write that records its work once they are queued."""
+
+    record: DueRecord
+    notices: list[NoticeRequest]
+    write: Callable[[], object]
+    released: bool = False  # a held notice, queued again
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -62,13 +78,15 @@ class Sweep:
     due_items: DueItems
     sources: Mapping[str, SourceItems]  # by item type: where each kind of due item comes from
     customers: CustomerDirectory
-    queue: NoticeQueue
+    queue: NoticeOutbox
     callback_policy: callback_rules.CallbackPolicy
     ticket_policy: ticket_rules.TicketPolicy
     default_zone: ZoneInfo
 
     def run(self, now: datetime, time_left: Callable[[], timedelta] | None = None) -> SweepReport:
         report = SweepReport(now=now)
+        self.queue.discard()  # what a sweep cut short by its timeout left: that sweep decides again
+        waiting: list[_Decided] = []
         for record in self.due_items.due(now, report.reads):
             if time_left is not None and time_left() < _SAFETY_MARGIN:
                 # What is left stays due and is picked up by the next sweep.
@@ -76,32 +94,42 @@ class Sweep:
                 logger.warning("Sweep stopped before its timeout", extra={"due_seen": report.due})
                 break
             report.due += 1
-            self._one(record, now, report)
+            decided = self._decide(record, now, report)
+            if decided is None:
+                continue
+            if not decided.notices:
+                self._record(decided, report)
+                continue
+            if self.queue.waiting + len(decided.notices) > MAX_BATCH:
+                self._settle(waiting, report)  # one full SendMessageBatch at a time
+                waiting = []
+            with self.queue.on_behalf_of(record.item_key):
+                for notice in decided.notices:
+                    self.queue.put(notice)
+            waiting.append(decided)
+        self._settle(waiting, report)
         metrics.add_metric(name="SweepDueItems", unit="Count", value=report.due)
         metrics.add_metric(name="SweepItemsRead", unit="Count", value=report.reads.items_read)
         logger.info("Sweep finished", extra=report.summary())
         return report
 
-    def _one(self, record: DueRecord, now: datetime, report: SweepReport) -> None:
+    def _decide(self, record: DueRecord, now: datetime, report: SweepReport) -> _Decided | None:
+        """What the item calls for; None when there is nothing more to do with it in this sweep."""
         ids = {"item_key": record.item_key, "due_at": record.due_at}
         if record.item_type == "held":
-            self._release(record, report)
-            return
+            return self._release(record, report)
         try:
             source = self.sources[record.item_type].get(record.item_id)
             if source is None:
                 self.due_items.forget(record)  # the business deleted it
                 report.gone += 1
-                return
+                return None
             if record.item_type == "callback":
                 notices, next_due, state = self._callback(source, record, now)
             elif record.item_type == "visit":
                 notices, next_due, state = self._visit(source, record, now)
             else:
                 notices, next_due, state = self._ticket(source, now)
-            for notice in notices:
-                self.queue.put(notice)
-            self.due_items.advance(record, next_due, state)
         except InvalidRecord as exc:
             logger.error(
                 "Due item breaks the data contract; taken out of the sweep",
@@ -110,37 +138,48 @@ class Sweep:
             metrics.add_metric(name="SweepItemsQuarantined", unit="Count", value=1)
             self.due_items.quarantine(record, "; ".join(exc.problems))
             report.quarantined += 1
-            return
+            return None
         except Exception as exc:  # noqa: BLE001 - one item's failure must not stop the sweep; it stays due
-            logger.error(
-                "Due item failed; it stays due for the next sweep",
-                extra={**ids, "error": describe_error(exc)},
-            )
-            metrics.add_metric(name="SweepItemsFailed", unit="Count", value=1)
-            report.failed += 1
+            _failed(record, exc, report)
+            return None
+        return _Decided(record, notices, lambda: self.due_items.advance(record, next_due, state))
+
+    def _settle(self, waiting: list[_Decided], report: SweepReport) -> None:
+        """Queue the waiting items' notices; record the work of the items whose notices SQS took."""
+        not_queued = self.queue.flush()
+        for decided in waiting:
+            if decided.record.item_key in not_queued:
+                _failed(decided.record, None, report)
+            else:
+                self._record(decided, report)
+
+    def _record(self, decided: _Decided, report: SweepReport) -> None:
+        try:
+            decided.write()
+        except Exception as exc:  # noqa: BLE001 - one item's failure must not stop the sweep; it stays due
+            _failed(decided.record, exc, report)
             return
-        report.notices.extend(notices)
-        if notices:
-            logger.info(
+        report.notices.extend(decided.notices)
+        report.released += decided.released
+        if decided.notices:
+            logger.debug(
                 "Due item acted on",
-                extra={**ids, "notices": [{"kind": n.kind, "notice_id": n.notice_id} for n in notices]},
+                extra={
+                    "item_key": decided.record.item_key,
+                    "due_at": decided.record.due_at,
+                    "notices": [{"kind": n.kind, "notice_id": n.notice_id} for n in decided.notices],
+                },
             )
 
-    def _release(self, record: DueRecord, report: SweepReport) -> None:
+    def _release(self, record: DueRecord, report: SweepReport) -> _Decided | None:
         """A notice the delivery policy held (quiet hours, frequency cap) may go now: queue it
         again; delivery claims it from the ledger's `held` and decides afresh."""
         try:
             request = NoticeRequest.model_validate_json(record.state["request"])
-            self.queue.put(request)
-            self.due_items.forget(record)
         except Exception as exc:  # noqa: BLE001 - it stays due; the next sweep tries again
-            logger.error(
-                "Held notice not released", extra={"item_key": record.item_key, "error": describe_error(exc)}
-            )
-            report.failed += 1
-            return
-        report.notices.append(request)
-        logger.info("Held notice released", extra={"notice_id": request.notice_id, "kind": request.kind})
+            _failed(record, exc, report, "Held notice not released")
+            return None
+        return _Decided(record, [request], lambda: self.due_items.forget(record), released=True)
 
     def _callback(
         self, source: dict[str, Any], record: DueRecord, now: datetime
@@ -196,6 +235,18 @@ class Sweep:
 
 
 _SAFETY_MARGIN = timedelta(seconds=10)
+
+
+def _failed(
+    record: DueRecord,
+    exc: Exception | None,
+    report: SweepReport,
+    message: str = "Due item failed; it stays due for the next sweep",
+) -> None:
+    error = describe_error(exc) if exc is not None else "its notices could not be queued"
+    logger.error(message, extra={"item_key": record.item_key, "due_at": record.due_at, "error": error})
+    metrics.add_metric(name="SweepItemsFailed", unit="Count", value=1)
+    report.failed += 1
 
 
 def _promise_state(state: dict[str, Any]) -> callback_rules.PromiseState:

@@ -1,12 +1,23 @@
-"""Turn one change on VisitsTable into the notices it calls for, and keep the visit's state."""
+"""Turn one change on VisitsTable into the notices it calls for, and keep the visit's state.
 
+A batch's notices are sent together at its end (NoticeOutbox), so the state each record leaves
+(what the customer was told, the record's sequence number) is written then too, and only once
+that record's notices, and those of the visit's earlier records, were queued: state that says
+"told" for a notice still unqueued would make Lambda's retry of the record a replay, ignored,
+and the notice lost. Each visit's state is written once per batch, as its last record left it.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from headsup.adapters.notice_queue import NoticeQueue
+from headsup.adapters.notice_queue import NoticeOutbox
 from headsup.domain.notices import NoticeRequest
 from headsup.domain.visits import rules
 from headsup.domain.visits.models import InvalidVisit, Visit
+from headsup.platform.errors import describe_error
 from headsup.platform.observability import logger, metrics
 
 
@@ -23,11 +34,54 @@ class VisitState(Protocol):
 _CLOSED_VISIT_MEMORY = timedelta(days=2)
 
 
+@dataclass(frozen=True)
+class _Step:
+    """What one record left for its visit: written once its notices are queued."""
+
+    source: str | None  # the record it came from (its sequence number)
+    visit_id: str
+    check_at: datetime | None
+    state: dict[str, Any]  # None removes the attribute
+
+
 class VisitDetector:
-    def __init__(self, state: VisitState, queue: NoticeQueue, policy: rules.VisitPolicy) -> None:
+    def __init__(self, state: VisitState, queue: NoticeOutbox, policy: rules.VisitPolicy) -> None:
         self._state = state
         self._queue = queue
         self._policy = policy
+        self._source: str | None = None
+        self._steps: list[_Step] = []  # this batch's, in stream order
+
+    @contextmanager
+    def on_behalf_of(self, source: str) -> Iterator[None]:
+        """Handle a record: what it puts and leaves answers to `source` (its sequence number)."""
+        previous, self._source = self._source, source
+        try:
+            with self._queue.on_behalf_of(source):
+                yield
+        finally:
+            self._source = previous
+
+    def discard(self) -> None:
+        self._queue.discard()
+        self._steps = []
+
+    def flush(self) -> set[str]:
+        """Queue the batch's notices, then write each visit's state as its records left it, up to
+        its first record whose notices were not queued. Returns the records not done: those and
+        the visit's later ones (their state follows from it), and those whose write failed."""
+        not_queued = self._queue.flush()
+        steps, self._steps = self._steps, []
+        by_visit: dict[str, list[_Step]] = {}
+        for step in steps:
+            by_visit.setdefault(step.visit_id, []).append(step)
+        not_done = set(not_queued)
+        for visit_id, visit_steps in by_visit.items():
+            done = _until_failed(visit_steps, not_queued)
+            not_done |= {step.source for step in visit_steps[len(done) :] if step.source is not None}
+            if done and not self._write(visit_id, done[-1]):
+                not_done |= {step.source for step in done if step.source is not None}
+        return not_done
 
     def on_visit_change(
         self,
@@ -44,7 +98,7 @@ class VisitDetector:
         acting on it again would rewind what the customer was last told."""
         visit = Visit.from_item(new_image)
         previous = _previous(old_image)
-        state = self._state.state_of("visit", visit.visit_id)
+        state = self._state_of(visit.visit_id)
         if _is_replay(sequence, state.get("stream_seq")):
             logger.info(
                 "Replayed visit record ignored", extra={"visit_id": visit.visit_id, "sequence": sequence}
@@ -58,16 +112,16 @@ class VisitDetector:
         for notice in step.notices:
             self._queue.put(notice)
         if visit.is_open:
-            state = {"late_eta": _iso(step.late_eta), "late_news": step.news or None, "stream_seq": sequence}
-            self._state.track("visit", visit.visit_id, step.check_at, state)
+            left = {"late_eta": _iso(step.late_eta), "late_news": step.news or None, "stream_seq": sequence}
+            self._steps.append(_Step(self._source, visit.visit_id, step.check_at, left))
         else:
             # Arrived, done or cancelled: nothing to watch; only where the stream was is kept.
             forget_at = int((datetime.now(UTC) + _CLOSED_VISIT_MEMORY).timestamp())
             closed = {"late_eta": None, "late_news": None, "stream_seq": sequence, "expires_at": forget_at}
-            self._state.track("visit", visit.visit_id, None, closed)
+            self._steps.append(_Step(self._source, visit.visit_id, None, closed))
         if step.notices:
-            logger.info(
-                "Visit notices queued",
+            logger.debug(
+                "Visit notices put",
                 extra={
                     "visit_id": visit.visit_id,
                     "customer_id": visit.customer_id,
@@ -76,6 +130,34 @@ class VisitDetector:
             )
             metrics.add_metric(name="NoticesDetected", unit="Count", value=len(step.notices))
         return step.notices
+
+    def _state_of(self, visit_id: str) -> dict[str, Any]:
+        """The visit's state as this batch's last record of it left it, else as written."""
+        for step in reversed(self._steps):
+            if step.visit_id == visit_id:
+                return {k: v for k, v in step.state.items() if v is not None and k != "expires_at"}
+        return self._state.state_of("visit", visit_id)
+
+    def _write(self, visit_id: str, step: _Step) -> bool:
+        try:
+            self._state.track("visit", visit_id, step.check_at, step.state)
+        # Any error: the records fail and are retried (their notices queued again, harmlessly).
+        except Exception as exc:  # noqa: BLE001
+            logger.error(
+                "Visit state not written; its records will be retried",
+                extra={"visit_id": visit_id, "error": describe_error(exc)},
+            )
+            return False
+        return True
+
+
+def _until_failed(steps: list[_Step], failed: set[str]) -> list[_Step]:
+    done = []
+    for step in steps:
+        if step.source in failed:
+            break
+        done.append(step)
+    return done
 
 
 def _is_replay(sequence: str | None, last: object) -> bool:

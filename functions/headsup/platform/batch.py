@@ -1,10 +1,11 @@
 """Partial batch processing (Powertools) that says, for each failed record, which and why, and the
 glue every DynamoDB-stream function shares: count the batch, read each record, reject the ones
-that break the data contract."""
+that break the data contract, and fail the records whose output could not be written at the end."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import Any, Literal, cast, get_args
+from typing import Any, Literal, Protocol, cast, get_args
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.base import FailureResponse
@@ -76,21 +77,48 @@ class StreamFunction:
     count_invalid: bool = True
 
 
+class BatchOutput(Protocol):
+    """What a stream function's records leave to be written once for the whole batch (the notice
+    requests they call for, sent together), each part on behalf of the record it came from."""
+
+    def on_behalf_of(self, source: str) -> AbstractContextManager[None]: ...
+
+    def flush(self) -> Collection[str]:
+        """Write what the records left; return the sources it could not be written for."""
+        ...
+
+    def discard(self) -> None:
+        """Forget what an invocation that ended before its flush (a timeout) left: Lambda retries
+        that whole batch."""
+        ...
+
+
 def process_stream(
     event: dict[str, Any],
     context: LambdaContext,
     function: StreamFunction,
     on_change: Callable[[StreamChange], None],
+    output: BatchOutput | None = None,
 ) -> PartialItemFailureResponse:
     """Each record of a DynamoDB stream batch through `on_change`; a record that breaks the data
-    contract is logged with its key and what is wrong, and fails alone."""
+    contract is logged with its key and what is wrong, and fails alone.
+
+    With `output`, each record is handled on behalf of its sequence number, and once every record
+    was handled the output is flushed: a record whose output could not be written fails alone,
+    as if it had raised. Lambda retries the shard from the first failed record, so the records
+    after it are handled again too: their output must be safe to write twice."""
     # One value per invocation: a metric per record would hit Powertools' 100-value auto-flush.
     metrics.add_metric(name=function.counted_as, unit="Count", value=len(event.get("Records", [])))
+    if output is not None:
+        output.discard()
 
     def handle(record: DynamoDBRecord) -> None:  # Powertools passes it by this name
         keys = record.dynamodb.keys if record.dynamodb else {}
+        sequence = record.dynamodb.sequence_number if record.dynamodb else None
+        on_behalf = output.on_behalf_of(sequence or "") if output is not None else nullcontext()
         try:
-            on_change(_read(record, function.invalid))
+            with on_behalf:
+                on_change(_read(record, function.invalid))
         except function.invalid as exc:
             # Re-raised, so the batch reports the record failed and it ends in
             # DetectorFailureQueue once its retries are exhausted.
@@ -102,7 +130,36 @@ def process_stream(
                 metrics.add_metric(name="InvalidRecords", unit="Count", value=1)
             raise
 
-    return process_batch(event, context, handle, EventType.DynamoDBStreams)
+    response = process_batch(event, context, handle, EventType.DynamoDBStreams)
+    if output is None:
+        return response
+    return _fail_unwritten(event, response, output.flush())
+
+
+def _fail_unwritten(
+    event: dict[str, Any], response: PartialItemFailureResponse, unwritten: Collection[str]
+) -> PartialItemFailureResponse:
+    """`response` with the records whose output was not written added to batchItemFailures."""
+    if not unwritten:
+        return response
+    records = {
+        record.dynamodb.sequence_number: record
+        for record in map(DynamoDBRecord, event.get("Records", []))
+        if record.dynamodb and record.dynamodb.sequence_number
+    }
+    if not set(unwritten) <= set(records):
+        # Output that no record answers for: only failing the whole batch keeps it from being lost.
+        raise RuntimeError(f"batch output not written for {len(unwritten)} unknown records")
+    failures = list(response["batchItemFailures"])
+    reported = {failure["itemIdentifier"] for failure in failures}
+    for sequence in sorted(set(unwritten) - reported, key=lambda s: (len(s), s)):  # numeric order
+        logger.error(
+            "Record failed; reported in batchItemFailures",
+            extra={**_record_ids(records[sequence]), "error": "its output could not be written"},
+        )
+        metrics.add_metric(name="RecordsFailed", unit="Count", value=1)
+        failures.append({"itemIdentifier": sequence})
+    return {"batchItemFailures": failures}
 
 
 def read_changes(event: dict[str, Any]) -> list[StreamChange]:
