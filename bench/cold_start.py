@@ -12,9 +12,15 @@ interpreter start-up excluded) and its ratio to boto3's median.
 
 For a handler over the goal, the five slowest imports the headsup code makes of other packages are
 listed (importtime's cumulative column; nested imports are inside their importer's figure).
-Usage: python -m bench.cold_start [runs] (default 7).
+
+A handler imports its own code (settings, adapters, logic, and with them pydantic, the rules, the
+templates) inside its builders, on its first invocation. With `--first-use`, each handler is also
+measured importing, after its module, every module its functions import: what its first
+invocation adds, so that the figure shows what was deferred as well as what was left out.
+Usage: python -m bench.cold_start [runs] [--first-use] (default 7 runs).
 """
 
+import ast
 import os
 import re
 import statistics
@@ -163,6 +169,32 @@ def _targets(base: dict[str, str]) -> dict[str, tuple[str, dict[str, str]]]:
     return targets
 
 
+def first_use_modules(module: str) -> list[str]:
+    """The modules a handler module imports inside its functions (its builders, its handler), the
+    handler's own first, as its first invocation imports them (the order can matter: Powertools'
+    batch utilities load its parser's pydantic models only if pydantic was loaded before them)."""
+    tree = ast.parse((REPO_ROOT / "functions" / f"{module.replace('.', '/')}.py").read_text())
+    functions = [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)]
+    found: list[str] = []
+    for function in sorted(functions, key=lambda function: function.name != "lambda_handler"):
+        for node in ast.walk(function):
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.append(node.module)
+            elif isinstance(node, ast.Import):
+                found += [alias.name for alias in node.names]
+    return list(dict.fromkeys(found))
+
+
+def _with_first_use(
+    targets: dict[str, tuple[str, dict[str, str]]],
+) -> dict[str, tuple[str, dict[str, str]]]:
+    """Each handler's statement extended with its first-use imports; boto3 alone as before."""
+    return {
+        name: (module if name == BASELINE else "; import ".join([module, *first_use_modules(module)]), env)
+        for name, (module, env) in targets.items()
+    }
+
+
 def _sample(
     targets: dict[str, tuple[str, dict[str, str]]], startup: set[str], runs: int
 ) -> dict[str, list[Measurement]]:
@@ -217,28 +249,55 @@ def _print_slowest(console: Console, function_id: str, measurement: Measurement)
     )
 
 
+def _add_first_use(functions: dict[str, dict[str, Any]], first_use: dict[str, list[Measurement]]) -> None:
+    """Each handler's import with its first-use imports, and its ratio to boto3 in that sample."""
+    baseline_us = statistics.median(m.total_us for m in first_use[BASELINE])
+    for function_id, figures in functions.items():
+        median_us = statistics.median(m.total_us for m in first_use[function_id])
+        figures["with_first_use_imports_ms"] = median_us / 1000
+        figures["with_first_use_imports_ratio"] = median_us / baseline_us
+
+
+def _table(
+    functions: dict[str, dict[str, Any]], runs: int, baseline_us: float, *, with_first_use: bool
+) -> Table:
+    table = Table(title=f"Cold start: handler import time, median of {runs} fresh interpreters")
+    columns = ["function", "handler module", "ms", "ratio to boto3", f"goal ≤ {GOAL_RATIO}"]
+    columns += ["with first-use imports ms", "ratio"] if with_first_use else []
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("function", "handler module") else "right")
+    blank = ["", ""] if with_first_use else []
+    table.add_row(BASELINE, "boto3", f"{baseline_us / 1000:.0f}", "1.00", "", *blank)
+    for function_id, figures in functions.items():
+        verdict = "pass" if figures["passed"] else "FAIL"
+        ms, ratio = figures["median_ms"], figures["ratio_to_boto3"]
+        first_use = (
+            [f"{figures['with_first_use_imports_ms']:.0f}", f"{figures['with_first_use_imports_ratio']:.2f}"]
+            if with_first_use
+            else []
+        )
+        table.add_row(function_id, figures["module"], f"{ms:.0f}", f"{ratio:.2f}", verdict, *first_use)
+    return table
+
+
 def main() -> int:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+    args = [arg for arg in sys.argv[1:] if arg != "--first-use"]
+    runs = int(args[0]) if args else 7
     base = _base_env()
     startup = {node.name for node in parse_importtime(_run_startup(base))}
     targets = _targets(base)
     samples = _sample(targets, startup, runs)
+    first_use = _sample(_with_first_use(targets), startup, runs) if "--first-use" in sys.argv else {}
     baseline_us = statistics.median(m.total_us for m in samples[BASELINE])
     console = Console(width=150)
-    table = Table(title=f"Cold start: handler import time, median of {runs} fresh interpreters")
-    for column in ("function", "handler module", "ms", "ratio to boto3", f"goal ≤ {GOAL_RATIO}"):
-        table.add_column(column, justify="right" if column in ("ms", "ratio to boto3") else "left")
-    table.add_row(BASELINE, "boto3", f"{baseline_us / 1000:.0f}", "1.00", "")
     functions = {
         function_id: _figures(module, samples[function_id], baseline_us)
         for function_id, (module, _) in targets.items()
         if function_id != BASELINE
     }
-    for function_id, figures in functions.items():
-        verdict = "pass" if figures["passed"] else "FAIL"
-        ms, ratio = figures["median_ms"], figures["ratio_to_boto3"]
-        table.add_row(function_id, figures["module"], f"{ms:.0f}", f"{ratio:.2f}", verdict)
-    console.print(table)
+    if first_use:
+        _add_first_use(functions, first_use)
+    console.print(_table(functions, runs, baseline_us, with_first_use=bool(first_use)))
     for function_id, figures in functions.items():
         if not figures["passed"]:
             _print_slowest(console, function_id, _median(samples[function_id]))

@@ -1,15 +1,21 @@
 """Pipeline CPU throughput without I/O: 1,000 notices of every kind detected by the pure rules and
-delivered by the real NoticeDelivery with in-memory fakes (see bench.throughput)."""
+delivered by the real NoticeDelivery with in-memory fakes (see bench.throughput, which runs it with
+the memory benchmark). Usage, for the CPU part alone: python -m bench.pipeline_cpu
+"""
 
 import os
+import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import redirect_stdout
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.table import Table
 
 from bench.batches import AT, BATCH, detection_inputs
 from emulator.template import REPO_ROOT
@@ -44,6 +50,9 @@ def detector() -> Callable[[str, dict[str, Any], dict[str, Any] | None], list[An
     class PreviousBills:
         def previous_bill(self, customer_id: str, before_period: str) -> Bill:
             return Bill.from_item(sample_bills(customer_id)[0])
+
+        def prefetch(self, bills: Iterable[tuple[str, str]]) -> None:
+            """Nothing to read ahead in memory."""
 
     class Collect:
         def __init__(self) -> None:
@@ -190,3 +199,42 @@ def cpu_throughput(runs: int = 3) -> dict[str, Any]:
         "deliver_per_cpu_second": best["notices"] / best["deliver_cpu_s"],
         "runs_total_cpu_s": [s["detect_cpu_s"] + s["deliver_cpu_s"] for s in samples],
     }
+
+
+def cpu_table(cpu: dict[str, Any]) -> Table:
+    table = Table(
+        title=f"Pipeline CPU throughput: detect + policy + render, {cpu['notices']} notices, no I/O"
+    )
+    for column in ("step", "CPU s", "notices / CPU second"):
+        table.add_column(column, justify="left" if column == "step" else "right")
+    table.add_row(
+        "detect (rules, from stream-shaped dicts)",
+        f"{cpu['detect_cpu_s']:.3f}",
+        f"{cpu['detect_per_cpu_second']:.0f}",
+    )
+    table.add_row(
+        "deliver (claim, policy, render, fake send)",
+        f"{cpu['deliver_cpu_s']:.3f}",
+        f"{cpu['deliver_per_cpu_second']:.0f}",
+    )
+    table.add_row(
+        "whole pipeline, per core",
+        f"{cpu['detect_cpu_s'] + cpu['deliver_cpu_s']:.3f}",
+        f"{cpu['notices_per_cpu_second']:.0f}",
+        style="bold",
+    )
+    return table
+
+
+def main() -> int:
+    # As template.yaml's Globals set them; read by Powertools when headsup is first imported.
+    os.environ.update({"POWERTOOLS_SERVICE_NAME": "headsup", "POWERTOOLS_METRICS_NAMESPACE": "Headsup"})
+    cpu = cpu_throughput()
+    console = Console(width=150)
+    console.print(cpu_table(cpu))
+    console.print(f"kinds: {cpu['kinds']}; outcomes: {cpu['outcomes']}; batches: {cpu['runs_total_cpu_s']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -40,35 +40,10 @@ from rich.table import Table
 
 from bench.batches import BATCH
 from bench.handler_memory import memory_all, memory_child
-from bench.pipeline_cpu import cpu_throughput
+from bench.pipeline_cpu import cpu_table, cpu_throughput
 from bench.results import Figure, record
 
 GOAL_MB = 128.0
-
-
-def cpu_table(cpu: dict[str, Any]) -> Table:
-    table = Table(
-        title=f"Pipeline CPU throughput: detect + policy + render, {cpu['notices']} notices, no I/O"
-    )
-    for column in ("step", "CPU s", "notices / CPU second"):
-        table.add_column(column, justify="left" if column == "step" else "right")
-    table.add_row(
-        "detect (rules, from stream-shaped dicts)",
-        f"{cpu['detect_cpu_s']:.3f}",
-        f"{cpu['detect_per_cpu_second']:.0f}",
-    )
-    table.add_row(
-        "deliver (claim, policy, render, fake send)",
-        f"{cpu['deliver_cpu_s']:.3f}",
-        f"{cpu['deliver_per_cpu_second']:.0f}",
-    )
-    table.add_row(
-        "whole pipeline, per core",
-        f"{cpu['detect_cpu_s'] + cpu['deliver_cpu_s']:.3f}",
-        f"{cpu['notices_per_cpu_second']:.0f}",
-        style="bold",
-    )
-    return table
 
 
 def memory_table(memory: dict[str, Any]) -> Table:

@@ -33,7 +33,8 @@ class ContractRecord(BaseModel):
     record that breaks the contract raises `invalid` naming its key and the fields at fault.
     """
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # Compiled when a record of the kind is first read: a function reads one or two kinds.
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     invalid: ClassVar[type[InvalidRecord]] = InvalidRecord
     key_fields: ClassVar[tuple[str, ...]] = ()

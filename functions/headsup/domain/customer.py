@@ -1,5 +1,6 @@
 """A customer as the business writes them to CustomersTable (docs/data-contract.md), validated."""
 
+from functools import lru_cache
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -30,11 +31,18 @@ class Customer(BaseModel):
 
     @property
     def babel_locale(self) -> Locale:
-        return Locale.parse(self.locale, sep="-")
+        return babel_locale(self.locale)
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+@lru_cache(maxsize=256)
+def babel_locale(tag: str) -> Locale:
+    """`es-MX` as Babel's Locale, parsed once per tag (a few dozen in practice): every figure of
+    every notice asks for it."""
+    return Locale.parse(tag, sep="-")
 
 
 def customer_from_item(item: dict[str, Any], *, default_locale: str, default_timezone: str) -> Customer:
@@ -74,7 +82,7 @@ def _known_locale(value: object, default: str, customer_id: str) -> str:
     if not value:
         return default
     try:
-        Locale.parse(str(value), sep="-")
+        babel_locale(str(value))
     except (ValueError, UnknownLocaleError):
         logger.warning("Unknown locale, using default", extra={"customer_id": customer_id})
         return default

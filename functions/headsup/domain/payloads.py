@@ -13,7 +13,8 @@ CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 class Payload(BaseModel):
     """Facts as a detector states them: immutable, and nothing the template does not expect."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Compiled when a kind's payload is first built or read: a function handles a few kinds.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class LineItemChange(Payload):

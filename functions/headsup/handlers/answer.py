@@ -1,28 +1,35 @@
 """AnswerFunction (HTTP API, payload 2.0): GET shows a notice's question, POST records the answer."""
 
+from __future__ import annotations
+
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2, event_source
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from headsup.adapters.answers import DynamoAnswerEffects, DynamoAnswerLedger
-from headsup.adapters.notice_queue import SqsNoticeQueue
-from headsup.adapters.secrets import read_signing_key
-from headsup.handlers.settings import AnswerSettings
-from headsup.logic.answers import AnswerService, BusinessHours
-from headsup.logic.unsubscribe import PAGE_HEADERS, read_form
-from headsup.platform.cold_start import once_from
+from headsup.platform.cold_start import once
 from headsup.platform.errors import describe_error
 from headsup.platform.http import http_response, request_body
 from headsup.platform.observability import logger, metrics, tracer
 
+# The function's own code is imported by its builders, at its first invocation (see headsup.handlers).
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
-@once_from(AnswerSettings)
-def build_answers(settings: AnswerSettings) -> AnswerService:
+    from headsup.logic.answers import AnswerService
+
+
+@once
+def build_answers() -> AnswerService:
+    from headsup.adapters.answers import DynamoAnswerEffects, DynamoAnswerLedger
+    from headsup.adapters.notice_queue import SqsNoticeQueue
+    from headsup.adapters.secrets import read_signing_key
+    from headsup.handlers.settings import AnswerSettings
+    from headsup.logic.answers import AnswerService, BusinessHours
+
+    settings = AnswerSettings.from_env()
     return AnswerService(
         key=read_signing_key(settings.unsubscribe_key_secret_arn),
         ledger=DynamoAnswerLedger(settings.ledger_table_name),
@@ -38,8 +45,12 @@ def build_answers(settings: AnswerSettings) -> AnswerService:
 @logger.inject_lambda_context(log_event=False, correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
-@event_source(data_class=APIGatewayProxyEventV2)
-def lambda_handler(event: APIGatewayProxyEventV2, context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(raw_event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+
+    from headsup.logic.unsubscribe import PAGE_HEADERS, read_form
+
+    event = APIGatewayProxyEventV2(raw_event)
     answers = build_answers()
     token = unquote(event.path_parameters.get("token", ""))
     now = datetime.now(UTC)

@@ -1,31 +1,59 @@
 """BillsTable stream -> bill-increase notice requests. Bad records fail alone (partial batch)."""
 
-from typing import Any
+from __future__ import annotations
 
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING, Any
 
-from headsup.adapters.bills import DynamoBillsRepository
-from headsup.adapters.notice_queue import SqsNoticeQueue
-from headsup.domain.bills.models import InvalidBill
-from headsup.domain.bills.rules import Thresholds
-from headsup.handlers.settings import DetectorSettings
-from headsup.logic.bill_increase import BillIncreaseDetector
-from headsup.platform.batch import StreamChange, StreamFunction, process_stream, read_changes
-from headsup.platform.cold_start import once_from
+from headsup.platform.cold_start import once
 from headsup.platform.observability import logger, metrics, tracer
 
-BILL_CHANGES = StreamFunction(
-    counted_as="BillChangesProcessed", invalid=InvalidBill, rejected="Rejected bill record"
-)
+# The function's own code is imported by its builders, at its first invocation (see headsup.handlers).
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from headsup.adapters.notice_queue import SqsNoticeQueue
+    from headsup.handlers.settings import DetectorSettings
+    from headsup.logic.bill_increase import BillIncreaseDetector
+    from headsup.platform.batch import StreamChange, StreamFunction
 
 
-@once_from(DetectorSettings)
-def build_detector(settings: DetectorSettings) -> BillIncreaseDetector:
+@once
+def settings() -> DetectorSettings:
+    from headsup.handlers.settings import DetectorSettings
+
+    return DetectorSettings.from_env()
+
+
+@once
+def bill_changes() -> StreamFunction:
+    from headsup.domain.bills.models import InvalidBill
+    from headsup.platform.batch import StreamFunction
+
+    return StreamFunction(
+        counted_as="BillChangesProcessed", invalid=InvalidBill, rejected="Rejected bill record"
+    )
+
+
+@once
+def build_queue() -> SqsNoticeQueue:
+    from headsup.adapters.notice_queue import SqsNoticeQueue
+
+    return SqsNoticeQueue(settings().notice_queue_url)
+
+
+@once
+def build_detector() -> BillIncreaseDetector:
+    from headsup.adapters.bills import DynamoBillsRepository
+    from headsup.domain.bills.rules import Thresholds
+    from headsup.logic.bill_increase import BillIncreaseDetector
+
+    config = settings()
     return BillIncreaseDetector(
-        bills=DynamoBillsRepository(settings.bills_table_name),
-        queue=SqsNoticeQueue(settings.notice_queue_url),
-        thresholds=Thresholds(percent=settings.increase_percent, minimum=settings.increase_minimum),
+        bills=DynamoBillsRepository(config.bills_table_name),
+        # The batch's requests are sent together once every record is read (process_stream).
+        queue=build_queue().outbox,
+        thresholds=Thresholds(percent=config.increase_percent, minimum=config.increase_minimum),
     )
 
 
@@ -33,10 +61,12 @@ def build_detector(settings: DetectorSettings) -> BillIncreaseDetector:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    from headsup.platform.batch import process_stream, read_changes
+
     detector = build_detector()
     detector.prefetch_baselines(read_changes(event))
 
     def on_change(change: StreamChange) -> None:
         detector.on_bill_change(change.change, change.new_image, change.old_image)
 
-    return process_stream(event, context, BILL_CHANGES, on_change)
+    return process_stream(event, context, bill_changes(), on_change, output=build_queue().outbox)

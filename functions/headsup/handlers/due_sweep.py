@@ -1,59 +1,76 @@
 """EventBridge schedule -> one sweep of DueItemsTable at the event's own time."""
 
+from __future__ import annotations
+
 from datetime import datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from headsup.adapters.customers import DynamoCustomerDirectory
-from headsup.adapters.due_items import DynamoDueItems
-from headsup.adapters.notice_queue import SqsNoticeQueue
-from headsup.adapters.receipt_ledger import DynamoUnresolvedNotices
-from headsup.adapters.source_items import DynamoSourceItems
-from headsup.handlers.settings import SweepSettings
-from headsup.logic.receipts import count_unresolved
-from headsup.logic.sweep import Sweep
-from headsup.platform.cold_start import once_from
+from headsup.platform.cold_start import once
 from headsup.platform.observability import logger, metrics, tracer
 
+# The function's own code is imported by its builders, at its first invocation (see headsup.handlers).
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
-@once_from(SweepSettings)
-def build_sweep(settings: SweepSettings) -> Sweep:
+    from headsup.adapters.receipt_ledger import DynamoUnresolvedNotices
+    from headsup.handlers.settings import SweepSettings
+    from headsup.logic.sweep import Sweep
+
+
+@once
+def settings() -> SweepSettings:
+    from headsup.handlers.settings import SweepSettings
+
+    return SweepSettings.from_env()
+
+
+@once
+def build_sweep() -> Sweep:
+    from zoneinfo import ZoneInfo
+
+    from headsup.adapters.customers import DynamoCustomerDirectory
+    from headsup.adapters.due_items import DynamoDueItems
+    from headsup.adapters.notice_queue import SqsNoticeQueue
+    from headsup.adapters.source_items import DynamoSourceItems
+    from headsup.logic.sweep import Sweep
+
+    config = settings()
     return Sweep(
-        due_items=DynamoDueItems(
-            settings.due_items_table_name, settings.due_index_shards, settings.due_index_name
-        ),
+        due_items=DynamoDueItems(config.due_items_table_name, config.due_index_shards, config.due_index_name),
         sources={
-            "callback": DynamoSourceItems(settings.callbacks_table_name, "callback_id"),
-            "ticket": DynamoSourceItems(settings.tickets_table_name, "ticket_id"),
-            "visit": DynamoSourceItems(settings.visits_table_name, "visit_id"),
+            "callback": DynamoSourceItems(config.callbacks_table_name, "callback_id"),
+            "ticket": DynamoSourceItems(config.tickets_table_name, "ticket_id"),
+            "visit": DynamoSourceItems(config.visits_table_name, "visit_id"),
         },
         customers=DynamoCustomerDirectory(
-            settings.customers_table_name,
-            default_locale=settings.default_locale,
-            default_timezone=settings.default_timezone,
+            config.customers_table_name,
+            default_locale=config.default_locale,
+            default_timezone=config.default_timezone,
         ),
-        queue=SqsNoticeQueue(settings.notice_queue_url),
-        callback_policy=settings.callback_policy,
-        ticket_policy=settings.ticket_policy,
-        default_zone=ZoneInfo(settings.default_timezone),
+        queue=SqsNoticeQueue(config.notice_queue_url).outbox,  # sent ten at a time
+        callback_policy=config.callback_policy,
+        ticket_policy=config.ticket_policy,
+        default_zone=ZoneInfo(config.default_timezone),
     )
 
 
-@once_from(SweepSettings)
-def build_unresolved(settings: SweepSettings) -> DynamoUnresolvedNotices:
-    return DynamoUnresolvedNotices(settings.ledger_table_name)
+@once
+def build_unresolved() -> DynamoUnresolvedNotices:
+    from headsup.adapters.receipt_ledger import DynamoUnresolvedNotices
+
+    return DynamoUnresolvedNotices(settings().ledger_table_name)
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler
-@event_source(data_class=EventBridgeEvent)
-def lambda_handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
+
+    from headsup.logic.receipts import count_unresolved
+
     # The event's time, not the clock: a replayed or retried sweep decides exactly the same.
-    now = datetime.fromisoformat(event.time)
+    now = datetime.fromisoformat(EventBridgeEvent(event).time)
     report = build_sweep().run(
         now, time_left=lambda: timedelta(milliseconds=context.get_remaining_time_in_millis())
     )

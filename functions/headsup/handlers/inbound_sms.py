@@ -8,27 +8,34 @@ the invocation fail once every record was tried, so Lambda retries it (twice, th
 DetectorFailureQueue). A retry handles again only the messages not recorded as handled.
 """
 
-from typing import Any
+from __future__ import annotations
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING, Any
 
-from headsup.adapters.answers import DynamoAnswerEffects, DynamoAnswerLedger
-from headsup.adapters.inbound_sms import DynamoInboundLog, DynamoRecentNotices, DynamoSenders
-from headsup.adapters.notice_queue import SqsNoticeQueue
-from headsup.adapters.preferences import DynamoPreferenceStore
-from headsup.adapters.senders import SnsSmsSender
-from headsup.domain.inbound_sms import MalformedInboundSms, read_record
-from headsup.handlers.settings import InboundSmsSettings
-from headsup.logic.answers import AnswerService, BusinessHours
-from headsup.logic.inbound_sms import InboundSmsService
-from headsup.platform.batch import AsyncRecords, handle_each
-from headsup.platform.cold_start import once_from
+from headsup.platform.cold_start import once
 from headsup.platform.observability import logger, metrics, tracer
-from headsup.rendering.sms_replies import SmsReplies
+
+# The function's own code is imported by its builders, at its first invocation (see headsup.handlers).
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from headsup.logic.inbound_sms import InboundSmsService
+    from headsup.platform.batch import AsyncRecords
 
 
-@once_from(InboundSmsSettings)
-def build_service(settings: InboundSmsSettings) -> InboundSmsService:
+@once
+def build_service() -> InboundSmsService:
+    from headsup.adapters.answers import DynamoAnswerEffects, DynamoAnswerLedger
+    from headsup.adapters.inbound_sms import DynamoInboundLog, DynamoRecentNotices, DynamoSenders
+    from headsup.adapters.notice_queue import SqsNoticeQueue
+    from headsup.adapters.preferences import DynamoPreferenceStore
+    from headsup.adapters.senders import SnsSmsSender
+    from headsup.handlers.settings import InboundSmsSettings
+    from headsup.logic.answers import AnswerService, BusinessHours
+    from headsup.logic.inbound_sms import InboundSmsService
+    from headsup.rendering.sms_replies import SmsReplies
+
+    settings = InboundSmsSettings.from_env()
     queue = SqsNoticeQueue(settings.notice_queue_url)
     return InboundSmsService(
         senders=DynamoSenders(settings.customers_table_name),
@@ -53,12 +60,17 @@ def build_service(settings: InboundSmsSettings) -> InboundSmsService:
     )
 
 
-_RECORDS = AsyncRecords(
-    what="inbound SMS",
-    id_of=lambda record: _ids(record),
-    malformed=(MalformedInboundSms,),
-    malformed_metric="MalformedInboundSms",
-)
+@once
+def records() -> AsyncRecords:
+    from headsup.domain.inbound_sms import MalformedInboundSms
+    from headsup.platform.batch import AsyncRecords
+
+    return AsyncRecords(
+        what="inbound SMS",
+        id_of=lambda record: _ids(record),
+        malformed=(MalformedInboundSms,),
+        malformed_metric="MalformedInboundSms",
+    )
 
 
 # log_event=False whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event holds phone numbers and
@@ -67,8 +79,13 @@ _RECORDS = AsyncRecords(
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    from headsup.domain.inbound_sms import read_record
+    from headsup.platform.batch import handle_each
+
     service = build_service()
-    return handle_each(event.get("Records", []), lambda record: service.handle(read_record(record)), _RECORDS)
+    return handle_each(
+        event.get("Records", []), lambda record: service.handle(read_record(record)), records()
+    )
 
 
 def _ids(record: dict[str, Any]) -> dict[str, Any]:

@@ -1,41 +1,25 @@
 """NoticeQueue -> one recorded outcome per notice. Failed messages are retried, then dead-lettered."""
 
+from __future__ import annotations
+
 from datetime import UTC, datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.batch import EventType
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from babel import Locale
-from pydantic import ValidationError
-
-from headsup.adapters.customers import DynamoCustomerDirectory
-from headsup.adapters.due_items import DynamoDueItems
-from headsup.adapters.dynamodb import BatchReads
-from headsup.adapters.held_notices import DueItemsHeldNotices
-from headsup.adapters.ledger import DynamoLedger
-from headsup.adapters.preferences import DynamoPreferenceStore
-from headsup.adapters.secrets import read_signing_key
-from headsup.adapters.senders import (
-    EmailIdentity,
-    SesEmailSender,
-    SnsSmsSender,
-    SnsTeamPublisher,
-    TrackedConfigurationSet,
-)
-from headsup.adapters.sent_log import DynamoSentLogs
-from headsup.adapters.source_items import DynamoSourceReader
-from headsup.domain.kinds import KINDS
-from headsup.domain.notices import NoticeRequest
-from headsup.handlers.settings import DeliverySettings
-from headsup.logic.delivery import Attempt, NoticeDelivery
-from headsup.platform.batch import process_batch
 from headsup.platform.cold_start import once
 from headsup.platform.observability import logger, metrics, tracer
-from headsup.rendering.links import AnswerLinks, UnsubscribeLinks
-from headsup.rendering.renderer import NoticeRenderer
+
+# The function's own code is imported by its builders, at its first invocation (see headsup.handlers):
+# the rendering (Jinja2, Babel) and phonenumbers come with the delivery.
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from headsup.adapters.senders import SesEmailSender
+    from headsup.domain.notices import NoticeRequest
+    from headsup.handlers.settings import DeliverySettings
+    from headsup.logic.delivery import NoticeDelivery
+    from headsup.rendering.renderer import NoticeRenderer
 
 # A claim must outlive the invocation that holds it, with room for clock skew.
 _LEASE_MARGIN = timedelta(seconds=10)
@@ -43,11 +27,59 @@ _LEASE_MARGIN = timedelta(seconds=10)
 
 @once
 def settings() -> DeliverySettings:
+    from headsup.handlers.settings import DeliverySettings
+
     return DeliverySettings.from_env()
+
+
+def build_renderer(config: DeliverySettings) -> NoticeRenderer:
+    from zoneinfo import ZoneInfo
+
+    from babel import Locale
+
+    from headsup.rendering.renderer import NoticeRenderer
+
+    return NoticeRenderer(
+        config.templates_dir,
+        business_name=config.business_name,
+        support_reply_to=config.support_reply_to,
+        team_locale=Locale.parse(config.default_locale, sep="-"),
+        team_zone=ZoneInfo(config.default_timezone),
+        two_way_sms_kinds=config.sms_answer_kinds,
+    )
+
+
+def build_email(config: DeliverySettings) -> SesEmailSender:
+    from headsup.adapters.senders import EmailIdentity, SesEmailSender, TrackedConfigurationSet
+    from headsup.domain.kinds import KINDS
+
+    return SesEmailSender(
+        EmailIdentity(config.sender_email, name=config.business_name, reply_to=config.support_reply_to),
+        configuration_set=config.ses_configuration_set,
+        tracked=TrackedConfigurationSet(
+            config.ses_tracked_configuration_set,
+            kinds=frozenset(kind for kind, spec in KINDS.items() if spec.topic in config.tracked_topics),
+        ),
+    )
 
 
 @once
 def build_delivery() -> NoticeDelivery:
+    from zoneinfo import ZoneInfo
+
+    from headsup.adapters.customers import DynamoCustomerDirectory
+    from headsup.adapters.due_items import DynamoDueItems
+    from headsup.adapters.dynamodb import BatchReads
+    from headsup.adapters.held_notices import DueItemsHeldNotices
+    from headsup.adapters.ledger import DynamoLedger
+    from headsup.adapters.preferences import DynamoPreferenceStore
+    from headsup.adapters.secrets import read_signing_key
+    from headsup.adapters.senders import SnsSmsSender, SnsTeamPublisher
+    from headsup.adapters.sent_log import DynamoSentLogs
+    from headsup.adapters.source_items import DynamoSourceReader
+    from headsup.logic.delivery import NoticeDelivery
+    from headsup.rendering.links import AnswerLinks, UnsubscribeLinks
+
     config = settings()
     # A batch's customers, preferences and the items its waiting notices state facts about:
     # prefetched together, in one BatchGetItem.
@@ -71,22 +103,8 @@ def build_delivery() -> NoticeDelivery:
                 config.preferences_table_name, preferences, keep=config.delivery_policy.max_per_day
             ),
         ),
-        renderer=NoticeRenderer(
-            config.templates_dir,
-            business_name=config.business_name,
-            support_reply_to=config.support_reply_to,
-            team_locale=Locale.parse(config.default_locale, sep="-"),
-            team_zone=ZoneInfo(config.default_timezone),
-            two_way_sms_kinds=config.sms_answer_kinds,
-        ),
-        email=SesEmailSender(
-            EmailIdentity(config.sender_email, name=config.business_name, reply_to=config.support_reply_to),
-            configuration_set=config.ses_configuration_set,
-            tracked=TrackedConfigurationSet(
-                config.ses_tracked_configuration_set,
-                kinds=frozenset(kind for kind, spec in KINDS.items() if spec.topic in config.tracked_topics),
-            ),
-        ),
+        renderer=build_renderer(config),
+        email=build_email(config),
         sms=SnsSmsSender(origination_number=config.sms_origination_number or None),
         team=SnsTeamPublisher(config.escalation_topic_arn),
         preferences=preferences,
@@ -113,6 +131,11 @@ def handle_record(
     record: SQSRecord, lambda_context: LambdaContext, request: NoticeRequest | None = None
 ) -> None:
     """Deliver one message's notice; `request` is its body already read (by readable_requests)."""
+    from pydantic import ValidationError
+
+    from headsup.domain.notices import NoticeRequest
+    from headsup.logic.delivery import Attempt
+
     try:
         request = request or NoticeRequest.model_validate_json(record.body)
     except ValidationError as exc:
@@ -132,6 +155,10 @@ def handle_record(
 def readable_requests(event: dict[str, Any]) -> dict[str, tuple[NoticeRequest, int]]:
     """The batch's notice requests with their receive counts, by SQS message id, read once for
     the batch (prefetching, then delivery) and leniently: a malformed body fails later, alone."""
+    from pydantic import ValidationError
+
+    from headsup.domain.notices import NoticeRequest
+
     readable = {}
     for record in event.get("Records", []):
         try:
@@ -147,6 +174,10 @@ def readable_requests(event: dict[str, Any]) -> dict[str, tuple[NoticeRequest, i
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    from aws_lambda_powertools.utilities.batch import EventType
+
+    from headsup.platform.batch import process_batch
+
     read = readable_requests(event)
     build_delivery().prefetch(read.values())
 

@@ -16,22 +16,22 @@ Each record is handled on its own, so one bad record never stops the others:
   timestamps, land again).
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from headsup.adapters.notice_queue import SqsNoticeQueue
-from headsup.adapters.preferences import DynamoPreferenceStore
-from headsup.adapters.receipt_ledger import DynamoFeedbackLedger
-from headsup.domain.ses_feedback import MalformedFeedback, parse
-from headsup.handlers.settings import FeedbackSettings
-from headsup.logic.feedback import FeedbackRecorder
-from headsup.logic.receipts import ReceiptRecorder
-from headsup.platform.batch import AsyncRecords, handle_each
-from headsup.platform.cold_start import once_from
+from headsup.platform.cold_start import once
 from headsup.platform.observability import logger, metrics, tracer
+
+# The function's own code is imported by its builders, at its first invocation (see headsup.handlers).
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from headsup.logic.feedback import FeedbackRecorder
+    from headsup.logic.receipts import ReceiptRecorder
+    from headsup.platform.batch import AsyncRecords
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,16 @@ class Recorders:
     feedback: FeedbackRecorder  # whether the address may be mailed again
 
 
-@once_from(FeedbackSettings)
-def build_recorder(settings: FeedbackSettings) -> Recorders:
+@once
+def build_recorder() -> Recorders:
+    from headsup.adapters.notice_queue import SqsNoticeQueue
+    from headsup.adapters.preferences import DynamoPreferenceStore
+    from headsup.adapters.receipt_ledger import DynamoFeedbackLedger
+    from headsup.handlers.settings import FeedbackSettings
+    from headsup.logic.feedback import FeedbackRecorder
+    from headsup.logic.receipts import ReceiptRecorder
+
+    settings = FeedbackSettings.from_env()
     ledger = DynamoFeedbackLedger(settings.ledger_table_name)
     return Recorders(
         receipts=ReceiptRecorder(ledger=ledger, queue=SqsNoticeQueue(settings.notice_queue_url)),
@@ -53,6 +61,8 @@ def build_recorder(settings: FeedbackSettings) -> Recorders:
 
 def handle_record(record: dict[str, Any], recorder: Recorders) -> str:
     """One SNS record: the result (`suppressed`, `recorded`, `unattributed`, `ignored`)."""
+    from headsup.domain.ses_feedback import MalformedFeedback, parse
+
     sns = record.get("Sns")
     message = sns.get("Message") if isinstance(sns, dict) else None
     if not isinstance(message, str):
@@ -69,12 +79,17 @@ def handle_record(record: dict[str, Any], recorder: Recorders) -> str:
     return result
 
 
-_RECORDS = AsyncRecords(
-    what="SES notification",
-    id_of=lambda record: _ids(record),
-    malformed=(MalformedFeedback,),
-    malformed_metric="MalformedFeedback",
-)
+@once
+def records() -> AsyncRecords:
+    from headsup.domain.ses_feedback import MalformedFeedback
+    from headsup.platform.batch import AsyncRecords
+
+    return AsyncRecords(
+        what="SES notification",
+        id_of=lambda record: _ids(record),
+        malformed=(MalformedFeedback,),
+        malformed_metric="MalformedFeedback",
+    )
 
 
 # log_event=False whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event holds email addresses.
@@ -82,8 +97,10 @@ _RECORDS = AsyncRecords(
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    from headsup.platform.batch import handle_each
+
     recorder = build_recorder()
-    return handle_each(event.get("Records", []), lambda record: handle_record(record, recorder), _RECORDS)
+    return handle_each(event.get("Records", []), lambda record: handle_record(record, recorder), records())
 
 
 def _ids(record: dict[str, Any]) -> dict[str, Any]:

@@ -7,18 +7,13 @@ variable is declared (and validated) the same way everywhere.
 from datetime import time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, field_validator
 
 from headsup.domain.answers import ANSWERS
 from headsup.domain.assertions import SourceTable
-from headsup.domain.callbacks.rules import CallbackPolicy
 from headsup.domain.kinds import NoticeKind, Topic
-from headsup.domain.policy import DeliveryPolicy, QuietHours
-from headsup.domain.tickets.rules import TicketPolicy
-from headsup.domain.visits.rules import VisitPolicy
-from headsup.logic.delivery import RecheckPolicy
 from headsup.platform.settings import (
     CustomersSettings,
     DueItemsSettings,
@@ -27,6 +22,15 @@ from headsup.platform.settings import (
     PreferencesSettings,
     UnsubscribeKeySettings,
 )
+
+# Every function reads this module, and each builds only its own policies: they are imported
+# where they are built, so that a detector does not load the delivery's rules and rendering.
+if TYPE_CHECKING:
+    from headsup.domain.callbacks.rules import CallbackPolicy
+    from headsup.domain.policy import DeliveryPolicy
+    from headsup.domain.tickets.rules import TicketPolicy
+    from headsup.domain.visits.rules import VisitPolicy
+    from headsup.logic.delivery import RecheckPolicy
 
 
 class DetectorSettings(NoticeQueueSettings):
@@ -39,7 +43,9 @@ class VisitSettings(DueItemsSettings, NoticeQueueSettings):
     visit_slip_minutes: Annotated[int, Field(alias="VISIT_SLIP_MINUTES", ge=1)]
 
     @property
-    def policy(self) -> VisitPolicy:
+    def policy(self) -> "VisitPolicy":
+        from headsup.domain.visits.rules import VisitPolicy
+
         return VisitPolicy(slip=timedelta(minutes=self.visit_slip_minutes))
 
 
@@ -56,14 +62,18 @@ class PolicySettings(DueItemsSettings):
     follow_up_hours: Annotated[int, Field(alias="FOLLOW_UP_HOURS", ge=1)]
 
     @property
-    def callback_policy(self) -> CallbackPolicy:
+    def callback_policy(self) -> "CallbackPolicy":
+        from headsup.domain.callbacks.rules import CallbackPolicy
+
         return CallbackPolicy(
             grace=timedelta(minutes=self.callback_grace_minutes),
             reschedule=timedelta(minutes=self.callback_reschedule_minutes),
         )
 
     @property
-    def ticket_policy(self) -> TicketPolicy:
+    def ticket_policy(self) -> "TicketPolicy":
+        from headsup.domain.tickets.rules import TicketPolicy
+
         return TicketPolicy(
             sla={
                 "urgent": timedelta(hours=self.sla_hours_urgent),
@@ -135,7 +145,9 @@ class DeliverySettings(
         return _only(value, {kind.value for kind in NoticeKind}, "unknown notice kinds")
 
     @property
-    def delivery_policy(self) -> DeliveryPolicy:
+    def delivery_policy(self) -> "DeliveryPolicy":
+        from headsup.domain.policy import DeliveryPolicy, QuietHours
+
         return DeliveryPolicy(
             quiet_hours=QuietHours(
                 start=self.quiet_hours_start,
@@ -157,7 +169,9 @@ class DeliverySettings(
         }
 
     @property
-    def recheck_policy(self) -> RecheckPolicy:
+    def recheck_policy(self) -> "RecheckPolicy":
+        from headsup.logic.delivery import RecheckPolicy
+
         return RecheckPolicy(
             after=timedelta(seconds=self.recheck_after_seconds),
             callback_reschedule=timedelta(minutes=self.callback_reschedule_minutes),

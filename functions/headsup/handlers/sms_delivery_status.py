@@ -10,15 +10,17 @@ failure on delete is logged and reported as success, because a custom resource t
 delete blocks the whole stack's deletion.
 """
 
-import json
-import urllib.request
-from typing import Any
+from __future__ import annotations
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+import json
+from typing import TYPE_CHECKING, Any
 
 from headsup.adapters.sms_settings import SnsSmsDeliveryStatus
 from headsup.platform.errors import describe_error
 from headsup.platform.observability import logger
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 PHYSICAL_ID = "sms-delivery-status"
 
@@ -35,6 +37,8 @@ def apply(request: dict[str, Any], settings: SnsSmsDeliveryStatus) -> None:
 
 def respond(request: dict[str, Any], status: str, reason: str) -> None:
     """PUT the result to the pre-signed URL CloudFormation waits on."""
+    import urllib.request  # once per stack operation: not worth loading with the module
+
     body = json.dumps(
         {
             "Status": status,

@@ -13,30 +13,37 @@ id and SNS's message id. Each line is handled on its own:
   a receipt never moves a state backwards and the second attempt is queued under one id.
 """
 
+from __future__ import annotations
+
 import base64
 import binascii
 import gzip
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from headsup.adapters.notice_queue import SqsNoticeQueue
-from headsup.adapters.receipt_ledger import DynamoFeedbackLedger
-from headsup.domain.sms_receipts import MalformedSmsStatus, parse_sms_status
-from headsup.handlers.settings import SmsReceiptsSettings
-from headsup.logic.receipts import ReceiptRecorder
-from headsup.platform.batch import AsyncRecords, handle_each
-from headsup.platform.cold_start import once_from
+from headsup.platform.cold_start import once
 from headsup.platform.observability import logger, metrics, tracer
+
+# The function's own code is imported by its builders, at its first invocation (see headsup.handlers).
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from headsup.logic.receipts import ReceiptRecorder
+    from headsup.platform.batch import AsyncRecords
 
 
 class UnreadableLogsEvent(ValueError):
     """The invocation's event is not a CloudWatch Logs subscription payload."""
 
 
-@once_from(SmsReceiptsSettings)
-def build_recorder(settings: SmsReceiptsSettings) -> ReceiptRecorder:
+@once
+def build_recorder() -> ReceiptRecorder:
+    from headsup.adapters.notice_queue import SqsNoticeQueue
+    from headsup.adapters.receipt_ledger import DynamoFeedbackLedger
+    from headsup.handlers.settings import SmsReceiptsSettings
+    from headsup.logic.receipts import ReceiptRecorder
+
+    settings = SmsReceiptsSettings.from_env()
     return ReceiptRecorder(
         ledger=DynamoFeedbackLedger(settings.ledger_table_name),
         queue=SqsNoticeQueue(settings.notice_queue_url),
@@ -55,21 +62,29 @@ def log_events(event: dict[str, Any]) -> list[dict[str, Any]]:
     return [entry for entry in data.get("logEvents", []) if isinstance(entry, dict)]
 
 
-_RECORDS = AsyncRecords(
-    what="SMS delivery status",
-    id_of=lambda entry: {"log_event_id": entry.get("id")},
-    malformed=(MalformedSmsStatus,),
-    malformed_metric="MalformedSmsStatus",
-)
+@once
+def records() -> AsyncRecords:
+    from headsup.domain.sms_receipts import MalformedSmsStatus
+    from headsup.platform.batch import AsyncRecords
+
+    return AsyncRecords(
+        what="SMS delivery status",
+        id_of=lambda entry: {"log_event_id": entry.get("id")},
+        malformed=(MalformedSmsStatus,),
+        malformed_metric="MalformedSmsStatus",
+    )
 
 
 @logger.inject_lambda_context(log_event=False)  # the event holds phone numbers
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    from headsup.domain.sms_receipts import parse_sms_status
+    from headsup.platform.batch import handle_each
+
     recorder = build_recorder()
     return handle_each(
         log_events(event),
         lambda entry: recorder.record_sms(parse_sms_status(str(entry.get("message", "")))).value,
-        _RECORDS,
+        records(),
     )

@@ -1,30 +1,37 @@
 """UnsubscribeApi (HTTP API, payload 2.0): GET shows the preference page; POST unsubscribes (one-click,
 or the page's button) or saves the page's choices."""
 
+from __future__ import annotations
+
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2, event_source
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from headsup.adapters.customers import DynamoCustomerPlaces
-from headsup.adapters.preferences import ConcurrentChange, DynamoPreferenceStore
-from headsup.adapters.secrets import read_signing_key
-from headsup.handlers.settings import UnsubscribeSettings
-from headsup.logic.preference_form import read_fields
-from headsup.logic.preference_words import template_languages
-from headsup.logic.unsubscribe import Unsubscribe
-from headsup.platform.cold_start import once_from
+from headsup.platform.cold_start import once
 from headsup.platform.errors import describe_error
 from headsup.platform.http import http_response, request_body
 from headsup.platform.observability import logger, metrics, tracer
 
+# The function's own code is imported by its builders, at its first invocation (see headsup.handlers).
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
-@once_from(UnsubscribeSettings)
-def build_unsubscribe(settings: UnsubscribeSettings) -> Unsubscribe:
+    from headsup.logic.unsubscribe import Unsubscribe
+
+
+@once
+def build_unsubscribe() -> Unsubscribe:
+    from headsup.adapters.customers import DynamoCustomerPlaces
+    from headsup.adapters.preferences import DynamoPreferenceStore
+    from headsup.adapters.secrets import read_signing_key
+    from headsup.handlers.settings import UnsubscribeSettings
+    from headsup.logic.preference_words import template_languages
+    from headsup.logic.unsubscribe import Unsubscribe
+
+    settings = UnsubscribeSettings.from_env()
     return Unsubscribe(
         key=read_signing_key(settings.unsubscribe_key_secret_arn),
         store=DynamoPreferenceStore(settings.preferences_table_name),
@@ -41,8 +48,13 @@ def build_unsubscribe(settings: UnsubscribeSettings) -> Unsubscribe:
 @logger.inject_lambda_context(log_event=False, correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
-@event_source(data_class=APIGatewayProxyEventV2)
-def lambda_handler(event: APIGatewayProxyEventV2, context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(raw_event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+
+    from headsup.adapters.preferences import ConcurrentChange
+    from headsup.logic.preference_form import read_fields
+
+    event = APIGatewayProxyEventV2(raw_event)
     unsubscribe = build_unsubscribe()
     metrics.add_metric(name="UnsubscribeRequests", unit="Count", value=1)
     # The route is /unsubscribe/{token}; a client that percent-encoded the token is forgiven

@@ -1,30 +1,45 @@
 """VisitsTable stream -> visit notices, in each visit's own order. Bad records fail alone."""
 
-from typing import Any
+from __future__ import annotations
 
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING, Any
 
-from headsup.adapters.due_items import DynamoDueItems
-from headsup.adapters.notice_queue import SqsNoticeQueue
-from headsup.domain.visits.models import InvalidVisit
-from headsup.handlers.settings import VisitSettings
-from headsup.logic.visits import VisitDetector
-from headsup.platform.batch import StreamChange, StreamFunction, process_stream
-from headsup.platform.cold_start import once_from
+from headsup.platform.cold_start import once
 from headsup.platform.observability import logger, metrics, tracer
 
-VISIT_CHANGES = StreamFunction(
-    counted_as="VisitChangesProcessed", invalid=InvalidVisit, rejected="Rejected visit record"
-)
+# The function's own code is imported by its builders, at its first invocation (see headsup.handlers).
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from headsup.logic.visits import VisitDetector
+    from headsup.platform.batch import StreamChange, StreamFunction
+
 SETTLED = frozenset({"arrived", "done", "cancelled"})
 
 
-@once_from(VisitSettings)
-def build_detector(settings: VisitSettings) -> VisitDetector:
+@once
+def visit_changes() -> StreamFunction:
+    from headsup.domain.visits.models import InvalidVisit
+    from headsup.platform.batch import StreamFunction
+
+    return StreamFunction(
+        counted_as="VisitChangesProcessed", invalid=InvalidVisit, rejected="Rejected visit record"
+    )
+
+
+@once
+def build_detector() -> VisitDetector:
+    from headsup.adapters.due_items import DynamoDueItems
+    from headsup.adapters.notice_queue import SqsNoticeQueue
+    from headsup.handlers.settings import VisitSettings
+    from headsup.logic.visits import VisitDetector
+
+    settings = VisitSettings.from_env()
     return VisitDetector(
         DynamoDueItems(settings.due_items_table_name, settings.due_index_shards),
-        SqsNoticeQueue(settings.notice_queue_url),
+        # The batch's requests are sent together once every record is read (process_stream).
+        SqsNoticeQueue(settings.notice_queue_url).outbox,
         settings.policy,
     )
 
@@ -50,14 +65,18 @@ def settled_later(records: list[dict[str, Any]]) -> frozenset[str]:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    from headsup.platform.batch import process_stream
+
     moot = settled_later(event.get("Records", []))
+    detector = build_detector()
 
     def on_change(change: StreamChange) -> None:
-        build_detector().on_visit_change(
+        detector.on_visit_change(
             change.new_image,
             change.old_image,
             settled_later=change.event_id in moot,
             sequence=change.sequence,
         )
 
-    return process_stream(event, context, VISIT_CHANGES, on_change)
+    # The detector is the batch's output: its notices, then each visit's state once they are queued.
+    return process_stream(event, context, visit_changes(), on_change, output=detector)

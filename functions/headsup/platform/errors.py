@@ -1,11 +1,15 @@
 """How an error is described in logs and in the ledger: what went wrong, never whose data."""
 
+from __future__ import annotations
+
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
-from pydantic import ValidationError
-from pydantic_core import ErrorDetails
+
+if TYPE_CHECKING:  # only named here: an error is described without loading pydantic
+    from pydantic import ValidationError
+    from pydantic_core import ErrorDetails
 
 
 def describe_error(exc: BaseException) -> str:

@@ -1,11 +1,14 @@
 """What every HTTP API (payload 2.0) function shares: the request's raw body, the response's shape."""
 
+from __future__ import annotations
+
 import base64
 import binascii
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+if TYPE_CHECKING:  # Powertools' event classes are loaded by the handler that reads the event
+    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 
 def request_body(event: APIGatewayProxyEventV2) -> bytes:

@@ -16,7 +16,9 @@ class SettingsError(RuntimeError):
 class EnvSettings(BaseModel):
     """Base for a function's settings: fields are aliased to their environment variable names."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    # defer_build: a settings class is compiled when it is first read, not when it is defined;
+    # handlers/settings.py defines every function's, and each function reads one.
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True, defer_build=True)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Self:

@@ -29,7 +29,16 @@ def _resolve(self: Alias, data: Any) -> Any:
 
 
 def _getitem(self: LocaleDataDict, key: str | int | None) -> Any:
-    """`LocaleDataDict.__getitem__` without storing what it resolved into data other locales share."""
+    """`LocaleDataDict.__getitem__` without storing what it resolved into data other locales share.
+
+    What it resolved is kept on the wrapper itself instead: a locale's wrappers are its own (made
+    from its Locale, with its own `base`), while the dicts they wrap may be shared. Every figure
+    Babel formats looks up a dozen keys, which a cached Locale then resolves once."""
+    resolved = self.__dict__.get("_resolved")
+    if resolved is None:
+        resolved = self.__dict__["_resolved"] = {}
+    elif key in resolved:
+        return resolved[key]
     value = self._data[key]
     if isinstance(value, Alias):
         value = value.resolve(self.base)
@@ -39,10 +48,23 @@ def _getitem(self: LocaleDataDict, key: str | int | None) -> Any:
         merge(value, others)
     if isinstance(value, dict):
         value = LocaleDataDict(value, base=self.base)
+    resolved[key] = value
     return value
+
+
+def _setitem(self: LocaleDataDict, key: str | int | None, value: Any) -> None:
+    self._data[key] = value
+    self.__dict__.get("_resolved", {}).pop(key, None)
+
+
+def _delitem(self: LocaleDataDict, key: str | int | None) -> None:
+    del self._data[key]
+    self.__dict__.get("_resolved", {}).pop(key, None)
 
 
 def isolate_locales() -> None:
     """Apply the fix (idempotent). Done on import of the formatting module, before any notice."""
     Alias.resolve = _resolve  # type: ignore[method-assign]
     LocaleDataDict.__getitem__ = _getitem  # type: ignore[method-assign]
+    LocaleDataDict.__setitem__ = _setitem  # type: ignore[method-assign]
+    LocaleDataDict.__delitem__ = _delitem  # type: ignore[method-assign]

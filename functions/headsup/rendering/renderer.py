@@ -21,7 +21,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    TemplateError,
+    TemplateSyntaxError,
+)
 from pydantic import BaseModel, ValidationError
 
 from headsup.domain.answers import ANSWERS, Answer
@@ -30,7 +37,7 @@ from headsup.domain.kinds import KINDS
 from headsup.domain.messages import RenderedEmail, RenderedEscalation, RenderedSms
 from headsup.domain.notices import NoticeRequest
 from headsup.rendering.answer_words import page_text
-from headsup.rendering.formatting import LocaleFormatter
+from headsup.rendering.formatting import LocaleFormatter, formatter_for
 
 
 class RenderError(RuntimeError):
@@ -71,11 +78,18 @@ class NoticeRenderer:
             "undefined": StrictUndefined,
             "trim_blocks": True,
             "lstrip_blocks": True,
+            # The templates ship with the function and never change under it: no stat() per render,
+            # and every compiled template is kept (a few hundred files at most).
+            "auto_reload": False,
+            "cache_size": -1,
         }
         # Which translations exist, read once: a notice's figures follow the language it is written in.
         self._templates = frozenset(loader.list_templates())
         self._html = Environment(autoescape=True, **options)
         self._text = Environment(autoescape=False, **options)  # noqa: S701 - plain text, never HTML
+        # The template each (environment, lookup order) resolved to, with its globals: one entry
+        # per file name.
+        self._chosen: dict[tuple[bool, tuple[str, ...]], tuple[Template, dict[str, Any]]] = {}
         self._business_name = business_name
         self._support_reply_to = support_reply_to
         self._two_way_sms_kinds = two_way_sms_kinds
@@ -169,7 +183,7 @@ class NoticeRenderer:
         }
 
     def _formatter(self, customer: Customer, request: NoticeRequest, file: str) -> LocaleFormatter:
-        return LocaleFormatter(self._writing_locale(customer, request, file), customer.zone)
+        return formatter_for(self._writing_locale(customer, request, file), customer.zone)
 
     def _writing_locale(self, customer: Customer, request: NoticeRequest, file: str) -> Locale:
         """The locale figures are written in: the customer's own when the words are in their
@@ -181,22 +195,44 @@ class NoticeRenderer:
             return locale
         return english_for(locale.territory)
 
-    @staticmethod
     def _render(
-        env: Environment, names: Sequence[str], context: dict[str, Any], request: NoticeRequest
+        self, env: Environment, names: Sequence[str], context: dict[str, Any], request: NoticeRequest
     ) -> str:
         """Render the first of `names` that exists; an error names the file that failed (or, when
         none exists, the last: the English one every kind must have)."""
         name = names[-1]
         template = None
         try:
-            template = env.select_template(names)
+            template, template_globals = self._template(env, names)
             name = template.name or name
-            return template.render(context)
+            return _fill(template, template_globals, context)
         except TemplateError as exc:
             line = _template_line(exc, template.filename if template else None)
             where = f"{name}, line {line}" if line else name
             raise RenderError(f"{where} failed for notice {request.notice_id}: {exc}") from exc
+
+    def _template(self, env: Environment, names: Sequence[str]) -> tuple[Template, dict[str, Any]]:
+        """The first of `names` that exists, as `env.select_template` finds it, looked up once (the
+        files were listed at start, so a translation that does not exist is not searched for
+        again), and its globals."""
+        key = (env is self._html, tuple(names))
+        chosen = self._chosen.get(key)
+        if chosen is None:
+            existing = [name for name in names if name in self._templates]
+            template = env.get_template(existing[0]) if existing else env.select_template(names)
+            chosen = self._chosen[key] = (template, dict(template.globals))
+        return chosen
+
+
+def _fill(template: Template, template_globals: dict[str, Any], context: dict[str, Any]) -> str:
+    """`template.render(context)`, given the template's globals as a plain dict: `render` copies
+    them out of their ChainMap at every call, half the cost of a short template. The context the
+    template sees is the same (its globals, then `context` over them)."""
+    ctx = template.new_context({**template_globals, **context}, shared=True)
+    try:
+        return template.environment.concat(template.root_render_func(ctx))
+    except Exception:  # noqa: BLE001 - as Template.render: Jinja rewrites the traceback to the template's lines
+        template.environment.handle_exception()
 
 
 def _template_line(exc: TemplateError, filename: str | None) -> int | None:
@@ -271,7 +307,11 @@ def gsm_friendly(text: str) -> str:
     acute, n with tilde, u with umlaut) stay as written. Anything else (other scripts, emoji)
     stays too, and the message goes as UCS-2. Email is never changed this way.
     """
-    return "".join(_gsm_letter(ch) for ch in text.translate(_GSM_STAND_INS))
+    if not text.isascii():  # every stand-in replaces a non-ASCII character
+        text = text.translate(_GSM_STAND_INS)
+    if GSM7.issuperset(text):  # the usual case: nothing to look at letter by letter
+        return text
+    return "".join(_gsm_letter(ch) for ch in text)
 
 
 def _gsm_letter(ch: str) -> str:
@@ -284,7 +324,8 @@ def _gsm_letter(ch: str) -> str:
 def _sns_subject(text: str) -> str:
     """SNS rejects a subject that is not ASCII, has control characters or is 100 characters or
     more; never lose the notice over it."""
-    printable = "".join(ch if ch.isprintable() else " " for ch in gsm_friendly(text))
+    text = gsm_friendly(text)
+    printable = text if text.isprintable() else "".join(ch if ch.isprintable() else " " for ch in text)
     ascii_only = printable.encode("ascii", "replace").decode("ascii")
     if len(ascii_only) <= _SNS_SUBJECT_LIMIT:
         return ascii_only
@@ -296,17 +337,18 @@ GSM7_BASIC = set(
     "¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 GSM7_EXTENDED = set("^{}\\[~]|€")
+GSM7 = frozenset(GSM7_BASIC | GSM7_EXTENDED)
 
 
 def sms_encoding(text: str) -> str:
     """`GSM-7` if every character is in the GSM 03.38 alphabet (basic or extended), else `UCS-2`."""
-    return "GSM-7" if all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text) else "UCS-2"
+    return "GSM-7" if GSM7.issuperset(text) else "UCS-2"
 
 
 def sms_segments(text: str) -> int:
     """How many SMS segments a carrier bills for `text` (GSM-7 or, failing that, UCS-2)."""
     if sms_encoding(text) == "GSM-7":
-        units = sum(2 if ch in GSM7_EXTENDED else 1 for ch in text)
+        units = len(text) + sum(map(text.count, GSM7_EXTENDED))  # an extended character takes two
         return 1 if units <= 160 else -(-units // 153)
     units = sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
     return 1 if units <= 70 else -(-units // 67)
