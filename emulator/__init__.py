@@ -11,6 +11,7 @@ in-memory adapter fakes for tests that need no AWS at all (fakes.py).
 The public names are re-exported here, so callers write `from emulator import provision`.
 """
 
+from emulator import moto_transactions
 from emulator.calls import invoking
 from emulator.deployment import (
     Deployment,
@@ -74,3 +75,5 @@ __all__ = [
     "sent_sms",
     "topic_messages",
 ]
+
+moto_transactions.install()

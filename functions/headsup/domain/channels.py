@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from enum import StrEnum
+from functools import lru_cache
 
 import phonenumbers
 
@@ -117,6 +118,13 @@ def valid_email(address: str | None) -> str | None:
 def normalised_e164(phone: str | None) -> str | None:
     if not phone:
         return None
+    return _parsed_e164(phone)
+
+
+# A customer's number is checked for each of their notices, and phonenumbers' parse and validity
+# check are the dearest step of the policy (about 0.1 ms). Pure, and bounded: a batch's customers.
+@lru_cache(maxsize=4096)
+def _parsed_e164(phone: str) -> str | None:
     try:
         parsed = phonenumbers.parse(phone, None)  # E.164 carries its country code
     except phonenumbers.NumberParseException:

@@ -179,10 +179,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     from headsup.platform.batch import process_batch
 
     read = readable_requests(event)
-    build_delivery().prefetch(read.values())
+    delivery = build_delivery()
+    delivery.prefetch(read.values())
 
     def handle(record: SQSRecord, lambda_context: LambdaContext) -> None:
         request, _ = read.get(record.message_id, (None, 0))
         handle_record(record, lambda_context, request)
 
-    return process_batch(event, context, handle, EventType.SQS)
+    try:
+        return process_batch(event, context, handle, EventType.SQS)
+    finally:
+        delivery.publish_counts()  # before log_metrics flushes them

@@ -33,7 +33,26 @@ def _json_message(message: dict[Any, Any] | str | bool | int | float) -> Any:
     return json.loads(message)
 
 
-logger = Logger(json_deserializer=_json_message)
+# What `inject_lambda_context` would add to every line that CloudWatch already says once per log
+# stream (the function's name and ARN are the log group's, its memory is in each REPORT line):
+# about 200 bytes a line, paid for at ingestion. Kept: the request id and cold start, which tie a
+# line to its invocation, and X-Ray's trace id.
+_IMPLIED_BY_THE_LOG_GROUP = ("function_name", "function_arn", "function_memory_size")
+
+
+class _CompactLogger(Logger):
+    """Powertools' Logger, without the context keys the log group already implies."""
+
+    def append_keys(self, **additional_keys: object) -> None:
+        for key in _IMPLIED_BY_THE_LOG_GROUP:
+            additional_keys.pop(key, None)
+        super().append_keys(**additional_keys)
+
+
+logger = _CompactLogger(json_deserializer=_json_message)
+# The code location of each line ("_recorded:236") changes with every edit and says less than the
+# message, which is unique per call site.
+logger.remove_keys(["location"])
 metrics = Metrics()
 
 
