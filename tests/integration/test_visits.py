@@ -1,5 +1,6 @@
 """Visits stream -> on the way / running late / thank you, on moto from template.yaml.
 
+from collections import Counter
 Visit changes are written to VisitsTable; the visit detector is fed the stream records moto
 recorded (in the template's batches, after its FilterCriteria), the sweep is fired with
 EventBridge scheduled events for the window-end check, and the queue is drained through the
@@ -7,6 +8,7 @@ real delivery function."""
 
 import io
 import json
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,6 +17,7 @@ import pytest
 import time_machine
 
 from emulator import sent_emails, sent_sms
+from emulator.faults import FaultPlan, injected
 from sim.pipeline import LocalPipeline
 
 WINDOW_START = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)  # 9:00-11:00 AM in New York
@@ -205,3 +208,18 @@ def test_bad_visit_records_fail_alone_with_a_clear_log_line(
     problems = {line["key"]["visit_id"]: line["problems"] for line in lines}
     assert problems["v-2"] == ["eta: Field required"]
     assert problems["v-3"][0].startswith("window_end: Input should be a valid datetime")
+
+
+def test_a_batch_reads_its_visits_states_in_one_call(visits: LocalPipeline) -> None:
+    # Given three visits changing in one stream batch
+    with injected(FaultPlan(seed=1)) as calls:
+        visits.put_visits([visit(visit_id=f"v-{n}", status="en_route", eta=at(40 + n)) for n in range(2, 5)])
+        settle(visits)
+
+    # Then their states were read together, not one GetItem per record
+    reads = Counter(
+        call.operation
+        for call in calls.calls
+        if call.function == "VisitDetectorFunction" and call.operation in ("GetItem", "BatchGetItem")
+    )
+    assert reads == {"BatchGetItem": 1}

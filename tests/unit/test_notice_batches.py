@@ -2,7 +2,7 @@
 source (a stream record, a due item) and no other, and is never lost silently."""
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -248,6 +248,9 @@ class InMemoryVisitState:
     states: dict[str, dict[str, Any]] = field(default_factory=dict)
     reads: int = 0
     writes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def prefetch_states(self, item_type: Any, item_ids: Iterable[str]) -> None:
+        """Nothing to save in memory."""
 
     def state_of(self, item_type: Any, item_id: str) -> dict[str, Any]:
         self.reads += 1

@@ -65,10 +65,11 @@ def settled_later(records: list[dict[str, Any]]) -> frozenset[str]:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    from headsup.platform.batch import process_stream
+    from headsup.platform.batch import process_stream, read_changes
 
     moot = settled_later(event.get("Records", []))
     detector = build_detector()
+    detector.prefetch(read_changes(event))
 
     def on_change(change: StreamChange) -> None:
         detector.on_visit_change(

@@ -7,7 +7,7 @@ that record's notices, and those of the visit's earlier records, were queued: st
 and the notice lost. Each visit's state is written once per batch, as its last record left it.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,12 +17,15 @@ from headsup.adapters.notice_queue import NoticeOutbox
 from headsup.domain.notices import NoticeRequest
 from headsup.domain.visits import rules
 from headsup.domain.visits.models import InvalidVisit, Visit
+from headsup.platform.batch import StreamChange
 from headsup.platform.errors import describe_error
 from headsup.platform.observability import logger, metrics
 
 
 class VisitState(Protocol):
     def state_of(self, item_type: Any, item_id: str) -> dict[str, Any]: ...
+
+    def prefetch_states(self, item_type: Any, item_ids: Iterable[str]) -> None: ...
 
     def track(
         self, item_type: Any, item_id: str, due_at: datetime | None, state: dict[str, Any]
@@ -82,6 +85,11 @@ class VisitDetector:
             if done and not self._write(visit_id, done[-1]):
                 not_done |= {step.source for step in done if step.source is not None}
         return not_done
+
+    def prefetch(self, changes: Iterable[StreamChange]) -> None:
+        """Read the states of the batch's visits in one call, not one per record."""
+        ids = {c.new_image["visit_id"] for c in changes if isinstance(c.new_image.get("visit_id"), str)}
+        self._state.prefetch_states("visit", ids)
 
     def on_visit_change(
         self,
