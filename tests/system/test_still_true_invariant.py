@@ -52,14 +52,25 @@ class SendWatcher:
     past_promises: list[str] = field(default_factory=list)
 
     def __call__(self, call: ApiCall, proceed: Proceed) -> Any:
-        if call.operation == "UpdateItem" and ":intent" in call.params.get("ExpressionAttributeValues", {}):
-            values = to_python(call.params["ExpressionAttributeValues"])
+        claim = self._claim(call)
+        if claim is not None:
+            values = to_python(claim["ExpressionAttributeValues"])
             self.claimed = values if values[":intent"] == "send" else None
         elif self._is_customer_send(call) and self.claimed is not None:
             self.sends += 1
             self._check(self.claimed, datetime.now(UTC))
             self.claimed = None
         return proceed()
+
+    @staticmethod
+    def _claim(call: ApiCall) -> dict[str, Any] | None:
+        """The ledger claim in the call: alone (a team notice), or in a transaction with the
+        customer's sent log (a customer notice)."""
+        writes = [call.params] if call.operation == "UpdateItem" else []
+        if call.operation == "TransactWriteItems":
+            writes = [entry["Update"] for entry in call.params["TransactItems"] if "Update" in entry]
+        claims = [write for write in writes if ":intent" in write.get("ExpressionAttributeValues", {})]
+        return claims[0] if claims else None
 
     @staticmethod
     def _is_customer_send(call: ApiCall) -> bool:
