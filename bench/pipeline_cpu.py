@@ -141,7 +141,7 @@ def delivery_world(customers: dict[str, Any], renderer: Any) -> tuple[Any, Any]:
     return delivery, attempt
 
 
-def cpu_throughput(runs: int = 3) -> dict[str, Any]:
+def cpu_throughput(runs: int = 9) -> dict[str, Any]:
     import time_machine
     from babel import Locale
     from headsup.domain.customer import customer_from_item
@@ -186,7 +186,11 @@ def cpu_throughput(runs: int = 3) -> dict[str, Any]:
                         "outcomes": dict(outcomes),
                     }
                 )
-    best = sorted(samples, key=lambda s: s["detect_cpu_s"] + s["deliver_cpu_s"])[len(samples) // 2]
+    # This machine's CPU time varies by half from one batch to the next (a shared VM): the median
+    # of nine batches is the figure, and the fastest (the least disturbed, as timeit takes it) is
+    # shown beside it.
+    ordered = sorted(samples, key=lambda s: s["detect_cpu_s"] + s["deliver_cpu_s"])
+    best, fastest = ordered[len(ordered) // 2], ordered[0]
     total = best["detect_cpu_s"] + best["deliver_cpu_s"]
     return {
         "notices": best["notices"],
@@ -196,6 +200,8 @@ def cpu_throughput(runs: int = 3) -> dict[str, Any]:
         "detect_cpu_s": best["detect_cpu_s"],
         "deliver_cpu_s": best["deliver_cpu_s"],
         "notices_per_cpu_second": best["notices"] / total,
+        "fastest_notices_per_cpu_second": fastest["notices"]
+        / (fastest["detect_cpu_s"] + fastest["deliver_cpu_s"]),
         "detect_per_cpu_second": best["notices"] / best["detect_cpu_s"],
         "deliver_per_cpu_second": best["notices"] / best["deliver_cpu_s"],
         "runs_total_cpu_s": [s["detect_cpu_s"] + s["deliver_cpu_s"] for s in samples],

@@ -240,7 +240,8 @@ def capacity_lines(r: DayResult, s: TemplateSettings) -> str:
             f" {detectors + sc.concurrency + 1} of the account's 1,000 default",
             f"  NoticeQueue in flight: at most {sc.concurrency * s.delivery_batch_size:,}"
             f" (MaximumConcurrency x BatchSize) of ~120,000",
-            f"  NoticeLedgerTable: ~{sends * 3:,.0f} write units/s (the claim, in a transaction: 2; the outcome: 1),"
+            f"  NoticeLedgerTable: ~{sends * 3:,.0f} write units/s"
+            " (the claim, in a transaction: 2; the outcome: 1),"
             f" PreferencesTable ~{sends * 2:,.0f} (the sent log, in the claim's transaction);"
             " new on-demand tables take 4,000 writes/s",
             f"  BillsTable: {writes:,.0f} writes/s by the business,"
