@@ -9,6 +9,7 @@ that fetched it (see PrefetchCache), so nothing read is older than the batch bei
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Self, cast
 
 import boto3
@@ -31,6 +32,16 @@ _deserializer = TypeDeserializer()
 def to_python(item: Mapping[str, Any]) -> dict[str, Any]:
     """An item as DynamoDB returns it (`{"S": ...}`...) as plain values (numbers as Decimal)."""
     return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+def aware_time(value: object) -> datetime | None:
+    """An ISO 8601 time with its offset, as headsup writes times; None for anything else (a time
+    written by hand without an offset, or not a time at all)."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def to_item(values: Mapping[str, Any]) -> dict[str, Any]:

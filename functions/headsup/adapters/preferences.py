@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from headsup.adapters.dynamodb import BatchReads, ConditionFailed, DynamoTable, PrefetchCache, Update
+from headsup.adapters.dynamodb import (
+    BatchReads,
+    ConditionFailed,
+    DynamoTable,
+    PrefetchCache,
+    Update,
+    aware_time,
+)
 from headsup.domain.preferences import (
     MAX_CHANGES,
     Change,
@@ -216,11 +223,8 @@ def _strings(value: object) -> frozenset[str]:
 def _instant(value: object, customer_id: str) -> datetime | None:
     if value is None:
         return None
-    try:
-        instant = datetime.fromisoformat(str(value))
-    except ValueError:
-        instant = None
-    if instant is None or instant.tzinfo is None:
+    instant = aware_time(value)
+    if instant is None:
         logger.warning("Unreadable paused_until ignored", extra={"customer_id": customer_id})
         return None
     return instant

@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from headsup.adapters.dynamodb import ConditionFailed, DynamoTable, Update, to_item
+from headsup.adapters.dynamodb import ConditionFailed, DynamoTable, Update, aware_time, to_item
 from headsup.domain.sent_log import SentLog
 from headsup.platform.observability import logger
 
@@ -103,11 +103,8 @@ def sent_log_from_item(customer_id: str, item: Mapping[str, Any]) -> SentLog:
     entries: dict[str, datetime] = {}
     if isinstance(raw, Mapping):
         for notice_id, value in raw.items():
-            try:
-                sent = datetime.fromisoformat(str(value))
-            except ValueError:
-                sent = None
-            if sent is None or sent.tzinfo is None:
+            sent = aware_time(value)
+            if sent is None:
                 logger.warning("Unreadable sent-log entry ignored", extra={"customer_id": customer_id})
                 continue
             entries[str(notice_id)] = sent
