@@ -194,21 +194,26 @@ class DynamoLedger(DynamoTable):
         )
         told_key = _told_key(request)
         _describe(update, request, intent, told_key)
-        admitted_for = request.customer_id if admit is not None and self._sent_logs is not None else None
-        try:
-            if admitted_for is None:
-                self._update(
-                    {"notice_id": request.notice_id},
-                    update,
-                    ConditionExpression=_CLAIMABLE_CONDITION,
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                )
-            else:
-                self._claim_admitting(request, update, admit or SentLog(), now)
-        except ConditionFailed as failed:
-            raise self._why_not_claimed(request.notice_id, failed, now) from failed
+        admitted_for = None
+        if admit is None or self._sent_logs is None:
+            self._write_if_claimable(request.notice_id, update, now)
+        else:
+            self._claim_admitting(request, update, self._sent_logs, admit, now)
+            admitted_for = request.customer_id
         fallback_of = request.fallback_of.notice_id if request.fallback_of is not None else None
         return Claim(request.notice_id, token, told_key, fallback_of, admitted_for)
+
+    def _write_if_claimable(self, notice_id: str, update: Update, now: datetime) -> None:
+        """`update`, on the claim's condition; raises what `claim` raises when it does not hold."""
+        try:
+            self._update(
+                {"notice_id": notice_id},
+                update,
+                ConditionExpression=_CLAIMABLE_CONDITION,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ConditionFailed as failed:
+            raise self._why_not_claimed(notice_id, failed, now) from failed
 
     def _notice_values(self, request: NoticeRequest, now: datetime) -> dict[str, Any]:
         """The values of _NOTICE_SETS and of the claimable condition."""
@@ -238,21 +243,15 @@ class DynamoLedger(DynamoTable):
         )
         _describe(update, request, Intent.RECORD, _told_key(request))
         _set_outcome(update, outcome)
-        try:
-            self._update(
-                {"notice_id": request.notice_id},
-                update,
-                ConditionExpression=_CLAIMABLE_CONDITION,
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ConditionFailed as failed:
-            raise self._why_not_claimed(request.notice_id, failed, now) from failed
+        self._write_if_claimable(request.notice_id, update, now)
         if request.fallback_of is not None:
             self._on_first_attempt(request.fallback_of.notice_id, request.notice_id, outcome, now)
 
-    def _claim_admitting(self, request: NoticeRequest, update: Update, log: SentLog, now: datetime) -> None:
-        """The claim and the sent log's new entry, in one TransactWriteItems: both or neither."""
-        assert self._sent_logs is not None
+    def _claim_admitting(
+        self, request: NoticeRequest, update: Update, sent_logs: DynamoSentLogs, log: SentLog, now: datetime
+    ) -> None:
+        """The claim and the sent log's new entry, in one TransactWriteItems: both or neither.
+        Raises what `claim` raises, and SentLogChanged if the log is no longer `log`."""
         claim = {
             "Update": {
                 "TableName": self._table,
@@ -262,7 +261,7 @@ class DynamoLedger(DynamoTable):
                 **update.request(),
             }
         }
-        admission = self._sent_logs.admit(request.customer_id, log, request.notice_id, now)
+        admission = sent_logs.admit(request.customer_id, log, request.notice_id, now)
         try:
             self._client.transact_write_items(TransactItems=[claim, admission])  # type: ignore[list-item]
         except ClientError as exc:
@@ -272,11 +271,12 @@ class DynamoLedger(DynamoTable):
             reasons = [reason.get("Code") for reason in cancelled]
             if reasons[:1] == ["ConditionalCheckFailed"]:
                 old = cancelled[0].get("Item")
-                raise ConditionFailed(None if old is None else to_python(old)) from exc
+                failed = ConditionFailed(None if old is None else to_python(old))
+                raise self._why_not_claimed(request.notice_id, failed, now) from exc
             if reasons[:1] == ["TransactionConflict"]:
                 raise ClaimHeld(f"notice {request.notice_id} is being claimed at the same moment") from exc
             if len(reasons) > 1 and reasons[1] in ("ConditionalCheckFailed", "TransactionConflict"):
-                self._sent_logs.changed(request.customer_id)
+                sent_logs.changed(request.customer_id)
                 raise SentLogChanged(request.customer_id) from exc
             raise
 

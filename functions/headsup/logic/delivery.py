@@ -8,7 +8,7 @@ ledger.py for what a successor does when the holder dies.
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -381,8 +381,7 @@ class NoticeDelivery:
         # The language the customer chose on the preference page, if any, over their account's:
         # for the notice, and for the answer link it carries.
         chosen = effective_locale(customer.locale, recipient.preferences)
-        dispatch = self._render(request, customer.model_copy(update={"locale": chosen}), decision.route)
-        return replace(dispatch, admit=sent_log)
+        return self._render(request, customer.model_copy(update={"locale": chosen}), decision.route, sent_log)
 
     def _sms_opted_out(self, phone: str) -> bool:
         if phone not in self._opted_out:
@@ -404,7 +403,7 @@ class NoticeDelivery:
         story = checked.story_key or checked.notice_id  # never None once the notice asserts
         return against_told(checked, self.ledger.told(story))
 
-    def _render(self, request: NoticeRequest, customer: Customer, route: Route) -> Dispatch:
+    def _render(self, request: NoticeRequest, customer: Customer, route: Route, admit: SentLog) -> Dispatch:
         if route.channel is Channel.EMAIL:
             unsubscribe_url = self.unsubscribe_links(customer.customer_id, request.topic)
             email = self.renderer.render_email(
@@ -423,6 +422,7 @@ class NoticeDelivery:
                     kind=request.kind,
                     unsubscribe_url=unsubscribe_url,
                 ),
+                admit,
             )
         sms = self.renderer.render_sms(request, customer)
 
@@ -431,4 +431,4 @@ class NoticeDelivery:
             self._counts["SmsSegments"] += sms_segments(sms.text)
             return self.sms.send_sms(route.address, sms, notice_id=request.notice_id, kind=request.kind)
 
-        return Dispatch(request, route.channel, send_sms)
+        return Dispatch(request, route.channel, send_sms, admit)
