@@ -23,7 +23,7 @@ from emulator import sent_emails
 from emulator.calls import ApiCall, Proceed, invoking_function, subscribed
 from emulator.deployment import _environment
 from sim.pipeline import LocalPipeline
-from tests.stack import ANA
+from tests.stack import ANA, ledger_claim
 
 DELIVERY = "NoticeDeliveryFunction"
 CONCURRENT = 6
@@ -52,14 +52,9 @@ def bill_notice(period: str) -> NoticeRequest:
 
 
 def is_claim_to_send(call: ApiCall) -> bool:
-    """The claim of a notice about to be sent: the ledger write whose intent is `send` (alone, or
-    in a transaction with the customer's sent log)."""
-    writes = [entry["Update"] for entry in call.params.get("TransactItems", []) if "Update" in entry]
-    if call.operation == "UpdateItem":
-        writes = [call.params]
-    return any(
-        write.get("ExpressionAttributeValues", {}).get(":intent", {}).get("S") == "send" for write in writes
-    )
+    """The claim of a notice about to be sent: the ledger write whose intent is `send`."""
+    claim = ledger_claim(call.params, call.operation)
+    return claim is not None and claim["ExpressionAttributeValues"][":intent"] == {"S": "send"}
 
 
 def claims_meet_at_a_barrier(parties: int) -> Callable[[ApiCall, Proceed], Any]:

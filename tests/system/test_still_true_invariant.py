@@ -29,6 +29,7 @@ from moto import mock_aws
 from emulator.calls import ApiCall, Proceed, invoking, subscribed
 from sim.pipeline import LocalPipeline, lambda_output_to
 from sim.population import BILLS_ARRIVE, busy_days, simulate_days
+from tests.stack import ledger_claim
 
 CUSTOMERS, DAYS, SEED = 30, 2, 7
 SOURCE_TABLES = {
@@ -52,7 +53,7 @@ class SendWatcher:
     past_promises: list[str] = field(default_factory=list)
 
     def __call__(self, call: ApiCall, proceed: Proceed) -> Any:
-        claim = self._claim(call)
+        claim = ledger_claim(call.params, call.operation)
         if claim is not None:
             values = to_python(claim["ExpressionAttributeValues"])
             self.claimed = values if values[":intent"] == "send" else None
@@ -61,16 +62,6 @@ class SendWatcher:
             self._check(self.claimed, datetime.now(UTC))
             self.claimed = None
         return proceed()
-
-    @staticmethod
-    def _claim(call: ApiCall) -> dict[str, Any] | None:
-        """The ledger claim in the call: alone (a team notice), or in a transaction with the
-        customer's sent log (a customer notice)."""
-        writes = [call.params] if call.operation == "UpdateItem" else []
-        if call.operation == "TransactWriteItems":
-            writes = [entry["Update"] for entry in call.params["TransactItems"] if "Update" in entry]
-        claims = [write for write in writes if ":intent" in write.get("ExpressionAttributeValues", {})]
-        return claims[0] if claims else None
 
     @staticmethod
     def _is_customer_send(call: ApiCall) -> bool:
