@@ -11,6 +11,7 @@ from headsup.adapters.senders import (
     SEND_CLIENT_CONFIG,
     EmailIdentity,
     PermanentSendError,
+    SendQuotaExceeded,
     SendThrottled,
     SesEmailSender,
     SnsSmsSender,
@@ -81,7 +82,7 @@ def test_sns_opt_out_is_reported(aws: None) -> None:
     assert sender.is_opted_out("+14155550123") is False
 
 
-def stubbed_ses(*errors: tuple[str, str], succeed: bool = False) -> tuple[SesEmailSender, list[float]]:
+def stubbed_ses(*errors: tuple[str, str], succeed: bool = False) -> tuple[SesEmailSender, Stubber]:
     """An SES sender whose client answers with `errors` (code, message) in turn, then maybe a send."""
     client = boto3.client("sesv2", region_name="us-east-1")
     stub = Stubber(client)
@@ -90,11 +91,7 @@ def stubbed_ses(*errors: tuple[str, str], succeed: bool = False) -> tuple[SesEma
     if succeed:
         stub.add_response("send_email", {"MessageId": "ses-1"})
     stub.activate()
-    sleeps: list[float] = []
-    sender = SesEmailSender(
-        EmailIdentity("notices@example.com", name="Example Co"), client=client, sleep=sleeps.append
-    )
-    return sender, sleeps
+    return SesEmailSender(EmailIdentity("notices@example.com", name="Example Co"), client=client), stub
 
 
 def send(sender: SesEmailSender) -> str:
@@ -105,47 +102,37 @@ def send(sender: SesEmailSender) -> str:
     "code", ["MessageRejected", "MailFromDomainNotVerifiedException", "BadRequestException"]
 )
 def test_permanent_ses_rejection_is_a_permanent_send_error_without_the_address(code: str) -> None:
-    sender, sleeps = stubbed_ses((code, "refused ana@example.com"))
+    sender, stub = stubbed_ses((code, "refused ana@example.com"), succeed=True)
     with pytest.raises(PermanentSendError) as caught:
         send(sender)
     assert caught.value.code == code
     assert "ana@example.com" not in str(caught.value)
-    assert sleeps == []  # no retry storm
+    assert len(stub._queue) == 1
 
 
-MAX_RATE = ("Throttling", "Maximum sending rate exceeded.")
-
-
-@pytest.mark.parametrize("code", ["Throttling", "TooManyRequestsException"])
-def test_rate_throttling_is_retried_with_backoff_until_ses_accepts(code: str) -> None:
-    sender, sleeps = stubbed_ses((code, "Maximum sending rate exceeded."), MAX_RATE, succeed=True)
-
-    assert send(sender) == "ses-1"
-    assert len(sleeps) == 2
-    # Jittered exponential backoff: each wait within its growing ceiling (0.2 s, 0.4 s ...)
-    assert all(0 <= wait <= 0.2 * 2 ** (n + 1) for n, wait in enumerate(sleeps))
-
-
-def test_throttling_that_outlasts_the_retries_goes_back_to_the_queue() -> None:
-    sender, sleeps = stubbed_ses(*[MAX_RATE] * 4)
-    with pytest.raises(SendThrottled, match="Throttling"):
+@pytest.mark.parametrize("code", ["Throttling", "ThrottlingException", "TooManyRequestsException"])
+def test_rate_throttling_is_a_wait_for_delivery_not_retried_here(code: str) -> None:
+    # Delivery puts the notice back on the queue with a growing delay (domain/pacing.py): a sleep
+    # here would bill the function for waiting and hold the batch.
+    sender, stub = stubbed_ses((code, "Maximum sending rate exceeded."), succeed=True)
+    with pytest.raises(SendThrottled, match=code) as caught:
         send(sender)
-    assert len(sleeps) == 3  # four attempts, then the queue's retry takes over
+    assert not isinstance(caught.value, SendQuotaExceeded)
+    assert len(stub._queue) == 1
 
 
-def test_daily_quota_is_not_retried_in_process() -> None:
-    sender, sleeps = stubbed_ses(("Throttling", "Daily message quota exceeded."))
-    with pytest.raises(SendThrottled):
+def test_the_daily_quota_is_told_apart_from_the_rate() -> None:
+    sender, stub = stubbed_ses(("ThrottlingException", "Daily message quota exceeded."), succeed=True)
+    with pytest.raises(SendQuotaExceeded):
         send(sender)
-    assert sleeps == []
+    assert len(stub._queue) == 1
 
 
 def test_other_ses_errors_propagate_to_be_retried_by_the_queue() -> None:
-    sender, sleeps = stubbed_ses(("InternalFailure", "try later"))
+    sender, _ = stubbed_ses(("InternalFailure", "try later"))
     with pytest.raises(ClientError) as caught:
         send(sender)
     assert caught.value.response["Error"]["Code"] == "InternalFailure"
-    assert sleeps == []
 
 
 class SilentClient:
@@ -191,10 +178,9 @@ def test_sending_clients_make_one_attempt_per_call() -> None:
 def test_sns_errors_are_sorted_into_permanent_and_transient(code: str, expected: type[Exception]) -> None:
     client = boto3.client("sns", region_name="us-east-1")
     stub = Stubber(client)
-    for _ in range(4):
-        stub.add_client_error("publish", service_error_code=code)
+    stub.add_client_error("publish", service_error_code=code)
     stub.activate()
-    sender = SnsSmsSender(sender_id="ExampleCo", client=client, sleep=lambda _: None)
+    sender = SnsSmsSender(sender_id="ExampleCo", client=client)
 
     with pytest.raises(expected):
         sender.send_sms("+14155550123", RenderedSms("hi"), notice_id="n-1", kind="bill_increase")

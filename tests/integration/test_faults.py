@@ -11,7 +11,6 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
 import time_machine
 from headsup.adapters.ledger import DynamoLedger, Intent, Outcome, Status
@@ -60,61 +59,64 @@ def only_entry(pipeline: LocalPipeline) -> dict[str, object]:
     return entry
 
 
-def test_ses_rate_throttling_is_retried_with_backoff_and_sent_once(
+def test_ses_rate_throttling_waits_in_the_queue_never_counts_as_a_receive_and_is_sent_once(
     pipeline: LocalPipeline, faults: FaultPlan
 ) -> None:
-    throttle = faults.error("sesv2", "SendEmail", "Throttling", MAX_RATE, times=2)
-    ana_bill_goes_up(pipeline)
-
-    _, delivered = pipeline.run()
-
-    assert throttle.injected == 2
-    assert delivered.failures == 0  # absorbed by the in-process backoff, not the queue
-    assert len(sent_emails()) == 1
-    assert only_entry(pipeline)["status"] == "sent"
-
-
-def test_throttling_that_outlasts_the_backoff_is_retried_by_the_queue_not_dropped(
-    pipeline: LocalPipeline, faults: FaultPlan
-) -> None:
-    throttle = faults.error("sesv2", "SendEmail", "Throttling", MAX_RATE, times=4)
-    ana_bill_goes_up(pipeline)
-
-    _, delivered = pipeline.run()
-
-    assert throttle.injected == 4
-    assert delivered.failures == 1  # one trip back through the queue ...
-    assert len(sent_emails()) == 1  # ... and then sent, once
-    entry = only_entry(pipeline)
-    assert entry["status"] == "sent"
-    assert entry["last_error"] == "SendThrottled: Throttling"
-
-
-def test_throttling_on_every_attempt_ends_dead_lettered_and_is_sent_once_redriven(
-    pipeline: LocalPipeline, faults: FaultPlan
-) -> None:
-    # Given SES refusing every send (the daily quota is spent)
-    quota = faults.error("sesv2", "SendEmail", "Throttling", "Daily message quota exceeded.")
-    ana_bill_goes_up(pipeline)
-
-    _, delivered = pipeline.run()
-
-    # Then it is not dropped: the ledger says dead_lettered and the message waits in the DLQ
+    # Given SES refusing the send for its rate more times than the queue allows receives
     max_receives = int(pipeline.deployment.parameters["NoticeMaxReceiveCount"])
-    assert quota.injected == max_receives  # one attempt per receive: no in-process retry on the quota
+    throttle = faults.error("sesv2", "SendEmail", "ThrottlingException", MAX_RATE, times=max_receives + 1)
+    ana_bill_goes_up(pipeline)
+
+    _, delivered = pipeline.run()
+    # Each refusal put the notice back as a new message, hidden for a growing delay: nothing left
+    # to receive until the clock moves on
+    assert delivered.failures == 0
+    assert sent_emails() == []
+    delays = [int(call.params["DelaySeconds"]) for call in faults.calls if call.operation == "SendMessage"]
+    clock = datetime.now(UTC)
+    while len(sent_emails()) == 0 and len(delays) <= max_receives + 1:
+        clock += timedelta(seconds=900)  # SQS's longest delay
+        with time_machine.travel(clock, tick=True):
+            delivered = pipeline.deliver_notices()
+        assert delivered.failures == 0
+        delays = [
+            int(call.params["DelaySeconds"]) for call in faults.calls if call.operation == "SendMessage"
+        ]
+
+    assert throttle.injected == max_receives + 1
+    assert len(sent_emails()) == 1
+    assert len(delays) == max_receives + 1
+    assert 1 <= delays[0] <= delays[-1] <= 900
+    entry = only_entry(pipeline)
+    assert (entry["status"], entry["rate_waits"]) == ("sent", max_receives + 1)
+    assert int(entry["rate_waited_seconds"]) == sum(delays)  # each wait as queued, rounded to seconds
+    assert pipeline.dead_letters() == []
+
+
+def test_the_daily_quota_holds_the_notice_and_it_goes_once_when_the_quota_allows(
+    pipeline: LocalPipeline, faults: FaultPlan
+) -> None:
+    # Given SES refusing every send for the account's 24-hour quota
+    quota = faults.error("sesv2", "SendEmail", "ThrottlingException", "Daily message quota exceeded.")
+    ana_bill_goes_up(pipeline)
+
+    _, delivered = pipeline.run()
+
+    # Then the notice is held, not failed: one attempt, no retry through the queue, no dead letter
+    assert (quota.injected, delivered.failures) == (1, 0)
     assert sent_emails() == []
     entry = only_entry(pipeline)
-    assert (entry["status"], entry["reason"]) == ("dead_lettered", "SendThrottled: Throttling")
-    [dead] = pipeline.dead_letters()
+    assert (entry["status"], entry["reason"]) == ("held", "daily_quota")
+    assert pipeline.dead_letters() == []
 
-    # When the quota resets and an operator redrives the message, it is sent once
+    # When the quota allows it again, the sweep that finds it due releases it, and it goes once
     faults.rules.remove(quota)
-    sqs = boto3.client("sqs", region_name=pipeline.deployment.region)
-    sqs.send_message(QueueUrl=pipeline.deployment.ref("NoticeQueue"), MessageBody=json.dumps(dead))
-    pipeline.deliver_notices()
+    released_at = datetime.fromisoformat(str(entry["hold_until"])) + timedelta(minutes=1)
+    with time_machine.travel(released_at, tick=True):
+        pipeline.sweep_at(released_at)
+        pipeline.deliver_notices()
     assert len(sent_emails()) == 1
     assert only_entry(pipeline)["status"] == "sent"
-    assert delivered.failures == max_receives
 
 
 def test_permanent_rejection_is_recorded_once_without_a_retry_storm(

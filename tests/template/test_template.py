@@ -153,6 +153,7 @@ def test_checkov_passes_with_only_justified_suppressions() -> None:
 # Actions that have no resource-level scope, or SMS publishing (a phone number is not a resource).
 WILDCARD_ALLOWED = {
     ("NoticeDeliveryFunction", "SendSmsDirect"),
+    ("NoticeDeliveryFunction", "ReadTheAccountSendingQuota"),  # ses:GetAccount: the account itself
     ("SmsDeliveryStatusFunction", "SetSmsDeliveryStatusAttributes"),  # the account's SMS settings
     ("InboundSmsFunction", "ReplyBySms"),
 }

@@ -74,6 +74,9 @@ class Outcome:
     provider_message_id: str | None = None
     hold_until: datetime | None = None
     counts_towards_cap: bool = False  # a notice that reached a customer (not the team)
+    # How often and how long (s) the notice waited for the sending rate before this outcome.
+    rate_waits: int = 0
+    rate_waited_seconds: int = 0
 
 
 @dataclass(frozen=True)
@@ -548,6 +551,10 @@ def _set_outcome(update: Update, outcome: Outcome) -> None:
         if value is not None:
             update.sets.append(f"{attribute} = :{attribute}")
             update.values[f":{attribute}"] = value
+    if outcome.rate_waits:
+        update.sets.append("rate_waits = :rate_waits, rate_waited_seconds = :rate_waited_seconds")
+        update.values[":rate_waits"] = outcome.rate_waits
+        update.values[":rate_waited_seconds"] = outcome.rate_waited_seconds
     if outcome.channel == "sms" and outcome.provider_message_id is not None:
         # In SmsMessageIndex: SNS's delivery logs name the message by this id only.
         update.sets.append("sms_message_id = :provider_message_id")

@@ -7,15 +7,18 @@ records, due items) are read, and says which sources had a request that could no
 that exactly those fail and are tried again.
 """
 
+import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from headsup.domain.notices import NoticeRequest
+from headsup.domain.pacing import RateWaits
 from headsup.platform.errors import describe_error
 from headsup.platform.observability import logger, metrics
 
@@ -24,6 +27,11 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
 
 MAX_BATCH = 10  # SendMessageBatch's limit of entries per call
+MAX_DELAY_S = 900  # SendMessage's DelaySeconds limit
+# A message's waits for the sending rate (domain/pacing.py), as message attributes.
+WAITS = "rate_waits"
+WAITED_SECONDS = "rate_waited_seconds"
+PACED_SLOT = "rate_slot"
 _ATTEMPTS = 3  # per entry: the first send and two retries of what SQS failed
 _BACKOFF_S = 0.05  # before the first retry; doubled before each next one
 
@@ -59,6 +67,16 @@ class SqsNoticeQueue:
             QueueUrl=self._queue_url,
             MessageBody=request.model_dump_json(),
             MessageAttributes=_attributes(request),
+        )
+
+    def put_later(self, request: NoticeRequest, delay: timedelta, waits: RateWaits) -> None:
+        """Queue `request` again, hidden for `delay` (at most 15 minutes, SQS's limit), with its
+        waits: a new message, so its wait does not count as one of its receives."""
+        self._client.send_message(
+            QueueUrl=self._queue_url,
+            MessageBody=request.model_dump_json(),
+            DelaySeconds=min(MAX_DELAY_S, max(0, math.ceil(delay.total_seconds()))),
+            MessageAttributes={**_attributes(request), **wait_attributes(waits)},
         )
 
     def put_batch(self, requests: Sequence[NoticeRequest]) -> set[int]:
@@ -185,3 +203,33 @@ def _entry(position: int, request: NoticeRequest) -> "SendMessageBatchRequestEnt
         "MessageBody": request.model_dump_json(),
         "MessageAttributes": _attributes(request),
     }
+
+
+def wait_attributes(waits: RateWaits) -> dict[str, Any]:
+    """A message's waits for the sending rate, as SendMessage's MessageAttributes."""
+    attributes: dict[str, Any] = {
+        WAITS: {"DataType": "Number", "StringValue": str(waits.count)},
+        WAITED_SECONDS: {"DataType": "Number", "StringValue": str(waits.seconds)},
+    }
+    if waits.slot is not None:
+        attributes[PACED_SLOT] = {"DataType": "String", "StringValue": waits.slot.isoformat()}
+    return attributes
+
+
+def waits_of(message_attributes: Mapping[str, Any]) -> RateWaits:
+    """What wait_attributes wrote, from a message as Lambda hands it over (`stringValue`); none
+    for a message that never waited, or attributes that are not ours to trust as numbers."""
+
+    def value(name: str) -> str | None:
+        attribute = message_attributes.get(name) or {}
+        return attribute.get("stringValue") if isinstance(attribute, Mapping) else None
+
+    try:
+        count, seconds = int(value(WAITS) or 0), int(value(WAITED_SECONDS) or 0)
+        slot_text = value(PACED_SLOT)
+        slot = datetime.fromisoformat(slot_text) if slot_text else None
+    except ValueError:
+        return RateWaits()
+    if count < 0 or seconds < 0 or (slot is not None and slot.tzinfo is None):
+        return RateWaits()
+    return RateWaits(count, seconds, slot)

@@ -4,8 +4,10 @@ Provider answers are sorted by what they say about the message, because each cal
 different handling:
 - a permanent rejection (`PermanentSendError`) is recorded and never retried: retrying a
   rejected address only hurts sender reputation;
-- throttling ("Maximum sending rate exceeded") means the message was *not* accepted, so it is
-  retried here with jittered exponential backoff, then (`SendThrottled`) through the queue;
+- throttling ("Maximum sending rate exceeded") means the message was *not* accepted: it is a
+  wait, not a failure (`SendThrottled`), and delivery puts the notice back on the queue with a
+  growing delay, not a sleep here (domain/pacing.py); SES's "Daily message quota exceeded" is
+  `SendQuotaExceeded`, which delivery turns into a hold;
 - no answer at all (a read timeout or a dropped connection after the request went out) means
   the provider may or may not have accepted it (`UnconfirmedSend`): it is never sent again;
 - any other error is transient and retried through the queue.
@@ -14,7 +16,6 @@ The SDK's own retries are off for the sending calls: botocore would also retry a
 which can send the same message twice.
 """
 
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.headerregistry import Address
@@ -26,7 +27,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from headsup.domain.messages import RenderedEmail, RenderedSms
 
@@ -46,7 +46,11 @@ class PermanentSendError(RuntimeError):
 
 
 class SendThrottled(RuntimeError):
-    """The provider's rate limit held for every in-process retry; the queue retries it later."""
+    """The provider refused the message for its sending rate: it was not accepted."""
+
+
+class SendQuotaExceeded(SendThrottled):
+    """SES refused the message for the account's 24-hour quota: it was not accepted."""
 
 
 class UnconfirmedSend(RuntimeError):
@@ -63,33 +67,14 @@ SEND_CLIENT_CONFIG = Config(retries={"total_max_attempts": 1}, connect_timeout=5
 _THROTTLING = frozenset(
     {"Throttling", "ThrottlingException", "TooManyRequestsException", "Throttled", "ThrottledException"}
 )
-# In-process retries cover a burst over the per-second rate; the daily quota needs hours, so
-# that goes straight back to the queue.
-_THROTTLE_ATTEMPTS = 4
-
-
-def _is_rate_throttle(exc: BaseException) -> bool:
-    if not isinstance(exc, ClientError):
-        return False
-    error = exc.response.get("Error", {})
-    return error.get("Code") in _THROTTLING and "daily" not in str(error.get("Message", "")).lower()
 
 
 def call_provider(
-    send: Callable[[], Mapping[str, object]],
-    permanent: frozenset[str],
-    sleep: Callable[[float], None],
+    send: Callable[[], Mapping[str, object]], permanent: frozenset[str]
 ) -> Mapping[str, object]:
-    """Call the provider once, retrying only answers that prove the message was not accepted."""
-    retrying = Retrying(
-        retry=retry_if_exception(_is_rate_throttle),
-        stop=stop_after_attempt(_THROTTLE_ATTEMPTS),
-        wait=wait_random_exponential(multiplier=0.2, max=3),
-        sleep=sleep,
-        reraise=True,
-    )
+    """Call the provider once, and say what its answer means for the message."""
     try:
-        return retrying(send)
+        return send()
     except (ReadTimeoutError, ConnectionClosedError) as exc:
         raise UnconfirmedSend(type(exc).__name__) from exc
     except ClientError as exc:
@@ -98,6 +83,8 @@ def call_provider(
         if code in permanent:
             raise PermanentSendError(code) from exc
         if code in _THROTTLING:
+            if "daily" in str(error.get("Message", "")).lower():
+                raise SendQuotaExceeded(code) from exc
             raise SendThrottled(code) from exc
         raise
 
@@ -128,12 +115,9 @@ class TeamPublisher(Protocol):
 class SnsTeamPublisher:
     """Escalations and warnings for the team, on EscalationTopic."""
 
-    def __init__(
-        self, topic_arn: str, client: "SNSClient | None" = None, sleep: Callable[[float], None] = time.sleep
-    ) -> None:
+    def __init__(self, topic_arn: str, client: "SNSClient | None" = None) -> None:
         self._topic_arn = topic_arn
         self._client = client or boto3.client("sns", config=SEND_CLIENT_CONFIG)
-        self._sleep = sleep
 
     def publish(self, subject: str, body: str, *, notice_id: str, kind: str) -> str:
         response = call_provider(
@@ -148,7 +132,6 @@ class SnsTeamPublisher:
                 },
             ),
             _SNS_PERMANENT,
-            self._sleep,
         )
         return str(response["MessageId"])
 
@@ -177,14 +160,12 @@ class SesEmailSender:
         identity: EmailIdentity,
         configuration_set: str | None = None,
         client: "SESV2Client | None" = None,
-        sleep: Callable[[float], None] = time.sleep,
         tracked: TrackedConfigurationSet = TrackedConfigurationSet(),
     ) -> None:
         self._identity = identity
         self._configuration_set = configuration_set
         self._tracked = tracked
         self._client = client or boto3.client("sesv2", config=SEND_CLIENT_CONFIG)
-        self._sleep = sleep
 
     def build_mime(
         self, to: str, email: RenderedEmail, *, notice_id: str, unsubscribe_url: str | None = None
@@ -227,7 +208,7 @@ class SesEmailSender:
         elif self._configuration_set:
             # SES reports what became of each email sent through this set to SesFeedbackFunction.
             request["ConfigurationSetName"] = self._configuration_set
-        response = call_provider(lambda: self._client.send_email(**request), _SES_PERMANENT, self._sleep)
+        response = call_provider(lambda: self._client.send_email(**request), _SES_PERMANENT)
         return str(response["MessageId"])
 
 
@@ -237,7 +218,6 @@ class SnsSmsSender:
         sender_id: str | None = None,
         client: "SNSClient | None" = None,
         lookup_client: "SNSClient | None" = None,
-        sleep: Callable[[float], None] = time.sleep,
         origination_number: str | None = None,
     ) -> None:
         self._sender_id = sender_id
@@ -246,7 +226,6 @@ class SnsSmsSender:
         self._client = client or boto3.client("sns", config=SEND_CLIENT_CONFIG)
         # The opt-out lookup changes nothing, so it keeps the SDK's retries.
         self._lookup_client = lookup_client or client or boto3.client("sns")
-        self._sleep = sleep
 
     def send_sms(
         self, to: str, sms: RenderedSms, *, notice_id: str, kind: str, origination: str | None = None
@@ -265,7 +244,6 @@ class SnsSmsSender:
         response = call_provider(
             lambda: self._client.publish(PhoneNumber=to, Message=sms.text, MessageAttributes=attributes),
             _SNS_PERMANENT,
-            self._sleep,
         )
         return str(response["MessageId"])
 

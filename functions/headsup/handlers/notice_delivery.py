@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -15,10 +16,12 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+    from headsup.adapters.notice_queue import SqsNoticeQueue
     from headsup.adapters.senders import SesEmailSender
     from headsup.domain.notices import NoticeRequest
     from headsup.handlers.settings import DeliverySettings
     from headsup.logic.delivery import NoticeDelivery
+    from headsup.logic.pacing import SendPacer
     from headsup.rendering.renderer import NoticeRenderer
 
 # A claim must outlive the invocation that holds it, with room for clock skew.
@@ -60,6 +63,27 @@ def build_email(config: DeliverySettings) -> SesEmailSender:
             config.ses_tracked_configuration_set,
             kinds=frozenset(kind for kind, spec in KINDS.items() if spec.topic in config.tracked_topics),
         ),
+    )
+
+
+@once
+def build_queue() -> SqsNoticeQueue:
+    """Where a notice waiting for the sending rate goes back to (NoticeQueue itself)."""
+    from headsup.adapters.notice_queue import SqsNoticeQueue
+
+    return SqsNoticeQueue(settings().notice_queue_url)
+
+
+def build_pacer(config: DeliverySettings) -> SendPacer:
+    """Emails go at the account's own pace, shared by every concurrent delivery. A short wait for
+    a place sleeps (`time.sleep` looked up at each call: the local stack's virtual clock replaces it)."""
+    from headsup.adapters.pace import DynamoPaceBucket, SesAccountQuota
+    from headsup.logic.pacing import SendPacer
+
+    return SendPacer(
+        SesAccountQuota(),
+        DynamoPaceBucket(config.sending_pace_table_name),
+        sleep=lambda seconds: time.sleep(seconds),
     )
 
 
@@ -120,6 +144,7 @@ def build_delivery() -> NoticeDelivery:
         sources=DynamoSourceReader(config.source_tables, reads=batch_reads),
         recheck=config.recheck_policy,
         team_zone=ZoneInfo(config.default_timezone),
+        pacer=build_pacer(config),
     )
 
 
@@ -133,8 +158,10 @@ def handle_record(
     """Deliver one message's notice; `request` is its body already read (by readable_requests)."""
     from pydantic import ValidationError
 
+    from headsup.adapters.notice_queue import waits_of
     from headsup.domain.notices import NoticeRequest
     from headsup.logic.delivery import Attempt
+    from headsup.logic.pacing import RateWait
 
     try:
         request = request or NoticeRequest.model_validate_json(record.body)
@@ -148,8 +175,24 @@ def handle_record(
         lease_until=datetime.now(UTC)
         + timedelta(milliseconds=lambda_context.get_remaining_time_in_millis())
         + _LEASE_MARGIN,
+        waits=waits_of(record.raw_event.get("messageAttributes") or {}),
     )
-    build_delivery().deliver(request, attempt)
+    try:
+        build_delivery().deliver(request, attempt)
+    except RateWait as wait:
+        # Back to the queue as a new message, hidden until its turn: the original is acknowledged,
+        # so a wait never counts towards NoticeMaxReceiveCount. If this fails, the record fails.
+        build_queue().put_later(request, wait.delay, wait.waits)
+        logger.info(
+            "Notice waits for the sending rate",
+            extra={
+                "notice_id": request.notice_id,
+                "kind": request.kind,
+                "reason": wait.reason,
+                "delay_s": round(wait.delay.total_seconds()),
+                "waits": wait.waits.count,
+            },
+        )
 
 
 def readable_requests(event: dict[str, Any]) -> dict[str, tuple[NoticeRequest, int]]:
@@ -189,4 +232,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     try:
         return process_batch(event, context, handle, EventType.SQS)
     finally:
-        delivery.publish_counts()  # before log_metrics flushes them
+        delivery.finish_batch()  # places in the pace not used; counts, before log_metrics flushes them

@@ -98,8 +98,16 @@ class SweepSettings(PolicySettings, CustomersSettings, NoticeQueueSettings, Ledg
 
 
 class DeliverySettings(
-    CustomersSettings, LedgerSettings, PreferencesSettings, UnsubscribeKeySettings, DueItemsSettings
+    CustomersSettings,
+    LedgerSettings,
+    PreferencesSettings,
+    UnsubscribeKeySettings,
+    DueItemsSettings,
+    NoticeQueueSettings,
 ):
+    # The pace every delivery shares (adapters/pace.py); a notice waiting for it goes back to
+    # NoticeQueue with a delay.
+    sending_pace_table_name: Annotated[str, Field(alias="SENDING_PACE_TABLE_NAME", min_length=1)]
     sender_email: Annotated[str, Field(alias="SENDER_EMAIL", pattern=r"^[^@\s]+@[^@\s]+$")]
     support_reply_to: Annotated[str, Field(alias="SUPPORT_REPLY_TO", pattern=r"^[^@\s]+@[^@\s]+$")]
     escalation_topic_arn: Annotated[str, Field(alias="ESCALATION_TOPIC_ARN", pattern=r"^arn:")]

@@ -8,7 +8,7 @@ ledger.py for what a successor does when the holder dies.
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -27,6 +27,8 @@ from headsup.adapters.preferences import PreferenceStore
 from headsup.adapters.senders import (
     EmailSender,
     PermanentSendError,
+    SendQuotaExceeded,
+    SendThrottled,
     SmsSender,
     TeamPublisher,
     UnconfirmedSend,
@@ -37,7 +39,8 @@ from headsup.domain.channels import Channel, Route
 from headsup.domain.customer import Customer
 from headsup.domain.kinds import Audience
 from headsup.domain.notices import NoticeRequest
-from headsup.domain.policy import DeliveryPolicy, Hold, Recipient, Skip, decide
+from headsup.domain.pacing import QUOTA_HOLD_REASON, QUOTA_RECHECK, RateWaits, backoff
+from headsup.domain.policy import Decision, DeliveryPolicy, Hold, Recipient, Send, Skip, decide
 from headsup.domain.preferences import effective_locale
 from headsup.domain.recheck import (
     ALREADY_TOLD,
@@ -50,6 +53,7 @@ from headsup.domain.recheck import (
     keep_promises,
 )
 from headsup.domain.sent_log import SentLog, SentLogChanged
+from headsup.logic.pacing import RateWait, SendPacer
 from headsup.platform.errors import describe_error
 from headsup.platform.observability import logger, metrics
 from headsup.rendering.links import no_answer_links
@@ -75,6 +79,9 @@ class Attempt:
     number: int
     max_attempts: int
     lease_until: datetime  # when this invocation can no longer be running
+    # Its waits for the sending rate so far: not attempts (they never count towards the queue's
+    # maxReceiveCount), recorded with its outcome.
+    waits: RateWaits = field(default_factory=RateWaits)
 
     @property
     def is_last(self) -> bool:
@@ -142,12 +149,23 @@ class NoticeDelivery:
     recheck: RecheckPolicy
     team_zone: ZoneInfo
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # The account's sending pace and 24-hour quota, for emails (None: unpaced, as in the tests that
+    # are not about it; SES's refusals are then the only limit, and still never a failure).
+    pacer: SendPacer | None = None
     # The carrier's opt-out answer by phone, for the batch being delivered: a customer with three
     # notices in one batch is asked about once (a call each otherwise).
     _opted_out: dict[str, bool] = field(default_factory=dict, init=False)
     # The batch's counts by metric name, published once at its end (`publish_counts`): one value
     # per name in the metrics line, not one per notice, and a fraction of the CPU.
     _counts: Counter[str] = field(default_factory=Counter, init=False)
+
+    def finish_batch(self) -> None:
+        """The batch is done: give back the places in the pace it did not use, publish its counts."""
+        try:
+            if self.pacer is not None:
+                self.pacer.finish_batch()
+        finally:
+            self.publish_counts()
 
     def publish_counts(self) -> None:
         """Add the batch's counts to the invocation's metrics (the handler calls it at the end)."""
@@ -164,6 +182,10 @@ class NoticeDelivery:
         batch = list(batch)
         self._opted_out.clear()
         ids = {request.customer_id for request, _ in batch if request.audience is Audience.CUSTOMER}
+        if self.pacer is not None:
+            self.pacer.start_batch(
+                request.kind for request, _ in batch if request.audience is Audience.CUSTOMER
+            )
         self.customers.prefetch(ids)
         self.preferences.prefetch(ids)
         now = self.clock()
@@ -181,7 +203,8 @@ class NoticeDelivery:
         """Return the outcome recorded for this notice (by this call or an earlier one).
 
         Raises when the notice should be retried through the queue; on the last attempt the
-        outcome `dead_lettered` is recorded first, so the ledger accounts for it as well.
+        outcome `dead_lettered` is recorded first, so the ledger accounts for it as well. Raises
+        RateWait when it must wait for the sending rate: back to the queue, not a failure.
         """
         for _ in range(self.policy.max_per_day + _EXTRA_DECISIONS):
             try:
@@ -211,7 +234,7 @@ class NoticeDelivery:
         """Record a decision that sends nothing (skip, hold, failure before any send) as the
         outcome, in one write: there is no send for a claim to guard."""
         try:
-            outcome = decision()
+            outcome = _with_waits(decision(), attempt)
         except Exception as exc:
             self._retry_later(request, attempt, claim=None, exc=exc)
             raise
@@ -237,6 +260,9 @@ class NoticeDelivery:
         send it, and record the one outcome."""
         request, channel = plan.request, plan.channel
         ids = self._ids(request)
+        paced = self.pacer is not None and channel == Channel.EMAIL
+        if paced:
+            self.pacer.wait_for_place(request.kind, attempt.waits, self.clock())  # type: ignore[union-attr]
         try:
             claim = self.ledger.claim(
                 request,
@@ -257,9 +283,14 @@ class NoticeDelivery:
             outcome = Outcome(Status.FAILED, reason=f"{type(exc).__name__}: {exc}", channel=channel)
         except UnconfirmedSend as exc:
             outcome = Outcome(Status.UNCONFIRMED, reason=describe_error(exc), channel=channel)
+        except SendThrottled as exc:
+            return self._not_accepted(request, attempt, claim, channel, exc)
         except Exception as exc:
             self._retry_later(request, attempt, claim=claim, exc=exc)
             raise
+        if paced and outcome.status is Status.SENT:
+            self.pacer.sent()  # type: ignore[union-attr]
+        outcome = _with_waits(outcome, attempt)
         try:
             self.ledger.record(claim, outcome, now=self.clock())
         except Exception:
@@ -307,6 +338,27 @@ class NoticeDelivery:
             self.ledger.release(claim, error=reason, now=self.clock())
         self._counts["NoticeRetries"] += 1
         logger.warning("Notice will be retried", extra={**ids, "reason": reason, "attempt": attempt.number})
+
+    def _not_accepted(
+        self, request: NoticeRequest, attempt: Attempt, claim: Claim, channel: str, exc: SendThrottled
+    ) -> Status:
+        """The provider refused the notice for its limits: the claim goes (nothing was sent), and
+        the notice is held for the 24-hour quota, or waits in the queue for the rate (RateWait).
+        Neither is a failure."""
+        self.ledger.release(claim, error=describe_error(exc), now=self.clock())
+        if isinstance(exc, SendQuotaExceeded):
+            held = self._quota_hold(request, channel)
+            return self._decide(request, attempt, lambda: self._decided(held))
+        self._counts["RateWaits"] += 1
+        delay = backoff(attempt.waits.count)
+        raise RateWait("throttled", delay, attempt.waits.then(delay)) from exc
+
+    def _quota_hold(self, request: NoticeRequest, channel: str) -> Decided:
+        """Held for the account's 24-hour quota: looked at again after QUOTA_RECHECK."""
+        until = self.clock() + QUOTA_RECHECK
+        return Decided(
+            request, Outcome(Status.HELD, reason=QUOTA_HOLD_REASON, channel=channel, hold_until=until)
+        )
 
     @staticmethod
     def _ids(request: NoticeRequest) -> dict[str, str]:
@@ -365,7 +417,7 @@ class NoticeDelivery:
             sent_log.sent_within_day(now),
             self._sms_opted_out,
         )
-        decision = decide(request, recipient, now, self.policy)
+        decision = self._within_quota(request, decide(request, recipient, now, self.policy), now)
         if isinstance(decision, Skip):
             return Decided(request, Outcome(Status.SKIPPED, reason=f"{decision.reason}: {decision.detail}"))
         if isinstance(decision, Hold):
@@ -382,6 +434,17 @@ class NoticeDelivery:
         # for the notice, and for the answer link it carries.
         chosen = effective_locale(customer.locale, recipient.preferences)
         return self._render(request, customer.model_copy(update={"locale": chosen}), decision.route, sent_log)
+
+    def _within_quota(self, request: NoticeRequest, decision: Decision, now: datetime) -> Decision:
+        """An email the account's 24-hour quota has no room for (its topic's share) is held."""
+        if (
+            isinstance(decision, Send)
+            and decision.route.channel is Channel.EMAIL
+            and self.pacer is not None
+            and not self.pacer.quota_allows(request.kind, now)
+        ):
+            return Hold(until=now + QUOTA_RECHECK, reason=QUOTA_HOLD_REASON, route=decision.route)
+        return decision
 
     def _sms_opted_out(self, phone: str) -> bool:
         if phone not in self._opted_out:
@@ -432,3 +495,10 @@ class NoticeDelivery:
             return self.sms.send_sms(route.address, sms, notice_id=request.notice_id, kind=request.kind)
 
         return Dispatch(request, route.channel, send_sms, admit)
+
+
+def _with_waits(outcome: Outcome, attempt: Attempt) -> Outcome:
+    """The outcome, with how often and how long the notice waited for the sending rate."""
+    if attempt.waits.count == 0:
+        return outcome
+    return replace(outcome, rate_waits=attempt.waits.count, rate_waited_seconds=attempt.waits.seconds)
