@@ -131,6 +131,16 @@ def test_places_further_off_than_the_function_waits_go_back_to_the_queue_with_th
     assert bucket.given_back == [1]  # the first batch's second place; the second reserved nothing
 
 
+def test_a_message_back_long_after_its_place_takes_a_new_one_rather_than_go_over_the_rate() -> None:
+    bucket = MemoryBucket(tat={Lane.BULK: (NOW + timedelta(seconds=3)).timestamp()})
+    paced, sleeps = pacer(bucket)
+    paced.start_batch([NoticeKind.BILL_INCREASE])
+    missed = RateWaits(1, 900, slot=NOW - timedelta(minutes=2))
+    paced.wait_for_place(NoticeKind.BILL_INCREASE, missed, NOW)
+    assert bucket.reserved == [(Lane.BULK, 1)]
+    assert sleeps == [pytest.approx(3.0, abs=1e-5)]  # behind what was reserved meanwhile
+
+
 def test_a_place_just_within_the_wait_sleeps_and_one_just_past_it_is_deferred() -> None:
     edge = WAIT_IN_FUNCTION.total_seconds()
     for ahead, deferred in ((edge, False), (edge + 0.5, True)):

@@ -260,9 +260,6 @@ class NoticeDelivery:
         send it, and record the one outcome."""
         request, channel = plan.request, plan.channel
         ids = self._ids(request)
-        paced = self.pacer is not None and channel == Channel.EMAIL
-        if paced:
-            self.pacer.wait_for_place(request.kind, attempt.waits, self.clock())  # type: ignore[union-attr]
         try:
             claim = self.ledger.claim(
                 request,
@@ -288,8 +285,8 @@ class NoticeDelivery:
         except Exception as exc:
             self._retry_later(request, attempt, claim=claim, exc=exc)
             raise
-        if paced and outcome.status is Status.SENT:
-            self.pacer.sent()  # type: ignore[union-attr]
+        if self.pacer is not None and channel == Channel.EMAIL and outcome.status is Status.SENT:
+            self.pacer.sent()
         outcome = _with_waits(outcome, attempt)
         try:
             self.ledger.record(claim, outcome, now=self.clock())
@@ -389,7 +386,8 @@ class NoticeDelivery:
         )
 
     def _plan(self, request: NoticeRequest, attempt: Attempt) -> Dispatch | Decided:
-        """Everything before the claim: read, re-check, decide, render. No side effects."""
+        """Everything before the claim: read, re-check, decide, wait for the email's place in the
+        sending pace, render. No side effects but the place (given back if the batch ends unused)."""
         if request.audience is Audience.TEAM:
             checked = self._still_true(request, attempt, self.team_zone)
             if isinstance(checked, Stale):
@@ -433,6 +431,10 @@ class NoticeDelivery:
         # The language the customer chose on the preference page, if any, over their account's:
         # for the notice, and for the answer link it carries.
         chosen = effective_locale(customer.locale, recipient.preferences)
+        if self.pacer is not None and decision.route.channel is Channel.EMAIL:
+            # Its place in the account's pace, before the work of rendering: a notice whose
+            # place is further off goes back to the queue (RateWait) unrendered.
+            self.pacer.wait_for_place(request.kind, attempt.waits, now)
         return self._render(request, customer.model_copy(update={"locale": chosen}), decision.route, sent_log)
 
     def _within_quota(self, request: NoticeRequest, decision: Decision, now: datetime) -> Decision:

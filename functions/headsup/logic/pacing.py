@@ -16,6 +16,10 @@ from headsup.adapters.pace import PaceBucket, Reservation, SendQuotaSource
 from headsup.domain.kinds import NoticeKind
 from headsup.domain.pacing import WAIT_IN_FUNCTION, Lane, RateWaits, lane_of, queue_delay
 
+# A message back from the queue this long after its place (the consumers were busy) reserves a new
+# one: sent at once, it would go on top of the places reserved since, over the rate.
+_LATE = timedelta(seconds=1)
+
 
 class RateWait(Exception):
     """The notice goes back to the queue for `delay` (a wait, not a failure: see domain/pacing.py)."""
@@ -66,7 +70,8 @@ class SendPacer:
     def wait_for_place(self, kind: NoticeKind, waits: RateWaits, now: datetime) -> None:
         """Return when the email may go (after sleeping up to WAIT_IN_FUNCTION for its place);
         raise RateWait when its place is further off."""
-        place = waits.slot or self._place(lane_of(kind), now)
+        kept = waits.slot if waits.slot is not None and now - waits.slot <= _LATE else None
+        place = kept or self._place(lane_of(kind), now)
         if place is None:
             return  # no quota read: unpaced
         wait = place - now
