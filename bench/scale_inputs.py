@@ -1,6 +1,7 @@
 """What the scale model (bench.scale_sim) is given: the settings template.yaml defines, the
 assumptions it does not (each with its source in docs/scale.md), the scenarios to run, and the
-figures derived from them (one delivery's time, one invocation's sending rate, the sweep's pace).
+figures derived from them (one delivery's time, one invocation's sending rate, the pace, the sweep's
+release rate).
 """
 
 from __future__ import annotations
@@ -14,8 +15,15 @@ from emulator.template import load_template
 
 DAY = 86_400
 EMAIL, SMS = "email", "sms"
-# AWS limits of MaximumConcurrency (AWS::Lambda::EventSourceMapping ScalingConfig: 2..1000).
-MIN_CONCURRENCY, MAX_CONCURRENCY = 2, 1000
+
+# Issue 18's pacing, as the delivery code implements it (docs/scale.md, section 2): the SES account's
+# MaxSendRate R is shared by two lanes, and a batch waits in the function only for slots this close.
+URGENT_SHARE = 0.05  # technician visits and callbacks
+BULK_SHARE = 0.95  # bills, tickets, the rest
+PACE_WAIT_S = 5.0  # a batch whose reserved slots start within this waits for them; later ones re-queue
+MAX_DELAY_S = 900  # SQS DelaySeconds at most; a slot further away is re-queued again on return
+# The share of the SES 24-hour quota each topic may use before it is held (urgent kinds first).
+QUOTA_SHARES = {"visit": 1.00, "callback": 0.98, "ticket": 0.95, "bill": 0.90}
 
 
 # ------------------------------------------------------------------------------ the template's settings
@@ -114,7 +122,7 @@ class Assumptions:
     billing_start_local_s: int = 2 * 3600  # the run starts at 02:00 on the customers' clock (one timezone)
     # Latencies of one call from Lambda in the same Region (to be replaced by X-Ray measurements).
     dynamodb_call_s: float = 0.007
-    sqs_send_s: float = 0.015
+    sqs_send_s: float = 0.015  # SendMessage, and SendMessageBatch of up to 10
     ses_send_s: float = 0.060
     sns_publish_s: float = 0.040
     sns_opt_out_check_s: float = 0.020
@@ -131,21 +139,31 @@ class Assumptions:
     partition_bytes: int = 10 * 1024**3
     bill_item_bytes: int = 1024
     months_of_bills_kept: int = 24
-    # The sweep: a held item is one SendMessage + one conditional DeleteItem, read from 1 MB pages.
-    held_item_bytes: int = 1500
-    query_page_bytes: int = 1024**2
-    query_page_s: float = 0.020
+    stream_shards: int | None = None  # None: estimated from the partitions (stream_shards())
+    # The sweep's parallel release, per released notice per DueIndex shard worker: 1 GetItem-equivalent
+    # (7 ms) + 1/10 of a SendMessageBatch (15 ms) + 1/25 of a BatchWriteItem (10 ms), about 9 ms. One
+    # constant, to be replaced by the measured figure.
+    sweep_release_s: float = 0.009
     sweep_safety_margin_s: int = 10  # functions/headsup/logic/sweep.py _SAFETY_MARGIN
-    ses_rate: float = 14.0  # SES maximum send rate (emails/s)
-    sms_rate: float = 100.0  # SMS message parts per second of the origination identity
+    ses_rate: float = 14.0  # the SES account's MaxSendRate R (emails/s)
+    # The SES 24-hour quota (Max24HourSend). None: R x 86,400, which pacing at 0.95 R never reaches.
+    ses_daily_quota: int | None = None
+    ses_other_send_rate: float = 0.0  # mail the account sends outside headsup, unpaced (emails/s)
+    sms_rate: float = 1000.0  # SMS message parts per second of the origination identity
+    # A throttled send is re-queued after a random delay in [d/2, d], d = base x 2^(n-1) for its
+    # n-th refusal, at most SQS's 900 s.
+    throttle_retry_base_s: float = 1.0
 
 
 @dataclass(frozen=True)
 class Scenario:
     assumptions: Assumptions
-    concurrency: int  # MaximumConcurrency of the NoticeQueue event source
+    concurrency: int | None = None  # MaximumConcurrency of the NoticeQueue event source; None: the template's
     parallelization: int | None = None  # None: the template's
     quiet_for_email: bool | None = None  # None: the template's
+    # False: the code before issue 18, for comparison: no pacing, and a throttled send goes back to
+    # the queue after the visibility timeout and counts toward maxReceiveCount.
+    paced: bool = True
 
 
 # ------------------------------------------------------------------------------ derived figures
@@ -159,8 +177,8 @@ def sms_send_s(a: Assumptions) -> float:
 
 
 def hold_pass_s(a: Assumptions) -> float:
-    """A notice held for quiet hours: the same reads and ledger writes, an opt-out check, one
-    UpdateItem on DueItemsTable, no send."""
+    """A notice held (for quiet hours or the daily quota): the same reads and ledger writes, an
+    opt-out check, one UpdateItem on DueItemsTable, no send."""
     return (a.delivery_dynamodb_calls + 1) * a.dynamodb_call_s + a.sns_opt_out_check_s + a.render_cpu_s
 
 
@@ -168,19 +186,50 @@ def per_message_overhead_s(a: Assumptions, s: TemplateSettings) -> float:
     return a.invoke_overhead_s / s.delivery_batch_size
 
 
+def reserve_share_s(a: Assumptions, s: TemplateSettings) -> float:
+    """The pace reservation, one conditional UpdateItem per batch, shared by its messages."""
+    return a.dynamodb_call_s / s.delivery_batch_size
+
+
+def requeue_s(a: Assumptions, s: TemplateSettings) -> float:
+    """Re-queuing one message whose slot is far away: its share of the batch and of a SendMessageBatch
+    (no per-notice DynamoDB work; the first pass adds its share of the reservation)."""
+    return per_message_overhead_s(a, s) + a.sqs_send_s / min(10, s.delivery_batch_size)
+
+
+def paced_email_s(a: Assumptions, s: TemplateSettings) -> float:
+    """One email sent by a paced batch, its share of the batch and the reservation included."""
+    return email_send_s(a) + per_message_overhead_s(a, s) + reserve_share_s(a, s)
+
+
 def slot_email_rate(a: Assumptions, s: TemplateSettings) -> float:
     """Emails per second one delivery invocation sends: it works through its batch one by one."""
-    return 1 / (email_send_s(a) + per_message_overhead_s(a, s))
+    return 1 / paced_email_s(a, s)
 
 
-def matched_concurrency(rate: float, a: Assumptions, s: TemplateSettings) -> int:
-    """The largest MaximumConcurrency whose sending rate stays within `rate` (at least AWS's minimum)."""
-    fitting = math.floor(rate / slot_email_rate(a, s) + 1e-9)
-    return max(MIN_CONCURRENCY, min(MAX_CONCURRENCY, fitting))
+def bulk_rate(a: Assumptions) -> float:
+    """The bulk lane's pace (bills, tickets): 95 % of the account's rate."""
+    return BULK_SHARE * a.ses_rate
+
+
+def paced_rate(a: Assumptions, s: TemplateSettings, concurrency: int) -> float:
+    """Bills' emails per second: the pace, or what the concurrent invocations can send if less."""
+    return min(bulk_rate(a), concurrency * slot_email_rate(a, s))
 
 
 def notices_for(a: Assumptions) -> int:
     return round(a.customers * a.increase_share)
+
+
+def emails_for(a: Assumptions) -> int:
+    total = notices_for(a)
+    return total - round(total * a.sms_share)
+
+
+def ideal_end_s(a: Assumptions, last_queued_s: float) -> float:
+    """The earliest the last email can go, from the run's start: when the last notice was queued, or
+    the day's emails at the account's full rate R, whichever is later."""
+    return max(last_queued_s, emails_for(a) / a.ses_rate)
 
 
 def stream_shards(a: Assumptions) -> tuple[int, dict[str, int]]:
@@ -193,6 +242,8 @@ def stream_shards(a: Assumptions) -> tuple[int, dict[str, int]]:
         "initial on-demand throughput": math.ceil(a.on_demand_initial_writes / a.partition_write_units),
         "table size": math.ceil(size / a.partition_bytes),
     }
+    if a.stream_shards is not None:
+        return a.stream_shards, {"given": a.stream_shards}
     return max(reasons.values()), reasons
 
 
@@ -201,18 +252,18 @@ def detector_record_s(a: Assumptions) -> float:
     return a.detector_queries_per_record * a.dynamodb_call_s + a.increase_share * a.sqs_send_s
 
 
-def parallelization_needed(a: Assumptions, s: TemplateSettings) -> int:
-    """The smallest ParallelizationFactor (at least the template's, at most 10) whose batches keep
-    up with one shard's share of the billing run."""
+def parallelization_needed(a: Assumptions) -> int:
+    """The smallest ParallelizationFactor (at most 10) whose batches keep up with one shard's share of
+    the billing run."""
     shards, _ = stream_shards(a)
     per_shard = a.customers / shards / a.billing_window_s
-    return min(10, max(s.bills_parallelization, math.ceil(per_shard * detector_record_s(a))))
+    return min(10, max(1, math.ceil(per_shard * detector_record_s(a))))
 
 
-def sweep_item_s(a: Assumptions) -> float:
-    per_page = a.query_page_bytes // a.held_item_bytes
-    return a.sqs_send_s + a.dynamodb_call_s + a.query_page_s / per_page
+def sweep_rate(a: Assumptions, s: TemplateSettings) -> float:
+    """Held notices re-queued per second while the sweep runs: one worker per DueIndex shard."""
+    return s.due_index_shards / a.sweep_release_s
 
 
 def sweep_items_per_tick(a: Assumptions, s: TemplateSettings) -> int:
-    return math.floor((s.sweep_timeout_s - a.sweep_safety_margin_s) / sweep_item_s(a))
+    return math.floor((s.sweep_timeout_s - a.sweep_safety_margin_s) * sweep_rate(a, s))

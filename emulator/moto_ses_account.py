@@ -9,6 +9,7 @@ and refuses what SES would refuse.
 """
 
 import json
+from typing import Any
 
 from moto.sesv2.responses import SESV2Response
 
@@ -17,7 +18,9 @@ UNLIMITED_RATE = 1_000_000.0
 UNLIMITED_24_HOURS = 1_000_000_000.0
 
 
-def account_response(max_send_rate: float, max_24_hour_send: float, sent_last_24_hours: float) -> dict:
+def account_response(
+    max_send_rate: float, max_24_hour_send: float, sent_last_24_hours: float
+) -> dict[str, Any]:
     """GetAccount's answer, in the shape of the SES v2 API (GetAccountResponse)."""
     return {
         "DedicatedIpAutoWarmupEnabled": False,
