@@ -9,6 +9,7 @@ streams and queues, as Lambda's own pollers would) are not counted.
 """
 
 import io
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -118,10 +119,13 @@ def counting_calls(
     current: list[Invocation] = []  # the invocations under way, innermost last
     observing = _Observing(observer, log)
 
+    counted = threading.Lock()  # the sweep's workers call from threads: no count may be lost
+
     def count(call: ApiCall, proceed: Proceed) -> Any:
-        log.calls[(call.function, call.service, call.operation)] += 1
-        if current:
-            current[-1].calls[call_label(call.service, call.operation, call.params)] += 1
+        with counted:
+            log.calls[(call.function, call.service, call.operation)] += 1
+            if current:
+                current[-1].calls[call_label(call.service, call.operation, call.params)] += 1
         seen = observing.before(call)
         try:
             response = proceed()

@@ -11,7 +11,7 @@ in-memory adapter fakes for tests that need no AWS at all (fakes.py).
 The public names are re-exported here, so callers write `from emulator import provision`.
 """
 
-from emulator import moto_ses_account, moto_transactions
+from emulator import moto_ses_account, moto_sqs, moto_threads, moto_transactions
 from emulator.calls import invoking
 from emulator.deployment import (
     Deployment,
@@ -78,3 +78,5 @@ __all__ = [
 
 moto_transactions.install()
 moto_ses_account.install()
+moto_sqs.install()
+moto_threads.install()

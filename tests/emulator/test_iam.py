@@ -44,7 +44,10 @@ def test_sam_policy_templates_are_expanded(deployment: Deployment) -> None:
     # SQSSendMessagePolicy on NoticeQueue for the detector
     send = {"QueueUrl": deployment.ref("NoticeQueue")}
     assert denied(deployment, "BillIncreaseDetectorFunction", "sqs", "SendMessage", send) == []
-    assert denied(deployment, DELIVERY, "sqs", "SendMessage", send) != []
+    # ...and for delivery, whose waits for the sending rate go back to NoticeQueue, that queue only
+    assert denied(deployment, DELIVERY, "sqs", "SendMessage", send) == []
+    failures = {"QueueUrl": deployment.ref("DetectorFailureQueue")}
+    assert denied(deployment, DELIVERY, "sqs", "SendMessage", failures) != []
 
 
 def test_an_index_needs_its_own_resource(deployment: Deployment) -> None:

@@ -2,17 +2,49 @@
 
 Callbacks and tickets are written to their tables, the indexer is fed the stream records moto
 recorded, the sweep is invoked with the scheduled-event shape EventBridge delivers, and the
-notice queue is drained through the real delivery function."""
+notice queue is drained through the real delivery function. Held notices are parked as delivery
+parks them, and released by the sweep's workers, one per shard of DueIndex."""
 
 import io
 import json
+import math
+import threading
+from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import boto3
 import pytest
+from headsup.adapters.due_items import DynamoDueItems
+from headsup.adapters.dynamodb import to_python
+from headsup.adapters.held_notices import DueItemsHeldNotices
+from headsup.domain.notices import NoticeRequest
 
-from emulator import sent_emails, sent_sms
+from emulator import queue_messages, sent_emails, sent_sms
+from emulator.calls import ApiCall, CallSubscriber, Proceed, subscribed
+from emulator.faults import FaultPlan, injected
+from emulator.iam import denied
 from sim.pipeline import LocalPipeline
+from sim.samples import sample_bill_increase
+
+SWEEP = "DueSweepFunction"
+_moto = threading.RLock()
+
+
+@pytest.fixture(autouse=True)
+def moto_one_call_at_a_time() -> Iterator[None]:
+    """The sweep's workers call AWS at the same time, and moto's tables are not made for threads
+    (a query walking a table while another thread deletes from it can fail): here each call the
+    functions make goes to moto alone, in whatever order the workers make them."""
+
+    def one_at_a_time(_call: ApiCall, proceed: Proceed) -> Any:
+        with _moto:
+            return proceed()
+
+    with subscribed(calls=one_at_a_time):
+        yield
+
 
 PROMISED = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # 10:00 in New York, 07:00 in Los Angeles
 
@@ -273,3 +305,127 @@ def test_an_update_restarts_the_clock(pipeline: LocalPipeline) -> None:
 
     assert pipeline.sweep_at(NOW)["notices"] == 0
     assert pipeline.escalations() == []
+
+
+# ------------------------------------------------------------------------------ held notices
+
+MORNING = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)  # 08:00 in New York: quiet hours are over
+
+
+def hold_notices(pipeline: LocalPipeline, count: int) -> list[NoticeRequest]:
+    """`count` notices held until MORNING, parked as delivery parks them (DueItemsHeldNotices)."""
+    holds = DueItemsHeldNotices(due_items(pipeline))
+    notices = [sample_bill_increase("150.00", customer_id=f"cust-{n:03d}") for n in range(count)]
+    for notice in notices:
+        assert holds.hold(notice, MORNING) is None
+    return notices
+
+
+def due_items(pipeline: LocalPipeline) -> DynamoDueItems:
+    deployment = pipeline.deployment
+    return DynamoDueItems(deployment.ref("DueItemsTable"), int(deployment.ref("DueIndexShards")))
+
+
+def held_left(pipeline: LocalPipeline) -> dict[str, str]:
+    """The held notices still in DueItemsTable: their keys and due times."""
+    dynamodb = boto3.client("dynamodb", region_name=pipeline.deployment.region)
+    pages = dynamodb.get_paginator("scan").paginate(
+        TableName=pipeline.deployment.ref("DueItemsTable"), ConsistentRead=True
+    )
+    items = [to_python(item) for page in pages for item in page["Items"]]
+    return {item["item_key"]: item["due_at"] for item in items if item["item_type"] == "held"}
+
+
+def queued_notice_ids(pipeline: LocalPipeline) -> list[str]:
+    return sorted(
+        json.loads(m["Body"])["notice_id"] for m in queue_messages(pipeline.deployment, "NoticeQueue")
+    )
+
+
+def shards_meet(shards: int, queried: list[str]) -> CallSubscriber:
+    """Each shard's first DueIndex query waits until all `shards` are under way (swept one after
+    another, the first would wait in vain), and notes its shard in `queried`."""
+    barrier = threading.Barrier(shards, timeout=30)
+
+    def subscriber(call: ApiCall, proceed: Proceed) -> Any:
+        params = call.params
+        if params.get("IndexName") == "DueIndex" and "ExclusiveStartKey" not in params:
+            queried.append(params["ExpressionAttributeValues"][":shard"]["S"])
+            barrier.wait()
+        return proceed()
+
+    return subscriber
+
+
+def assert_allowed(pipeline: LocalPipeline, plan: FaultPlan) -> None:
+    calls = [call for call in plan.calls if call.function == SWEEP]
+    assert calls
+    found = [d for c in calls for d in denied(pipeline.deployment, SWEEP, c.service, c.operation, c.params)]
+    assert found == []
+
+
+def test_each_shard_is_released_by_a_worker_of_its_own_and_the_sweep_counts_them_all(
+    pipeline: LocalPipeline,
+) -> None:
+    # Given 40 notices held until the morning, in every shard of DueIndex
+    shards = int(pipeline.deployment.ref("DueIndexShards"))
+    notices = hold_notices(pipeline, 40)
+    in_shards = Counter(due_items(pipeline).shard_of(key) for key in held_left(pipeline))
+    assert set(in_shards) == {str(s) for s in range(shards)}
+
+    # When the sweep runs in the morning, each shard's query waiting for all the others to start
+    queried: list[str] = []
+    with injected(FaultPlan()) as plan, subscribed(calls=shards_meet(shards, queried)):
+        response = pipeline.sweep.fire(MORNING)
+
+    # Then every shard was read at the same time, and the answer counts every worker's part
+    assert sorted(queried) == sorted(str(s) for s in range(shards))
+    assert (response["due"], response["released"], response["notices"]) == (40, 40, 40)
+    assert (response["failed"], response["stopped_early"]) == (0, False)
+    # ... each notice was queued once and its item deleted (one conditional DeleteItem each)
+    assert queued_notice_ids(pipeline) == sorted(notice.notice_id for notice in notices)
+    assert held_left(pipeline) == {}
+    calls = Counter(
+        f"{call.operation} {call.params.get('IndexName', '')}".strip()
+        for call in plan.calls
+        if call.function == SWEEP
+    )
+    assert (calls["DeleteItem"], calls["Query DueIndex"]) == (40, shards)
+    # ... sent ten at a time by each worker, from an outbox of its own
+    assert calls["SendMessageBatch"] == sum(math.ceil(count / 10) for count in in_shards.values())
+    # ... and every call the workers made was seen as the function's, which its policy allows
+    assert_allowed(pipeline, plan)
+
+
+def test_a_held_notice_sqs_refuses_stays_due_while_the_other_workers_release_theirs(
+    pipeline: LocalPipeline,
+) -> None:
+    # Given 40 held notices, and SQS failing one of them all through the next sweep (three tries)
+    shards = int(pipeline.deployment.ref("DueIndexShards"))
+    notices = hold_notices(pipeline, 40)
+    refused = notices[7]
+    before = held_left(pipeline)
+    with injected(FaultPlan(seed=5)) as plan, subscribed(calls=shards_meet(shards, [])):
+        rule = plan.fail_entries(
+            "sqs",
+            "SendMessageBatch",
+            when=lambda params: any(refused.notice_id in e["MessageBody"] for e in params["Entries"]),
+            entry=lambda entry: refused.notice_id in entry["MessageBody"],
+            times=3,
+        )
+
+        # When the sweep runs in the morning
+        first = pipeline.sweep.fire(MORNING)
+
+        # Then its item alone stays due, as it was; the other 39 went
+        assert rule.injected == 3
+        assert (first["released"], first["failed"]) == (39, 1)
+        [(key, due_at)] = held_left(pipeline).items()
+        assert (key, due_at) == (f"held#{refused.story_key}", before[key])
+
+        # ... and the next sweep releases it: every notice queued once in all
+        second = pipeline.sweep.fire(MORNING + timedelta(minutes=5))
+    assert (second["released"], second["failed"]) == (1, 0)
+    assert held_left(pipeline) == {}
+    assert queued_notice_ids(pipeline) == sorted(notice.notice_id for notice in notices)
+    assert_allowed(pipeline, plan)

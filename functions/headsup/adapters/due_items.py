@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast, runtime_checkable
 
 from headsup.adapters.dynamodb import (
     ConditionFailed,
@@ -68,6 +68,17 @@ class DueItems(Protocol):
     def quarantine(self, record: DueRecord, reason: str) -> None: ...
 
     def forget(self, record: DueRecord) -> None: ...
+
+
+@runtime_checkable
+class ShardedDueItems(DueItems, Protocol):
+    """Due items read one DueIndex shard at a time, so that each shard can be swept by a worker of
+    its own. `due` reads them all, shard after shard."""
+
+    @property
+    def shard_count(self) -> int: ...
+
+    def due_in(self, shard: int, now: datetime, stats: ReadStats) -> Iterator[DueRecord]: ...
 
 
 class DueItemsIndex(Protocol):
@@ -190,30 +201,38 @@ class DynamoDueItems(DynamoTable):
 
     # -- the sweep's side --------------------------------------------------------------------
 
+    @property
+    def shard_count(self) -> int:
+        return self._shards
+
     def due(self, now: datetime, stats: ReadStats) -> Iterator[DueRecord]:
-        bound = format_due(now)
         for shard in range(self._shards):
-            paginator = self._client.get_paginator("query")
-            pages = paginator.paginate(
-                TableName=self._table,
-                IndexName=self._index,
-                KeyConditionExpression="due_shard = :shard AND due_at <= :now",
-                ExpressionAttributeValues=to_item({":shard": str(shard), ":now": bound}),
-            )
-            for page in pages:
-                stats.queries += 1
-                stats.items_read += page.get("ScannedCount", 0)
-                for item in map(to_python, page.get("Items", [])):
-                    # DueIndex projects the keys and SWEPT_STATE only (template.yaml): the type
-                    # and id are read from the key, which is made of them.
-                    item_type, _, item_id = str(item["item_key"]).partition("#")
-                    yield DueRecord(
-                        item_key=item["item_key"],
-                        item_type=cast(ItemType, item_type),
-                        item_id=item_id,
-                        due_at=item["due_at"],
-                        state={k: v for k, v in item.items() if k in SWEPT_STATE},
-                    )
+            yield from self.due_in(shard, now, stats)
+
+    def due_in(self, shard: int, now: datetime, stats: ReadStats) -> Iterator[DueRecord]:
+        """What is due at `now` in one shard. It uses nothing but the client, which boto3 makes
+        thread-safe: several workers may read their shards at once."""
+        paginator = self._client.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self._table,
+            IndexName=self._index,
+            KeyConditionExpression="due_shard = :shard AND due_at <= :now",
+            ExpressionAttributeValues=to_item({":shard": str(shard), ":now": format_due(now)}),
+        )
+        for page in pages:
+            stats.queries += 1
+            stats.items_read += page.get("ScannedCount", 0)
+            for item in map(to_python, page.get("Items", [])):
+                # DueIndex projects the keys and SWEPT_STATE only (template.yaml): the type and id
+                # are read from the key, which is made of them.
+                item_type, _, item_id = str(item["item_key"]).partition("#")
+                yield DueRecord(
+                    item_key=item["item_key"],
+                    item_type=cast(ItemType, item_type),
+                    item_id=item_id,
+                    due_at=item["due_at"],
+                    state={k: v for k, v in item.items() if k in SWEPT_STATE},
+                )
 
     def advance(self, record: DueRecord, next_due: datetime | None, state: dict[str, Any]) -> bool:
         """Record the sweep's work; False if the indexer re-scheduled the item meanwhile."""
@@ -235,6 +254,12 @@ class DynamoDueItems(DynamoTable):
         self._update_as_read(record, update)
 
     def forget(self, record: DueRecord) -> None:
+        """Delete the item, unless it changed since the sweep read it.
+
+        One conditional DeleteItem per item, not BatchWriteItem (25 a call): a batch delete takes
+        no condition. A released held notice may be held again before its delete (delivery takes
+        it off the queue at once, and a cap or a newer notice of its story holds it, later); the
+        condition keeps that hold, an unconditional delete would lose its notice."""
         with suppress(ConditionFailed), condition_checked():
             self._client.delete_item(
                 TableName=self._table,

@@ -26,28 +26,40 @@ def settings() -> SweepSettings:
 
 @once
 def build_sweep() -> Sweep:
+    from functools import partial
     from zoneinfo import ZoneInfo
+
+    import boto3
+    from botocore.config import Config
 
     from headsup.adapters.customers import DynamoCustomerDirectory
     from headsup.adapters.due_items import DynamoDueItems
-    from headsup.adapters.notice_queue import SqsNoticeQueue
+    from headsup.adapters.notice_queue import NoticeOutbox, SqsNoticeQueue
     from headsup.adapters.source_items import DynamoSourceItems
-    from headsup.logic.sweep import Sweep
+    from headsup.logic.sweep import MAX_WORKERS, Sweep
 
     config = settings()
+    # One client per service, shared by the shards' workers (boto3 clients are thread-safe), with a
+    # connection for each: beyond its pool (10 by default) a client opens and drops one per call.
+    pool = Config(max_pool_connections=MAX_WORKERS)
+    dynamodb, sqs = boto3.client("dynamodb", config=pool), boto3.client("sqs", config=pool)
+    queue = SqsNoticeQueue(config.notice_queue_url, sqs)
     return Sweep(
-        due_items=DynamoDueItems(config.due_items_table_name, config.due_index_shards, config.due_index_name),
+        due_items=DynamoDueItems(
+            config.due_items_table_name, config.due_index_shards, config.due_index_name, dynamodb
+        ),
         sources={
-            "callback": DynamoSourceItems(config.callbacks_table_name, "callback_id"),
-            "ticket": DynamoSourceItems(config.tickets_table_name, "ticket_id"),
-            "visit": DynamoSourceItems(config.visits_table_name, "visit_id"),
+            "callback": DynamoSourceItems(config.callbacks_table_name, "callback_id", dynamodb),
+            "ticket": DynamoSourceItems(config.tickets_table_name, "ticket_id", dynamodb),
+            "visit": DynamoSourceItems(config.visits_table_name, "visit_id", dynamodb),
         },
         customers=DynamoCustomerDirectory(
             config.customers_table_name,
             default_locale=config.default_locale,
             default_timezone=config.default_timezone,
+            client=dynamodb,
         ),
-        queue=SqsNoticeQueue(config.notice_queue_url).outbox,  # sent ten at a time
+        outboxes=partial(NoticeOutbox, queue),  # one per shard's worker, sent ten at a time
         callback_policy=config.callback_policy,
         ticket_policy=config.ticket_policy,
         default_zone=ZoneInfo(config.default_timezone),
