@@ -139,10 +139,10 @@ def test_permanent_rejection_is_recorded_as_failed_and_not_retried(world: World)
 
 
 def test_transient_failure_releases_the_claim_so_the_retry_sends(world: World) -> None:
-    world.email.failures.append(client_error("Throttling"))
+    world.email.failures.append(client_error("ServiceUnavailable"))
     request = notice_request()
 
-    with pytest.raises(Exception, match="Throttling"):
+    with pytest.raises(Exception, match="ServiceUnavailable"):
         world.delivery.deliver(request, first_attempt(1))
     assert world.ledger.entries[request.notice_id].status is Status.IN_PROGRESS
 

@@ -211,6 +211,9 @@ class NoticeDelivery:
                 plan = self._plan(request, attempt)
             except InvalidPayload as exc:
                 plan = Decided(request, Outcome(Status.FAILED, reason=f"{type(exc).__name__}: {exc}"))
+            except RateWait:
+                self._counts["RateWaits"] += 1  # its place in the pace is further off: not a failure
+                raise
             except Exception as exc:
                 # Nothing is claimed or sent yet: the queue retries, and the last attempt is recorded.
                 self._retry_later(request, attempt, claim=None, exc=exc)
