@@ -97,7 +97,7 @@ validate: $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed  ## sam validate --l
 	$(SAM_VENV)/bin/cfn-lint template.yaml
 	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact
 
-bench: $(BIN)/.installed  ## benchmarks (calls and cost per notice, sweep reads, cold start, throughput, memory) -> build/bench/results.json
+bench: $(BIN)/.installed  ## benchmarks (calls and cost per notice, sweep reads, cold start, throughput, memory, the sweep's release, the scale model) -> build/bench/results.json
 	$(BIN)/python -m bench.run
 
 build: $(SAM_VENV)/.installed  ## sam build (no Docker needed)

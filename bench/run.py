@@ -25,6 +25,8 @@ BENCHMARKS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("cold_start", ("7",)),  # 7 fresh interpreters per handler
     ("busy_day", ("300",)),  # 300 customers, a whole simulated day
     ("throughput", ()),  # 1,000 notices; 1,000-record batches
+    ("sweep_release", ("800",)),  # 800 held notices released by one sweep, one worker and one per shard
+    ("scale_sim", ()),  # the 1 M / 10 M customer model against the issue-18 figures
 )
 
 
