@@ -191,9 +191,13 @@ def test_every_detected_notice_has_exactly_one_final_outcome(day: dict[str, Any]
 
 
 def test_held_notices_were_sent_later(day: dict[str, Any]) -> None:
+    # Held by the policy (quiet hours, the cap): never before its time. A hold for SES's daily
+    # quota is only a time to look again: a copy of the message that finds the quota allowing it
+    # (SQS delivers some twice here) may send it sooner, and the hold's release then finds it sent.
     held_then_sent = [e for e in day["ledger"] if e.get("hold_until") and e["status"] == "sent"]
-    assert held_then_sent
-    for entry in held_then_sent:
+    by_policy = [e for e in held_then_sent if e.get("reason") != "daily_quota"]
+    assert by_policy
+    for entry in by_policy:
         assert entry["completed_at"] >= entry["hold_until"]
 
 
