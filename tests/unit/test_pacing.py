@@ -141,6 +141,15 @@ def test_a_message_back_long_after_its_place_takes_a_new_one_rather_than_go_over
     assert sleeps == [pytest.approx(3.0, abs=1e-5)]  # behind what was reserved meanwhile
 
 
+def test_a_place_no_reservation_could_have_given_is_not_trusted() -> None:
+    # A message attribute saying "my place is in a year" would hold the notice back for ever
+    bucket = MemoryBucket()
+    paced, sleeps = pacer(bucket)
+    paced.start_batch([NoticeKind.BILL_INCREASE])
+    paced.wait_for_place(NoticeKind.BILL_INCREASE, RateWaits(1, 900, slot=NOW + timedelta(days=365)), NOW)
+    assert (bucket.reserved, sleeps) == ([(Lane.BULK, 1)], [])
+
+
 def test_a_place_just_within_the_wait_sleeps_and_one_just_past_it_is_deferred() -> None:
     edge = WAIT_IN_FUNCTION.total_seconds()
     for ahead, deferred in ((edge, False), (edge + 0.5, True)):

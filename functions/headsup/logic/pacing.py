@@ -19,6 +19,9 @@ from headsup.domain.pacing import WAIT_IN_FUNCTION, Lane, RateWaits, lane_of, qu
 # A message back from the queue this long after its place (the consumers were busy) reserves a new
 # one: sent at once, it would go on top of the places reserved since, over the rate.
 _LATE = timedelta(seconds=1)
+# No place is reserved further ahead than a message can wait in the queue (its retention): a
+# message attribute that says otherwise was not written by delivery, and is not trusted.
+_FURTHEST = timedelta(days=4)
 
 
 class RateWait(Exception):
@@ -70,7 +73,8 @@ class SendPacer:
     def wait_for_place(self, kind: NoticeKind, waits: RateWaits, now: datetime) -> None:
         """Return when the email may go (after sleeping up to WAIT_IN_FUNCTION for its place);
         raise RateWait when its place is further off."""
-        kept = waits.slot if waits.slot is not None and now - waits.slot <= _LATE else None
+        slot = waits.slot
+        kept = slot if slot is not None and -_FURTHEST <= now - slot <= _LATE else None
         place = kept or self._place(lane_of(kind), now)
         if place is None:
             return  # no quota read: unpaced
