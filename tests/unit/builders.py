@@ -1,13 +1,16 @@
 """Small builders for domain objects, so each test states only the facts it is about."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from headsup.domain.bills.models import Bill
+from headsup.domain.callbacks.rules import CallbackPolicy
 from headsup.domain.customer import Customer, customer_from_item
 from headsup.domain.kinds import NoticeKind
 from headsup.domain.notices import NoticeRequest, make_notice_id
+from headsup.domain.tickets.rules import TicketPolicy
 
 
 def bill(
@@ -63,3 +66,17 @@ def notice_request(payload: dict[str, Any] | None = None, *, customer_id: str = 
         detected_at=datetime(2026, 11, 24, 12, 0, tzinfo=UTC),
         payload=BILL_INCREASE_PAYLOAD if payload is None else payload,
     )
+
+
+def sweep_policies() -> dict[str, Any]:
+    """The sweep's callback and ticket policies and zone, as the template's defaults set them (the
+    sweep's keyword arguments)."""
+    return {
+        "callback_policy": CallbackPolicy(grace=timedelta(minutes=15), reschedule=timedelta(minutes=60)),
+        "ticket_policy": TicketPolicy(
+            sla={p: timedelta(hours=72) for p in ("urgent", "high", "normal", "low")},
+            warn_share=Decimal("0.8"),
+            follow_up_after=timedelta(hours=24),
+        ),
+        "default_zone": ZoneInfo("America/New_York"),
+    }

@@ -5,10 +5,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -16,10 +14,8 @@ from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 from headsup.adapters.due_items import DueRecord, ItemType, ReadStats
 from headsup.adapters.notice_queue import MAX_BATCH, NoticeOutbox, SqsNoticeQueue
-from headsup.domain.callbacks.rules import CallbackPolicy
 from headsup.domain.kinds import NoticeKind
 from headsup.domain.notices import NoticeRequest
-from headsup.domain.tickets.rules import TicketPolicy
 from headsup.domain.visits.rules import VisitPolicy
 from headsup.logic.due_index import DueIndexer
 from headsup.logic.sweep import Sweep, SweepReport
@@ -28,7 +24,7 @@ from headsup.platform.batch import StreamFunction, process_stream
 from headsup.platform.errors import InvalidRecord
 
 from emulator.fakes import InMemoryCustomers, InMemoryNoticeQueue
-from tests.unit.builders import notice_request
+from tests.unit.builders import notice_request, sweep_policies
 
 CONTEXT = cast(LambdaContext, SimpleNamespace(function_name="test"))
 ENTRY_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")  # SendMessageBatch's rule for entry ids
@@ -430,13 +426,7 @@ def sweep(due_items: InMemoryDueItems, queue: InMemoryNoticeQueue, tickets: Tick
         sources={"ticket": tickets or Tickets()},
         customers=InMemoryCustomers(),
         queue=NoticeOutbox(queue),
-        callback_policy=CallbackPolicy(grace=timedelta(minutes=15), reschedule=timedelta(minutes=60)),
-        ticket_policy=TicketPolicy(
-            sla={p: timedelta(hours=72) for p in ("urgent", "high", "normal", "low")},
-            warn_share=Decimal("0.8"),
-            follow_up_after=timedelta(hours=24),
-        ),
-        default_zone=ZoneInfo("America/New_York"),
+        **sweep_policies(),
     )
 
 

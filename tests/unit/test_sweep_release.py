@@ -8,20 +8,16 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from headsup.adapters.due_items import DueRecord, ReadStats, ShardedDueItems
 from headsup.adapters.notice_queue import NoticeOutbox
-from headsup.domain.callbacks.rules import CallbackPolicy
 from headsup.domain.notices import NoticeRequest
-from headsup.domain.tickets.rules import TicketPolicy
 from headsup.logic.sweep import MAX_WORKERS, ShardsNotSwept, Sweep, SweepReport
 
 from emulator.fakes import InMemoryCustomers, LambdaTimedOut
-from tests.unit.builders import notice_request
+from tests.unit.builders import notice_request, sweep_policies
 
 SWEEP_AT = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 PLENTY = timedelta(seconds=100)
@@ -106,13 +102,7 @@ def sweep(due_items: ShardedHeld, queue: RecordingQueue) -> Sweep:
         sources={},
         customers=InMemoryCustomers(),
         outboxes=lambda: NoticeOutbox(queue),  # type: ignore[arg-type] - put_batch is all it needs
-        callback_policy=CallbackPolicy(grace=timedelta(minutes=15), reschedule=timedelta(minutes=60)),
-        ticket_policy=TicketPolicy(
-            sla={p: timedelta(hours=72) for p in ("urgent", "high", "normal", "low")},
-            warn_share=Decimal("0.8"),
-            follow_up_after=timedelta(hours=24),
-        ),
-        default_zone=ZoneInfo("America/New_York"),
+        **sweep_policies(),
     )
 
 
