@@ -126,6 +126,7 @@ def test_a_burst_of_2000_against_14_per_second_and_1500_a_day_ends_sent_or_held_
         f"SES accepted {account.accepted}, refused for rate {account.refused_rate}, "
         f"for quota {account.refused_quota}; dead letters {len(dead)}"
     )
+    print(summary)  # the figures, for `pytest -s` (issue 18's note quotes them)
     # Billing may use 90 % of the quota; the rest waits for the window, held, never failed
     assert first_day == {("sent", ""): CUSTOMERS - held_first, ("held", "daily_quota"): held_first}, summary
     assert dead == [], summary
