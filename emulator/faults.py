@@ -16,10 +16,13 @@ matching rule decides what happens instead of, or around, the real call:
   fails part of a batch.
 
 Rules are seeded and counted, so a faulty run is reproducible and a test can assert how many
-faults it really injected.
+faults it really injected. Each rule draws from its own generator (seeded by the plan's seed and the
+rule's place in it): how many faults a rule injects depends only on how many calls it matched, not on
+how calls of other rules interleave with them (the sweep's shards run in threads, in no set order).
 """
 
 import random
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -48,6 +51,7 @@ class Rule:
     entry: Callable[[Params], bool] = lambda _entry: True  # for fail_entries: which entries fail
     injected: int = 0
     seen: int = 0  # matching calls, injected or not
+    draws: random.Random = field(default_factory=random.Random, repr=False)  # set by FaultPlan.add
 
     def matches(self, service: str, operation: str, params: Params, function: str) -> bool:
         return (
@@ -72,11 +76,10 @@ class FaultPlan:
     seed: int = 0
     rules: list[Rule] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)  # every call made inside an invocation
-
-    def __post_init__(self) -> None:
-        self._random = random.Random(self.seed)  # noqa: S311 - reproducible faults, not secrets
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def add(self, rule: Rule) -> Rule:
+        rule.draws = random.Random(f"{self.seed}/{len(self.rules)}")  # noqa: S311 - reproducible faults
         self.rules.append(rule)
         return rule
 
@@ -97,12 +100,13 @@ class FaultPlan:
         return self.add(Rule(service, operation, "fail_entries", error_code=code, **options))
 
     def pick(self, service: str, operation: str, params: Params, function: str) -> Rule | None:
-        for rule in self.rules:
-            if rule.matches(service, operation, params, function):
-                rule.seen += 1
-                if self._random.random() < rule.probability:
-                    rule.injected += 1
-                    return rule
+        with self._lock:  # the sweep's workers call from threads
+            for rule in self.rules:
+                if rule.matches(service, operation, params, function):
+                    rule.seen += 1
+                    if rule.draws.random() < rule.probability:
+                        rule.injected += 1
+                        return rule
         return None
 
 
